@@ -1,0 +1,50 @@
+# Two commands on a fresh machine with Python 3.11: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+PYTEST_ARGS ?=
+
+.PHONY: run test install dev lint clean help
+
+help:
+	@echo "make run     serve on http://127.0.0.1:8080 with demo data (embedded PostgreSQL and Valkey)"
+	@echo "make test    run the whole test suite"
+	@echo "make lint    ruff and mypy"
+	@echo "make clean   remove .venv and var/"
+
+$(VENV)/bin/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps: reinstall only when a lock file changes. --require-hashes: the exact files, every time.
+$(VENV)/.installed-main: requirements/main.txt requirements/assets.txt | $(VENV)/bin/python
+	$(PIP) install -q --require-hashes -r requirements/main.txt
+	$(PIP) install -q --require-hashes --no-deps -r requirements/assets.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-main requirements/dev.txt
+	$(PIP) install -q --require-hashes -r requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.installed-main
+
+dev: $(VENV)/.installed-dev
+
+run: install
+	$(PY) -m server run --migrate --seed-demo
+
+test: dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: dev
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+# Regenerate the lock files from pyproject.toml (needs pip-tools; not part of a normal install).
+lock:
+	$(PY) -m piptools compile -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links -o requirements/main.txt pyproject.toml
+	$(PY) -m piptools compile -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements/dev.txt pyproject.toml
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

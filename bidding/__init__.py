@@ -1,0 +1,1 @@
+"""Auctions (rules over plain data, atomic storage) and seller credit metering."""

@@ -1,0 +1,1 @@
+"""Reels, engagement, follows and friends, the recommendation engine, wishlists, swipe, leaderboard."""

@@ -1,0 +1,130 @@
+"""Command line: `python -m server run|migrate|createadmin|seed-demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Iterator
+
+from pydantic import ValidationError
+
+from server.config import Config, ConfigError, load_config
+from server.errors import DomainError
+from server.logs import configure_logging
+
+log = logging.getLogger("server")
+
+
+@contextlib.contextmanager
+def services(config: Config, *, redis: bool) -> Iterator[Config]:
+    """The config with database and Redis URLs; embedded servers start for the empty ones and stop after."""
+    need_pg = not config.database.url
+    need_redis = redis and not config.redis.url
+    if not (need_pg or need_redis):
+        yield config
+        return
+    from server.embedded import EmbeddedServices
+
+    with EmbeddedServices(config.server.var_path, postgres=need_pg, redis=need_redis) as embedded:
+        yield config.replace(
+            database={"url": embedded.database_url or config.database.url},
+            redis={"url": embedded.redis_url or config.redis.url},
+        )
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> None:
+    import uvloop
+    from aiohttp import web
+
+    from server.app import create_app
+    from server.demo import seed_demo
+    from server.migrate import migrate
+
+    host = args.host or config.server.host
+    port = args.port if args.port is not None else config.server.port
+    with services(config, redis=True) as config:
+        if args.migrate:
+            asyncio.run(migrate(config.database.url))
+        if args.seed_demo:
+            asyncio.run(seed_demo(config))
+        log.info("serving on http://%s:%s", host, port)
+        web.run_app(
+            create_app(config),
+            host=host,
+            port=port,
+            shutdown_timeout=config.server.shutdown_timeout_s,
+            access_log=None,  # our middleware writes one line per request
+            print=None,
+            loop=uvloop.new_event_loop(),
+        )
+
+
+def cmd_migrate(config: Config, args: argparse.Namespace) -> None:
+    from server.migrate import migrate
+
+    with services(config, redis=False) as config:
+        applied = asyncio.run(migrate(config.database.url))
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+def cmd_seed_demo(config: Config, args: argparse.Namespace) -> None:
+    from server.demo import seed_demo
+    from server.migrate import migrate
+
+    with services(config, redis=False) as config:
+        asyncio.run(migrate(config.database.url))
+        ids = asyncio.run(seed_demo(config))
+    print("demo accounts: " + ", ".join(f"{name} (id {i})" for name, i in ids.items()))
+
+
+def cmd_createadmin(config: Config, args: argparse.Namespace) -> None:
+    from server.demo import create_admin
+
+    password = args.password or os.environ.get("LSC_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise SystemExit("createadmin: give --password or LSC_ADMIN_PASSWORD when not at a terminal")
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            raise SystemExit("createadmin: the passwords differ")
+    with services(config, redis=False) as config:
+        user_id = asyncio.run(create_admin(config, args.username, args.email, password))
+    print(f"admin {args.username} created with id {user_id}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m server", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve the API (embedded PostgreSQL and Valkey unless URLs are set)")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--migrate", action="store_true", help="apply migrations first")
+    run.add_argument("--seed-demo", action="store_true", help="create the demo data first (idempotent)")
+    sub.add_parser("migrate", help="apply pending migrations")
+    sub.add_parser("seed-demo", help="apply migrations, then create the demo data (idempotent)")
+    admin = sub.add_parser("createadmin", help="create an admin account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", help="or LSC_ADMIN_PASSWORD, or asked at the terminal")
+    args = parser.parse_args(argv)
+    commands = {"run": cmd_run, "migrate": cmd_migrate, "seed-demo": cmd_seed_demo, "createadmin": cmd_createadmin}
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+    configure_logging(config.log)
+    try:
+        commands[args.command](config, args)
+    except ValidationError as exc:
+        raise SystemExit(f"{args.command}: invalid input: {exc.errors(include_url=False)[0]['msg']}") from None
+    except DomainError as exc:
+        raise SystemExit(f"{args.command}: {exc.message}") from None
+
+
+if __name__ == "__main__":
+    main()

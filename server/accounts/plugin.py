@@ -1,0 +1,6 @@
+"""The accounts package as the app factory sees it."""
+
+from server.accounts.routes import api
+from server.plugin import Plugin
+
+plugin = Plugin(api=api)

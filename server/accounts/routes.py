@@ -1,0 +1,87 @@
+"""HTTP endpoints of accounts: registration, sign-in, tokens, profiles, users, seller verification."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.accounts.schemas import (
+    AuthOut,
+    LoginIn,
+    ProfileUpdate,
+    PublicUserOut,
+    RefreshIn,
+    RegisterBuyer,
+    RegisterSeller,
+    TokensOut,
+    UserOut,
+    UserSearch,
+)
+from server.accounts.service import Accounts
+from server.api import ApiRouter, Page, page_of, path_id
+from server.keys import CONFIG, DB, REDIS, TOKENS
+from server.tokens import Principal
+
+api = ApiRouter("accounts")
+
+
+def accounts(request: web.Request) -> Accounts:
+    """The use cases bound to this app's resources."""
+    app = request.app
+    return Accounts(app[DB], app[REDIS], app[TOKENS], app[CONFIG])
+
+
+@api.post("/api/auth/register/buyer/", aliases=["/api/signup/"], auth="public", body=RegisterBuyer,
+          response=AuthOut, status=201, summary="Register a buyer and sign in")
+async def register_buyer(request: web.Request, body: RegisterBuyer) -> AuthOut:
+    return await accounts(request).register(body, "buyer")
+
+
+@api.post("/api/auth/register/seller/", auth="public", body=RegisterSeller, response=AuthOut, status=201,
+          summary="Register a seller (unverified until an admin verifies) and sign in")
+async def register_seller(request: web.Request, body: RegisterSeller) -> AuthOut:
+    return await accounts(request).register(body, "seller")
+
+
+@api.post("/api/auth/login/", aliases=["/api/login/"], auth="public", body=LoginIn, response=AuthOut,
+          summary="Sign in with username or e-mail and password")
+async def login(request: web.Request, body: LoginIn) -> AuthOut:
+    return await accounts(request).login(body.username, body.password, request.remote or "-")
+
+
+@api.post("/api/auth/refresh/", auth="public", body=RefreshIn, response=TokensOut,
+          summary="Swap a refresh token for a new access and refresh token")
+async def refresh(request: web.Request, body: RefreshIn) -> TokensOut:
+    return await accounts(request).refresh(body.refresh)
+
+
+@api.post("/api/auth/logout/", body=RefreshIn, status=204, summary="End the sign-in of this refresh token")
+async def logout(request: web.Request, me: Principal, body: RefreshIn) -> None:
+    await accounts(request).logout(me, body.refresh)
+
+
+@api.get("/api/auth/profile/", aliases=["/api/profile/"], response=UserOut, summary="The signed-in user")
+async def profile(request: web.Request, me: Principal) -> UserOut:
+    return await accounts(request).profile(me.user_id)
+
+
+@api.patch("/api/auth/profile/update/", body=ProfileUpdate, response=UserOut,
+           summary="Change some fields of the signed-in user")
+async def update_profile(request: web.Request, me: Principal, body: ProfileUpdate) -> UserOut:
+    return await accounts(request).update_profile(me, body)
+
+
+@api.get("/api/users/", query=UserSearch, response=Page[PublicUserOut], summary="Search public profiles")
+async def list_users(request: web.Request, me: Principal, query: UserSearch) -> dict[str, object]:
+    count, users = await accounts(request).search(query.search, query.page_size, query.offset)
+    return page_of(request, query, count, [u.model_dump(mode="json") for u in users])
+
+
+@api.get(r"/api/users/{id:\d+}/", response=PublicUserOut, summary="A public profile")
+async def get_user(request: web.Request, me: Principal) -> PublicUserOut:
+    return await accounts(request).public_profile(path_id(request))
+
+
+@api.post(r"/api/admin/sellers/{id:\d+}/verify/", roles=["admin"], response=UserOut,
+          summary="Verify a seller and grant the free credit, once")
+async def verify_seller(request: web.Request, me: Principal) -> UserOut:
+    return await accounts(request).verify_seller(me, path_id(request))

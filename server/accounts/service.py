@@ -1,0 +1,200 @@
+"""Account use cases: sign-up, sign-in, token rotation, profiles, seller verification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from bidding.credits import apply_credits
+from server.accounts import store
+from server.accounts.schemas import (
+    AuthOut,
+    ProfileUpdate,
+    PublicSellerOut,
+    PublicUserOut,
+    RegisterBuyer,
+    RegisterSeller,
+    SellerOut,
+    TokensOut,
+    UserOut,
+)
+from server.config import Config
+from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from server.passwords import hash_password_async, verify_password_async
+from server.ratelimit import FixedWindow
+from server.tokens import Principal, TokenCodec
+
+
+@dataclass
+class Accounts:
+    """The accounts use cases over one pool, one Redis and one token codec."""
+
+    pool: asyncpg.Pool
+    redis: aioredis.Redis
+    tokens: TokenCodec
+    config: Config
+
+    @property
+    def _login_limit(self) -> FixedWindow:
+        auth = self.config.auth
+        return FixedWindow(self.redis, "login", auth.login_attempts, auth.login_window_s)
+
+    async def register(self, data: RegisterBuyer, role: str) -> AuthOut:
+        """Create a buyer, or a seller (unverified) with its business profile, and sign them in."""
+        password_hash = await hash_password_async(data.password, self.config.auth.scrypt_n)
+        async with self.pool.acquire() as conn, conn.transaction():
+            user_id = await create_user(conn, data, role, password_hash)
+        return await self._sign_in(user_id, role)
+
+    async def login(self, login: str, password: str, client: str) -> AuthOut:
+        """Check the password (by username or e-mail); repeated failures are rate limited per client."""
+        key = f"{login.lower()}|{client}"
+        limit = self._login_limit
+        await limit.check(key, "Too many failed sign-ins; wait before trying again.")
+        row = await store.fetch_login(self.pool, login)
+        ok = await verify_password_async(password, row["password_hash"] if row else None, self.config.auth.scrypt_n)
+        if row is None or not ok:
+            await limit.hit(key)
+            raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
+        if not row["is_active"]:
+            raise PermissionDenied("This account is deactivated.", code="account_disabled")
+        await limit.reset(key)
+        return await self._sign_in(row["id"], row["role"])
+
+    async def _sign_in(self, user_id: int, role: str) -> AuthOut:
+        pair = await self._issue_pair(self.pool, user_id, role, family=None)
+        return AuthOut(user=await self.profile(user_id), access=pair.access, refresh=pair.refresh)
+
+    async def _issue_pair(self, conn: store.Conn, user_id: int, role: str, family: Any) -> TokensOut:
+        issued = self.tokens.issue_refresh(user_id, family)
+        await store.save_refresh(conn, issued.jti, user_id, issued.family, issued.expires_at)
+        return TokensOut(access=self.tokens.issue_access(user_id, role), refresh=issued.token)
+
+    async def refresh(self, token: str) -> TokensOut:
+        """Swap a refresh token for a new pair; the old one stops working.
+
+        Presenting an already used token again means it was copied: the whole sign-in
+        (its family) is revoked and both holders must sign in again.
+        """
+        claims = self.tokens.read_refresh(token)
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                used = await store.use_refresh(conn, claims.jti)
+                if used is not None:
+                    user = await store.fetch_user(conn, used["user_id"])
+                    if user is not None and user["is_active"]:
+                        return await self._issue_pair(conn, user["id"], user["role"], used["family"])
+            state = await store.fetch_refresh(conn, claims.jti)
+            if state is not None and state["used_at"] is not None and state["revoked_at"] is None:
+                await store.revoke_family(conn, state["family"])
+                raise NotAuthenticated(
+                    "This refresh token was already used; every session of this sign-in is now closed.",
+                    code="token_reused",
+                )
+        raise NotAuthenticated("The refresh token is no longer valid; sign in again.", code="invalid_token")
+
+    async def logout(self, me: Principal, token: str) -> None:
+        """End the sign-in that the refresh token belongs to."""
+        claims = self.tokens.read_refresh(token)
+        if claims.user_id != me.user_id:
+            raise PermissionDenied("This refresh token belongs to another account.")
+        await store.revoke_family(self.pool, claims.family)
+
+    async def profile(self, user_id: int) -> UserOut:
+        """The user's own profile; 404 if the account is gone or deactivated."""
+        row = await store.fetch_user(self.pool, user_id)
+        if row is None or not row["is_active"]:
+            raise NotFound("This account no longer exists.", code="user_not_found")
+        return user_out(row)
+
+    async def update_profile(self, me: Principal, data: ProfileUpdate) -> UserOut:
+        """Change the fields sent; a new password needs the current one and signs out other sessions."""
+        sent = data.model_fields_set
+        user_changes = {k: getattr(data, k) for k in ("email", "phone", "avatar", "bio") if k in sent}
+        seller_changes = {k: getattr(data, k) for k in ("business_name", "gstin") if k in sent}
+        errors: dict[str, list[str]] = {}
+        for key in ("email", "bio"):
+            if key in user_changes and user_changes[key] is None:
+                errors[key] = ["This field cannot be null."]
+        if seller_changes and me.role != "seller":
+            errors.update({k: ["Only sellers have a business profile."] for k in seller_changes})
+        if seller_changes.get("business_name", "") is None:
+            errors["business_name"] = ["This field cannot be null."]
+        if "new_password" in sent and data.new_password is not None:
+            stored = await store.fetch_password_hash(self.pool, me.user_id)
+            current = data.current_password or ""
+            if not await verify_password_async(current, stored, self.config.auth.scrypt_n):
+                errors["current_password"] = ["The current password is wrong."]
+            else:
+                user_changes["password_hash"] = await hash_password_async(data.new_password, self.config.auth.scrypt_n)
+        if errors:
+            first = next(iter(errors))
+            raise InvalidInput(f"Invalid input: {first}: {errors[first][0]}", fields=errors)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await store.update_user(conn, me.user_id, user_changes)
+            await store.update_seller(conn, me.user_id, seller_changes)
+            if "password_hash" in user_changes:
+                await store.revoke_user(conn, me.user_id)
+        return await self.profile(me.user_id)
+
+    async def search(self, text: str | None, limit: int, offset: int) -> tuple[int, list[PublicUserOut]]:
+        """Public profiles matching the text, a page at a time."""
+        count, rows = await store.search_users(self.pool, text, limit, offset)
+        return count, [public_user_out(r) for r in rows]
+
+    async def public_profile(self, user_id: int) -> PublicUserOut:
+        """One public profile; 404 for unknown or deactivated accounts."""
+        row = await store.fetch_user(self.pool, user_id)
+        if row is None or not row["is_active"]:
+            raise NotFound(f"No user with id {user_id}.", code="user_not_found")
+        return public_user_out(row)
+
+    async def verify_seller(self, admin: Principal, seller_id: int) -> UserOut:
+        """Mark a seller verified and grant the free credits, both at most once whatever the retries."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await verify_seller(conn, seller_id, admin.user_id, self.config.credits.verification_grant)
+        return await self.profile(seller_id)
+
+
+async def create_user(conn: asyncpg.Connection, data: RegisterBuyer, role: str, password_hash: str) -> int:
+    """Insert a user (and its seller profile for RegisterSeller data), in the caller's transaction."""
+    user_id = await store.insert_user(
+        conn, username=data.username, email=data.email, password_hash=password_hash, role=role, phone=data.phone
+    )
+    if isinstance(data, RegisterSeller):
+        await store.insert_seller(conn, user_id, data.business_name, data.gstin)
+    return user_id
+
+
+async def verify_seller(conn: asyncpg.Connection, seller_id: int, admin_id: int, grant: int) -> bool:
+    """In the caller's transaction: verify the seller and grant the free credits once; True if it changed now."""
+    changed = await store.mark_seller_verified(conn, seller_id, admin_id)
+    if changed is None:
+        raise NotFound(f"No seller with id {seller_id}.", code="seller_not_found")
+    if grant:
+        await apply_credits(conn, seller_id, grant, "verification_grant", "verification")
+    return changed
+
+
+def user_out(row: asyncpg.Record) -> UserOut:
+    """The own-profile shape of a users row joined with sellers."""
+    seller = None
+    if row["is_seller"]:
+        seller = SellerOut(
+            business_name=row["business_name"], gstin=row["gstin"], verified=row["verified"], credits=row["credits"]
+        )
+    return UserOut(
+        id=row["id"], username=row["username"], email=row["email"], role=row["role"], phone=row["phone"],
+        avatar=row["avatar"], bio=row["bio"], created_at=row["created_at"], seller=seller,
+    )
+
+
+def public_user_out(row: asyncpg.Record) -> PublicUserOut:
+    """The public shape: no e-mail, phone, tax number or balance."""
+    seller = PublicSellerOut(business_name=row["business_name"], verified=row["verified"]) if row["is_seller"] else None
+    return PublicUserOut(
+        id=row["id"], username=row["username"], role=row["role"], avatar=row["avatar"], bio=row["bio"], seller=seller
+    )

@@ -1,0 +1,244 @@
+"""Declared API endpoints: parse, authorize and serialize around a handler, and describe it for OpenAPI."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, UnsupportedMediaType
+from server.keys import TOKENS
+from server.tokens import Principal
+
+Access = Literal["public", "optional", "user"]
+Handler = Callable[..., Awaitable[Any]]
+T = TypeVar("T")
+_MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One operation: its paths, its request and response shapes, and who may call it."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[Any] | None
+    status: int
+    auth: Access
+    roles: frozenset[str] | None
+    aliases: tuple[str, ...]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (self.path, *self.aliases)
+
+
+class ApiRouter:
+    """A domain's endpoints; the app factory registers them and the OpenAPI spec reads them."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[Any] | None = None,
+        status: int = 200,
+        auth: Access = "user",
+        roles: Iterable[str] | None = None,
+        aliases: Iterable[str] = (),
+    ) -> Callable[[Handler], Handler]:
+        """Declare an endpoint; the handler gets `request` and, as declared, `body`, `query`, `me`."""
+
+        def decorate(handler: Handler) -> Handler:
+            endpoint = Endpoint(
+                method=method.upper(),
+                path=path,
+                handler=handler,
+                summary=summary,
+                tag=self.tag,
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                auth=auth,
+                roles=frozenset(roles) if roles else None,
+                aliases=tuple(aliases),
+            )
+            self.endpoints.append(endpoint)
+            return handler
+
+        return decorate
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)
+
+    def register(self, router: web.UrlDispatcher) -> None:
+        """Add every endpoint (and its aliases) to the aiohttp router."""
+        for endpoint in self.endpoints:
+            wrapped = _wrap(endpoint)
+            for path in endpoint.paths:
+                router.add_route(endpoint.method, path, wrapped)
+
+
+def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    @functools.wraps(endpoint.handler)
+    async def handle(request: web.Request) -> web.StreamResponse:
+        kwargs: dict[str, Any] = {}
+        if endpoint.auth != "public":
+            me = authenticate(request)
+            if me is None and endpoint.auth == "user":
+                raise NotAuthenticated()
+            if me is not None and endpoint.roles and me.role not in endpoint.roles:
+                raise PermissionDenied(f"This needs the {' or '.join(sorted(endpoint.roles))} role.")
+            kwargs["me"] = me
+        if endpoint.query is not None:
+            kwargs["query"] = parse_query(request, endpoint.query)
+        if endpoint.body is not None:
+            kwargs["body"] = await parse_body(request, endpoint.body)
+        result = await endpoint.handler(request, **kwargs)
+        return to_response(result, endpoint.status)
+
+    return handle
+
+
+def authenticate(request: web.Request) -> Principal | None:
+    """The caller from 'Authorization: Bearer <access token>'; None without the header."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("The Authorization header must be 'Bearer <access token>'.", code="invalid_token")
+    return request.app[TOKENS].read_access(token.strip())
+
+
+async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
+    """Read the JSON object body into the model; 400 with per-field messages when it does not fit."""
+    if request.content_type in {"multipart/form-data", "application/x-www-form-urlencoded"}:
+        raise UnsupportedMediaType("This endpoint takes a JSON body (Content-Type: application/json).")
+    raw = await request.read()
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"The request body is not valid JSON: {exc}.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
+    return validate(model, data)
+
+
+def parse_query(request: web.Request, model: type[BaseModel]) -> Any:
+    """The query string (last value of each key) validated by the model."""
+    return validate(model, {key: request.query.getall(key)[-1] for key in request.query})
+
+
+def validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    """model.model_validate with its errors turned into the contract's InvalidInput."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, list[str]] = {}
+        for err in exc.errors(include_url=False):
+            name = ".".join(str(part) for part in err["loc"]) or "body"
+            fields.setdefault(name, []).append(_message(err))
+        first = next(iter(fields.items()))
+        raise InvalidInput(f"Invalid input: {first[0]}: {first[1][0]}", fields=fields) from None
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "missing":
+        return "This field is required."
+    msg = str(err["msg"])
+    # pydantic prefixes custom errors with "Value error, "; the sentence alone reads better.
+    return msg.removeprefix("Value error, ")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def to_response(result: Any, status: int) -> web.StreamResponse:
+    """Serialize a handler's result: a model or plain data as JSON, None as 204, responses as they are."""
+    if isinstance(result, web.StreamResponse):
+        return result
+    if result is None:
+        return web.Response(status=204)
+    if isinstance(result, BaseModel):
+        return web.Response(body=result.model_dump_json(), status=status, content_type="application/json")
+    return web.json_response(result, status=status)
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    """A numeric path parameter; ids past the database's range cannot exist, so they are 404."""
+    value = int(request.match_info[name])
+    if value > _MAX_ID:
+        raise NotFound(f"No object has {name} {value}.")
+    return value
+
+
+class PageQuery(BaseModel):
+    """?page=1&page_size=20, page_size at most 100."""
+
+    model_config = ConfigDict(extra="ignore")
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(20, ge=1, le=100)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+class Page(BaseModel, Generic[T]):
+    """The contract's list envelope."""
+
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[T]
+
+
+def page_of(request: web.Request, query: PageQuery, count: int, results: list[Any]) -> dict[str, Any]:
+    """The list envelope with next and previous links that keep the request's other filters."""
+    last = max(1, math.ceil(count / query.page_size))
+
+    def link(page: int) -> str:
+        return str(request.url.update_query(page=page, page_size=query.page_size))
+
+    return {
+        "count": count,
+        "next": link(query.page + 1) if query.page < last else None,
+        "previous": link(min(query.page - 1, last)) if query.page > 1 else None,
+        "results": results,
+    }

@@ -1,0 +1,67 @@
+"""The application factory: wires config, resources, middlewares and every package's routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from server import ops
+from server.config import ROOT, Config
+from server.db import postgres_ctx
+from server.keys import CONFIG, METRICS, TOKENS
+from server.metrics import Metrics
+from server.middleware import error_responses, request_context
+from server.openapi import setup_docs
+from server.plugin import Plugin
+from server.redis import redis_ctx
+from server.tokens import TokenCodec
+
+TITLE = "Livestream commerce API"
+VERSION = "0.1.0"
+
+
+def plugins() -> list[Plugin]:
+    """The domain packages, in the order their lifecycles start (and reverse order they stop)."""
+    import bidding.plugin
+    import commerce.plugin
+    import feed.plugin
+    import rooms.plugin
+    import server.accounts.plugin
+
+    return [
+        server.accounts.plugin.plugin,
+        commerce.plugin.plugin,
+        rooms.plugin.plugin,
+        bidding.plugin.plugin,
+        feed.plugin.plugin,
+    ]
+
+
+def create_app(config: Config) -> web.Application:
+    """Build the app; resources open in cleanup contexts when it starts, nothing at import or here."""
+    app = web.Application(
+        client_max_size=config.server.max_body_bytes,
+        middlewares=[request_context, error_responses],
+    )
+    app[CONFIG] = config
+    app[METRICS] = Metrics()
+    app[TOKENS] = TokenCodec(config.auth.jwt_secret, config.auth.access_ttl_s, config.auth.refresh_ttl_s)
+    app.cleanup_ctx.extend([postgres_ctx, redis_ctx])
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(Path(ROOT, "templates")),
+        autoescape=jinja2.select_autoescape(default=True),
+    )
+
+    installed = plugins()
+    routers = [ops.api, *(p.api for p in installed)]
+    for router in routers:
+        router.register(app.router)
+    for p in installed:
+        app.cleanup_ctx.extend(p.lifecycles)
+    setup_docs(app, routers, TITLE, VERSION)
+    app.router.add_static("/static/", Path(ROOT, "static"))
+    return app

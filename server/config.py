@@ -1,0 +1,243 @@
+"""Settings: config.toml loaded into frozen dataclasses, overridden by the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = ROOT / "config.toml"
+DEFAULT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
+ENV_PREFIX = "LSC_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, unknown or out of range; the message names it."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1048576
+    var_dir: str = "var"
+    shutdown_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.port <= 65535, "server.port must be between 0 and 65535")
+        _check(self.max_body_bytes >= 1024, "server.max_body_bytes must be at least 1024")
+        _check(self.shutdown_timeout_s >= 0, "server.shutdown_timeout_s must not be negative")
+
+    @property
+    def var_path(self) -> Path:
+        """The runtime folder as an absolute path (relative ones are taken from the repository root)."""
+        path = Path(self.var_dir)
+        return path if path.is_absolute() else ROOT / path
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = ""
+    pool_min: int = 2
+    pool_max: int = 10
+    command_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.pool_min <= self.pool_max, "database.pool_min must be >= 1 and <= database.pool_max")
+        _check(self.command_timeout_s > 0, "database.command_timeout_s must be positive")
+        if self.url:
+            _check(
+                self.url.startswith(("postgres://", "postgresql://")),
+                "database.url must start with postgresql://",
+            )
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        if self.url:
+            _check(
+                self.url.startswith(("redis://", "rediss://", "unix://")),
+                "redis.url must start with redis://, rediss:// or unix://",
+            )
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    access_ttl_s: int = 900
+    refresh_ttl_s: int = 604800
+    scrypt_n: int = 16384
+    login_attempts: int = 10
+    login_window_s: int = 300
+
+    def __post_init__(self) -> None:
+        _check(len(self.jwt_secret.encode()) >= 32, "auth.jwt_secret must be at least 32 bytes")
+        _check(self.access_ttl_s > 0 and self.refresh_ttl_s > 0, "auth token lifetimes must be positive")
+        n = self.scrypt_n
+        _check(n >= 1024 and n & (n - 1) == 0, "auth.scrypt_n must be a power of two, at least 1024")
+        _check(self.login_attempts >= 1 and self.login_window_s >= 1, "auth login limits must be positive")
+
+
+@dataclass(frozen=True)
+class CreditsConfig:
+    verification_grant: int = 1
+
+    def __post_init__(self) -> None:
+        _check(self.verification_grant >= 0, "credits.verification_grant must not be negative")
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = "INFO"
+    format: str = "text"
+    access_log: bool = True
+
+    def __post_init__(self) -> None:
+        _check(self.level in {"DEBUG", "INFO", "WARNING", "ERROR"}, "log.level must be DEBUG, INFO, WARNING or ERROR")
+        _check(self.format in {"text", "json"}, 'log.format must be "text" or "json"')
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: str = "development"
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    credits: CreditsConfig = field(default_factory=CreditsConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+    def __post_init__(self) -> None:
+        _check(self.mode in {"development", "production"}, 'mode must be "development" or "production"')
+        if self.mode == "production":
+            _check(
+                self.auth.jwt_secret != DEFAULT_JWT_SECRET,
+                "mode is production but auth.jwt_secret is the default: set LSC_AUTH_JWT_SECRET",
+            )
+            _check(
+                bool(self.database.url) and bool(self.redis.url),
+                "mode is production but database.url or redis.url is empty (embedded servers are for "
+                "development): set LSC_DATABASE_URL and LSC_REDIS_URL",
+            )
+
+    def replace(self, **sections: Mapping[str, Any]) -> Config:
+        """Return a copy with some keys of some sections changed, e.g. replace(database={"url": u})."""
+        changes: dict[str, Any] = {}
+        for name, values in sections.items():
+            if name == "mode":
+                changes["mode"] = values
+            else:
+                changes[name] = dataclasses.replace(getattr(self, name), **values)
+        return dataclasses.replace(self, **changes)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def load_config(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Load the defaults file, an optional LSC_CONFIG file, the environment, then overrides."""
+    env = os.environ if env is None else env
+    data = _read_toml(path or DEFAULT_CONFIG_FILE)
+    extra = env.get(ENV_PREFIX + "CONFIG")
+    if extra:
+        _merge(data, _read_toml(Path(extra)))
+    _merge(data, _from_env(env))
+    if overrides:
+        _merge(data, {k: dict(v) if isinstance(v, Mapping) else v for k, v in overrides.items()})
+    return _build(data)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            base[key].update(value)
+        else:
+            base[key] = value
+
+
+def _sections() -> dict[str, type[Any]]:
+    hints = typing.get_type_hints(Config)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Config) if f.name != "mode"}
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """Collect LSC_<SECTION>_<KEY> variables, converted to the type of the key they set."""
+    out: dict[str, Any] = {}
+    if ENV_PREFIX + "MODE" in env:
+        out["mode"] = env[ENV_PREFIX + "MODE"]
+    for section, cls in _sections().items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            name = f"{ENV_PREFIX}{section}_{f.name}".upper()
+            if name in env:
+                out.setdefault(section, {})[f.name] = _convert(name, env[name], hints[f.name])
+    return out
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return lowered in {"1", "true", "yes", "on"}
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+    return raw
+
+
+def _build(data: Mapping[str, Any]) -> Config:
+    sections = _sections()
+    unknown = set(data) - set(sections) - {"mode"}
+    if unknown:
+        raise ConfigError(f"unknown config section or key: {', '.join(sorted(unknown))}")
+    built: dict[str, Any] = {}
+    if "mode" in data:
+        built["mode"] = data["mode"]
+    for section, cls in sections.items():
+        values = dict(data.get(section, {}))
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key in set(values) - known:
+            raise ConfigError(f"unknown config key: {section}.{key}")
+        for key, value in values.items():
+            values[key] = _coerce(f"{section}.{key}", value, hints[key])
+        built[section] = cls(**values)
+    return Config(**built)
+
+
+def _coerce(name: str, value: Any, kind: Any) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind in (int, float, str, bool) and (type(value) is not kind):
+        raise ConfigError(f"{name} must be a {kind.__name__}, got {value!r}")
+    return value

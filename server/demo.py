@@ -1,0 +1,64 @@
+"""Demo data for a fresh `make run`: the documented accounts, and each package's sample rows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from bidding.credits import apply_credits
+from server.accounts.schemas import RegisterBuyer, RegisterSeller
+from server.accounts.service import create_user, verify_seller
+from server.config import Config
+from server.db import create_pool
+from server.passwords import hash_password_async
+
+log = logging.getLogger(__name__)
+
+DEMO_ACCOUNTS: list[RegisterBuyer] = [
+    RegisterBuyer(username="admin", email="admin@example.com", password="admin123"),
+    RegisterBuyer(username="buyer1", email="buyer1@example.com", password="buyer123", phone="+919800000001"),
+    RegisterSeller(username="seller1", email="seller1@example.com", password="seller123",
+                   phone="+919800000002", business_name="Seller One Boutique"),
+]
+ROLES = {"admin": "admin", "buyer1": "buyer", "seller1": "seller"}
+DEMO_CREDITS = 10
+
+# Later packages append a function here that adds their demo rows (categories, products,
+# livestreams, reels); each gets the pool and the demo user ids, and must be idempotent.
+Seeder = Callable[[asyncpg.Pool, dict[str, int]], Awaitable[None]]
+DEMO_SEEDERS: list[Seeder] = []
+
+
+async def seed_demo(config: Config) -> dict[str, int]:
+    """Create the demo accounts if missing (safe to run again); returns username -> id."""
+    pool = await create_pool(config.database)
+    try:
+        ids: dict[str, int] = {}
+        async with pool.acquire() as conn, conn.transaction():
+            for account in DEMO_ACCOUNTS:
+                existing = await conn.fetchval("SELECT id FROM users WHERE lower(username) = lower($1)", account.username)
+                if existing is None:
+                    hashed = await hash_password_async(account.password, config.auth.scrypt_n)
+                    existing = await create_user(conn, account, ROLES[account.username], hashed)
+                    log.info("demo account %s created", account.username)
+                ids[account.username] = existing
+            await verify_seller(conn, ids["seller1"], ids["admin"], config.credits.verification_grant)
+            await apply_credits(conn, ids["seller1"], DEMO_CREDITS, "demo_grant", "seed-demo")
+        for seeder in DEMO_SEEDERS:
+            await seeder(pool, ids)
+        return ids
+    finally:
+        await pool.close()
+
+
+async def create_admin(config: Config, username: str, email: str, password: str) -> int:
+    """Create an admin account; 409-style Conflict if the name or e-mail is taken."""
+    data = RegisterBuyer(username=username, email=email, password=password)
+    conn = await asyncpg.connect(config.database.url)
+    try:
+        async with conn.transaction():
+            return await create_user(conn, data, "admin", await hash_password_async(data.password, config.auth.scrypt_n))
+    finally:
+        await conn.close()

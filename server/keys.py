@@ -1,0 +1,17 @@
+"""Typed application keys: where each shared resource lives on the aiohttp app."""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from server.config import Config
+from server.metrics import Metrics
+from server.tokens import TokenCodec
+
+CONFIG = web.AppKey("config", Config)
+DB = web.AppKey("db", asyncpg.Pool)
+REDIS = web.AppKey("redis", aioredis.Redis)
+TOKENS = web.AppKey("tokens", TokenCodec)
+METRICS = web.AppKey("metrics", Metrics)

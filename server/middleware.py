@@ -1,0 +1,115 @@
+"""Middlewares: request id, access log and metrics around every request; errors as contract JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import redis.exceptions
+from aiohttp import web
+
+from server.errors import DomainError, InternalError, ServiceUnavailable
+from server.keys import CONFIG, METRICS
+from server.logs import ACCESS
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+REQUEST_ID = web.RequestKey("request_id", str)
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request an id, then log and measure it whatever the outcome."""
+    incoming = request.headers.get("X-Request-ID", "")
+    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    status = 499  # nginx's "client closed request": what is left if the handler is cancelled
+    try:
+        response = await handler(request)
+        status = response.status
+        if not response.prepared:
+            response.headers["X-Request-ID"] = request_id
+        return response
+    finally:
+        elapsed = time.perf_counter() - started
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        request.app[METRICS].observe_request(request.method, route, status, elapsed)
+        ACCESS.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            status,
+            elapsed * 1000,
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "remote": request.remote,
+            },
+        )
+
+
+@web.middleware
+async def error_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into the contract's error body; never a stack trace to the client."""
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise  # redirects and other non-errors pass through
+        return error_response(_from_http(request, exc))
+    except (asyncpg.PostgresConnectionStatusError, asyncpg.CannotConnectNowError, OSError,
+            asyncpg.InterfaceError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+            asyncio.TimeoutError) as exc:
+        log.error("backing service unavailable on %s %s: %r", request.method, request.path, exc)
+        return error_response(ServiceUnavailable("A backing service is unavailable; try again shortly."))
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(
+            InternalError(f"Something went wrong on our side (request id {request.get(REQUEST_ID, '-')}).")
+        )
+
+
+def error_response(exc: DomainError) -> web.Response:
+    """The JSON response for a domain error, with its status and headers."""
+    return web.Response(
+        status=exc.status,
+        body=json.dumps(exc.body()),
+        content_type="application/json",
+        headers=exc.headers,
+    )
+
+
+def _from_http(request: web.Request, exc: web.HTTPException) -> DomainError:
+    """Map aiohttp's own refusals (no route, wrong method, body too large) onto domain errors."""
+    if isinstance(exc, web.HTTPNotFound):
+        return _error(404, "not_found", f"Nothing at {request.path}.")
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        err = _error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}; use {allowed}.")
+        err.headers["Allow"] = allowed
+        return err
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        limit = request.app[CONFIG].server.max_body_bytes
+        return _error(413, "payload_too_large", f"The request body is larger than the limit of {limit} bytes.")
+    code = re.sub(r"[^a-z0-9]+", "_", exc.reason.lower()).strip("_") or "error"
+    return _error(exc.status, code, exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason)
+
+
+def _error(status: int, code: str, message: str) -> DomainError:
+    err = DomainError(message, code=code)
+    err.status = status  # type: ignore[misc]  # one-off status for aiohttp's own refusals
+    return err

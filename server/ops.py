@@ -1,0 +1,57 @@
+"""Operations endpoints: liveness, readiness (database and Redis) and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from server.api import ApiRouter
+from server.keys import DB, METRICS, REDIS
+
+api = ApiRouter("operations")
+_CHECK_TIMEOUT_S = 2.0
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@api.get("/healthz", auth="public", response=Health, summary="The process is up")
+async def healthz(request: web.Request) -> Health:
+    return Health(status="ok")
+
+
+@api.get("/readyz", auth="public", response=Readiness,
+         summary="The database and Redis answer (503 with the failing check otherwise)")
+async def readyz(request: web.Request) -> web.Response:
+    async def database() -> None:
+        await request.app[DB].fetchval("SELECT 1")
+
+    async def redis() -> None:
+        await request.app[REDIS].ping()
+
+    checks: dict[str, str] = {}
+    for name, probe in (("database", database), ("redis", redis)):
+        try:
+            await asyncio.wait_for(probe(), _CHECK_TIMEOUT_S)
+            checks[name] = "ok"
+        except Exception as exc:  # any failure means not ready; the reason goes to the caller
+            checks[name] = f"error: {type(exc).__name__}"
+    if all(v == "ok" for v in checks.values()):
+        return web.json_response({"status": "ready", "checks": checks})
+    failing = ", ".join(k for k, v in checks.items() if v != "ok")
+    body = {"error": {"code": "not_ready", "message": f"Not ready: {failing} unreachable.", "checks": checks}}
+    return web.json_response(body, status=503)
+
+
+@api.get("/metrics", auth="public", summary="Prometheus metrics of this process (text format 0.0.4)")
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[METRICS].render(), content_type="text/plain",
+                        headers={"X-Content-Type-Options": "nosniff"}, charset="utf-8")

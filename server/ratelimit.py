@@ -1,0 +1,43 @@
+"""Fixed-window counters in Redis, shared by every process: how many hits a key had lately."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from server.errors import RateLimited
+
+_PREFIX = "rl:"
+
+
+class FixedWindow:
+    """At most `limit` hits per `window_s` seconds for each key."""
+
+    def __init__(self, redis: aioredis.Redis, name: str, limit: int, window_s: int) -> None:
+        self._redis = redis
+        self._name = name
+        self.limit = limit
+        self.window_s = window_s
+
+    def _key(self, key: str) -> str:
+        return f"{_PREFIX}{self._name}:{key}"
+
+    async def check(self, key: str, message: str) -> None:
+        """Raise RateLimited (with Retry-After) if the key has used up its window."""
+        full = self._key(key)
+        count = await self._redis.get(full)
+        if count is not None and int(count) >= self.limit:
+            ttl = await self._redis.ttl(full)
+            raise RateLimited(message, retry_after_s=max(1, ttl))
+
+    async def hit(self, key: str) -> int:
+        """Count one hit; the window starts at the first hit. Returns the count so far."""
+        full = self._key(key)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(full)
+            pipe.expire(full, self.window_s, nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def reset(self, key: str) -> None:
+        """Forget the key's hits (after a success that proves the caller legitimate)."""
+        await self._redis.delete(self._key(key))

@@ -11,11 +11,14 @@ import os
 import sys
 from collections.abc import Iterator
 
+import asyncpg
+import redis.exceptions
 from pydantic import ValidationError
 
 from server.config import Config, ConfigError, load_config
 from server.errors import DomainError
 from server.logs import configure_logging
+from server.migrate import MigrationError, migrate
 
 log = logging.getLogger("server")
 
@@ -43,7 +46,6 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
 
     from server.app import create_app
     from server.demo import seed_demo
-    from server.migrate import migrate
 
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
@@ -65,7 +67,6 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(config: Config, args: argparse.Namespace) -> None:
-    from server.migrate import migrate
 
     with services(config, redis=False) as config:
         applied = asyncio.run(migrate(config.database.url))
@@ -74,7 +75,6 @@ def cmd_migrate(config: Config, args: argparse.Namespace) -> None:
 
 def cmd_seed_demo(config: Config, args: argparse.Namespace) -> None:
     from server.demo import seed_demo
-    from server.migrate import migrate
 
     with services(config, redis=False) as config:
         asyncio.run(migrate(config.database.url))
@@ -122,8 +122,10 @@ def main(argv: list[str] | None = None) -> None:
         commands[args.command](config, args)
     except ValidationError as exc:
         raise SystemExit(f"{args.command}: invalid input: {exc.errors(include_url=False)[0]['msg']}") from None
-    except DomainError as exc:
-        raise SystemExit(f"{args.command}: {exc.message}") from None
+    except (DomainError, MigrationError) as exc:
+        raise SystemExit(f"{args.command}: {exc}") from None
+    except (OSError, asyncpg.PostgresError, redis.exceptions.ConnectionError) as exc:
+        raise SystemExit(f"{args.command}: a backing service is unreachable or failed: {exc}") from None
 
 
 if __name__ == "__main__":

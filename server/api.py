@@ -166,15 +166,35 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> Any:
 
 def validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
     """model.model_validate with its errors turned into the contract's InvalidInput."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        fields: dict[str, list[str]] = {}
-        for err in exc.errors(include_url=False):
-            name = ".".join(str(part) for part in err["loc"]) or "body"
-            fields.setdefault(name, []).append(_message(err))
-        first = next(iter(fields.items()))
-        raise InvalidInput(f"Invalid input: {first[0]}: {first[1][0]}", fields=fields) from None
+    fields: dict[str, list[str]] = {}
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+    for name in _paths_with_nul(data, ""):
+        fields[name or "body"] = ["Text must not contain NUL characters."]
+    if not fields:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                name = ".".join(str(part) for part in err["loc"]) or "body"
+                fields.setdefault(name, []).append(_message(err))
+    first = next(iter(fields.items()))
+    raise InvalidInput(f"Invalid input: {first[0]}: {first[1][0]}", fields=fields)
+
+
+def _paths_with_nul(value: Any, path: str) -> Iterable[str]:
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                yield child.replace("\x00", "\\0")
+            else:
+                yield from _paths_with_nul(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths_with_nul(item, f"{path}.{index}" if path else str(index))
 
 
 def _message(err: Any) -> str:

@@ -22,6 +22,17 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID = web.RequestKey("request_id", str)
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Failures of PostgreSQL or Redis themselves: the client may retry, so 503 rather than 500.
+_UNAVAILABLE = (
+    OSError,  # connection refused or reset
+    asyncio.TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
 
 
 @web.middleware
@@ -71,9 +82,7 @@ async def error_responses(request: web.Request, handler: Handler) -> web.StreamR
         if exc.status < 400:
             raise  # redirects and other non-errors pass through
         return error_response(_from_http(request, exc))
-    except (asyncpg.PostgresConnectionStatusError, asyncpg.CannotConnectNowError, OSError,
-            asyncpg.InterfaceError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-            asyncio.TimeoutError) as exc:
+    except _UNAVAILABLE as exc:
         log.error("backing service unavailable on %s %s: %r", request.method, request.path, exc)
         return error_response(ServiceUnavailable("A backing service is unavailable; try again shortly."))
     except Exception:

@@ -1,0 +1,133 @@
+"""Test harness: real PostgreSQL and Redis (embedded unless LSC_TEST_* URLs are set), a clean state per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from server.app import create_app
+from server.config import ROOT, Config, load_config
+from server.embedded import EmbeddedServices
+from server.migrate import migrate
+from server.demo import create_admin
+from tests.helpers import Account, Api
+
+# Fast password hashing for tests; the format records N, so this changes nothing else.
+TEST_SCRYPT_N = 1024
+
+
+@dataclass(frozen=True)
+class Services:
+    database_url: str
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    """The servers for the whole session, with a freshly migrated schema."""
+    db_url = os.environ.get("LSC_TEST_DATABASE_URL", "")
+    redis_url = os.environ.get("LSC_TEST_REDIS_URL", "")
+    embedded = None
+    if not (db_url and redis_url):
+        embedded = EmbeddedServices(ROOT / "var" / "test", postgres=not db_url, redis=not redis_url, database="lsc_test")
+        embedded.start()
+        db_url = db_url or embedded.database_url
+        redis_url = redis_url or embedded.redis_url
+    try:
+        asyncio.run(_fresh_schema(db_url))
+        yield Services(db_url, redis_url)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+async def _fresh_schema(db_url: str) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+    await migrate(db_url)
+
+
+async def reset_state(services: Services) -> None:
+    """Empty every table (ids restart) and Redis: each test starts from nothing."""
+    conn = await asyncpg.connect(services.database_url)
+    try:
+        tables = await conn.fetch(
+            "SELECT quote_ident(tablename) AS t FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+        )
+        if tables:
+            await conn.execute(f"TRUNCATE {', '.join(r['t'] for r in tables)} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+    client = aioredis.from_url(services.redis_url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+def make_config(services: Services, **sections: Any) -> Config:
+    """The test config: real servers, fast hashing, no environment leaking in; sections override."""
+    overrides: dict[str, Any] = {
+        "database": {"url": services.database_url, "pool_min": 1, "pool_max": 5},
+        "redis": {"url": services.redis_url},
+        "auth": {"scrypt_n": TEST_SCRYPT_N},
+        "server": {"var_dir": str(ROOT / "var" / "test")},
+    }
+    for name, values in sections.items():
+        overrides.setdefault(name, {}).update(values)
+    return load_config(env={}, overrides=overrides)
+
+
+@pytest.fixture
+async def clean(services: Services) -> Services:
+    await reset_state(services)
+    return services
+
+
+@pytest.fixture
+def config(clean: Services) -> Config:
+    return make_config(clean)
+
+
+@pytest.fixture
+def app(config: Config) -> web.Application:
+    return create_app(config)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, app: web.Application) -> TestClient[Any, Any]:
+    result: TestClient[Any, Any] = await aiohttp_client(app)
+    return result
+
+
+@pytest.fixture
+def api(client: TestClient[Any, Any]) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+async def db(clean: Services) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection for checking what the API stored."""
+    conn = await asyncpg.connect(clean.database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def admin(api: Api, config: Config) -> Account:
+    """A signed-in admin, created the way `python -m server createadmin` does."""
+    await create_admin(config, "root", "root@example.com", "root-pass-123")
+    return await api.login("root", "root-pass-123")

@@ -1,0 +1,91 @@
+"""Helpers for API tests: JSON calls with a token, sign-ups, error-shape checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: Any
+
+    def error_code(self) -> str:
+        """The contract error code, after checking the error body's shape."""
+        assert isinstance(self.body, dict) and set(self.body) == {"error"}, self.body
+        error = self.body["error"]
+        assert isinstance(error["code"], str) and isinstance(error["message"], str) and error["message"], error
+        return str(error["code"])
+
+
+@dataclass
+class Account:
+    id: int
+    username: str
+    password: str
+    access: str
+    refresh: str
+    user: dict[str, Any]
+
+
+class Api:
+    """A thin JSON client over the aiohttp test client."""
+
+    def __init__(self, client: TestClient[Any, Any]) -> None:
+        self.client = client
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        *,
+        token: str | None = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        hdrs = dict(headers or {})
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        kwargs: dict[str, Any] = {"headers": hdrs}
+        if json is not None:
+            kwargs["json"] = json
+        if data is not None:
+            kwargs["data"] = data
+        async with self.client.request(method, path, **kwargs) as resp:
+            text = await resp.text()
+            body: Any = None
+            if resp.content_type == "application/json":
+                body = await resp.json()
+            elif text:
+                body = text
+            return Reply(resp.status, body, resp.headers)
+
+    async def get(self, path: str, **kw: Any) -> Reply:
+        return await self.call("GET", path, **kw)
+
+    async def post(self, path: str, json: Any = None, **kw: Any) -> Reply:
+        return await self.call("POST", path, json, **kw)
+
+    async def patch(self, path: str, json: Any = None, **kw: Any) -> Reply:
+        return await self.call("PATCH", path, json, **kw)
+
+    async def register(self, username: str, role: str = "buyer", password: str = "password123", **extra: Any) -> Account:
+        """Sign up a buyer or seller and return its tokens."""
+        body = {"username": username, "email": f"{username}@example.com", "password": password, **extra}
+        if role == "seller":
+            body.setdefault("business_name", f"{username} shop")
+        reply = await self.post(f"/api/auth/register/{role}/", body)
+        assert reply.status == 201, reply.body
+        return Account(reply.body["user"]["id"], username, password, reply.body["access"], reply.body["refresh"],
+                       reply.body["user"])
+
+    async def login(self, username: str, password: str) -> Account:
+        reply = await self.post("/api/auth/login/", {"username": username, "password": password})
+        assert reply.status == 200, reply.body
+        return Account(reply.body["user"]["id"], username, password, reply.body["access"], reply.body["refresh"],
+                       reply.body["user"])

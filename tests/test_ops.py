@@ -1,0 +1,113 @@
+"""Operations: health, readiness, metrics, request ids, access logs, the OpenAPI spec and its pages."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from server.app import create_app
+from server.embedded import free_port
+from server.logs import JsonFormatter
+from tests.conftest import make_config
+from tests.helpers import Api
+
+
+async def test_healthz_and_readyz(api: Api) -> None:
+    assert (await api.get("/healthz")).body == {"status": "ok"}
+    ready = await api.get("/readyz")
+    assert ready.status == 200
+    assert ready.body == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+
+
+async def test_readyz_is_503_naming_redis_when_it_is_unreachable(aiohttp_client, clean) -> None:
+    config = make_config(clean, redis={"url": f"redis://127.0.0.1:{free_port()}"})
+    client = await aiohttp_client(create_app(config))
+    async with client.get("/readyz") as resp:
+        assert resp.status == 503
+        body = await resp.json()
+    assert body["error"]["code"] == "not_ready"
+    assert body["error"]["checks"]["database"] == "ok"
+    assert body["error"]["checks"]["redis"].startswith("error")
+    # A request that needs Redis gets a clean 503 too, not a stack trace.
+    async with client.post("/api/auth/login/", json={"username": "someone", "password": "x"}) as resp:
+        assert resp.status == 503
+        assert (await resp.json())["error"]["code"] == "service_unavailable"
+
+
+async def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
+    async with client.get("/healthz", headers={"X-Request-ID": "abc-123"}) as resp:
+        assert resp.headers["X-Request-ID"] == "abc-123"
+    async with client.get("/nowhere", headers={"X-Request-ID": "bad id with spaces"}) as resp:
+        assert resp.status == 404
+        generated = resp.headers["X-Request-ID"]
+        assert generated != "bad id with spaces" and len(generated) == 32
+
+
+async def test_metrics_count_requests_by_route_template(api: Api) -> None:
+    user = await api.register("metric")
+    await api.get(f"/api/users/{user.id}/", token=user.access)
+    await api.get("/nowhere")
+    reply = await api.get("/metrics")
+    assert reply.status == 200 and reply.headers["Content-Type"].startswith("text/plain")
+    text = reply.body
+    assert 'http_requests_total{method="POST",route="/api/auth/register/buyer/",status="201"} 1' in text
+    assert 'http_requests_total{method="GET",route="/api/users/{id}/",status="200"} 1' in text
+    assert 'route="unmatched",status="404"} 1' in text
+    assert 'http_request_duration_seconds_bucket{method="GET",route="/api/users/{id}/",le="+Inf"} 1' in text
+    assert "lsc_db_pool_size" in text
+
+
+async def test_access_log_has_one_line_per_request(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="lsc.access"):
+        reply = await api.get("/healthz", headers={"X-Request-ID": "log-me"})
+    assert reply.status == 200
+    records = [r for r in caplog.records if r.name == "lsc.access"]
+    assert len(records) == 1
+    record = records[0]
+    assert (record.method, record.path, record.status, record.request_id) == ("GET", "/healthz", 200, "log-me")
+    assert record.duration_ms >= 0
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "log-me" and line["status"] == 200 and line["logger"] == "lsc.access"
+
+
+async def test_openapi_spec_lists_every_route_with_its_schemas(api: Api, app) -> None:
+    reply = await api.get("/api/openapi.json")
+    assert reply.status == 200
+    spec = reply.body
+    assert spec["openapi"].startswith("3.")
+    registered = {
+        (r.method, r.resource.canonical)
+        for r in app.router.routes()
+        if r.resource is not None and r.resource.canonical.startswith("/api/") and r.method != "HEAD"
+        and not r.resource.canonical.startswith(("/api/openapi", "/api/swagger", "/api/redoc", "/api/docs-assets"))
+    }
+    documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    assert registered <= documented, registered - documented
+    for alias in ("/api/signup/", "/api/login/", "/api/profile/"):
+        assert alias in spec["paths"]
+    register = spec["paths"]["/api/auth/register/seller/"]["post"]
+    body_ref = register["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = spec["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
+    assert {"username", "email", "password", "business_name"} <= set(schema["required"])
+    assert "201" in register["responses"] and "400" in register["responses"]
+    verify = spec["paths"]["/api/admin/sellers/{id}/verify/"]["post"]
+    assert verify["parameters"][0]["name"] == "id" and {"401", "403", "404"} <= set(verify["responses"])
+    users = spec["paths"]["/api/users/"]["get"]
+    assert {p["name"] for p in users["parameters"]} == {"page", "page_size", "search"}
+
+
+@pytest.mark.parametrize("page,asset", [
+    ("/api/swagger/", "/api/docs-assets/swagger-ui-dist/swagger-ui-bundle.js"),
+    ("/api/redoc/", "/api/docs-assets/redoc/bundles/redoc.standalone.js"),
+])
+async def test_doc_pages_load_their_assets_locally(client: TestClient, page: str, asset: str) -> None:
+    async with client.get(page) as resp:
+        assert resp.status == 200 and resp.content_type == "text/html"
+        html = await resp.text()
+    assert asset in html and "http" not in html.replace("http-equiv", "")
+    async with client.get(asset) as resp:
+        assert resp.status == 200
+        assert len(await resp.read()) > 100_000

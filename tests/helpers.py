@@ -74,7 +74,9 @@ class Api:
     async def patch(self, path: str, json: Any = None, **kw: Any) -> Reply:
         return await self.call("PATCH", path, json, **kw)
 
-    async def register(self, username: str, role: str = "buyer", password: str = "password123", **extra: Any) -> Account:
+    async def register(
+        self, username: str, role: str = "buyer", password: str = "password123", **extra: Any
+    ) -> Account:
         """Sign up a buyer or seller and return its tokens."""
         body = {"username": username, "email": f"{username}@example.com", "password": password, **extra}
         if role == "seller":

@@ -12,8 +12,8 @@ from tests.helpers import Account, Api
 
 
 async def test_buyer_registers_and_sees_own_profile(api: Api) -> None:
-    reply = await api.post("/api/auth/register/buyer/",
-                           {"username": "asha", "email": "asha@example.com", "password": "s3cret-pass", "phone": "+91 98000 00001"})
+    body = {"username": "asha", "email": "asha@example.com", "password": "s3cret-pass", "phone": "+91 98000 00001"}
+    reply = await api.post("/api/auth/register/buyer/", body)
     assert reply.status == 201
     assert set(reply.body) == {"user", "access", "refresh"}
     user = reply.body["user"]
@@ -36,7 +36,8 @@ async def test_seller_registers_unverified_with_no_credits(api: Api) -> None:
 
 
 async def test_aliases_serve_the_same_endpoints(api: Api) -> None:
-    reply = await api.post("/api/signup/", {"username": "alias", "email": "alias@example.com", "password": "password123"})
+    body = {"username": "alias", "email": "alias@example.com", "password": "password123"}
+    reply = await api.post("/api/signup/", body)
     assert reply.status == 201 and reply.body["user"]["role"] == "buyer"
     login = await api.post("/api/login/", {"username": "alias", "password": "password123"})
     assert login.status == 200
@@ -50,8 +51,9 @@ async def test_username_and_email_are_unique_whatever_the_case(api: Api) -> None
                                {"username": "meera", "email": "other@example.com", "password": "password123"})
     assert same_name.status == 409 and same_name.error_code() == "username_taken"
     assert same_name.body["error"]["fields"] == {"username": ["This username is taken."]}
-    same_mail = await api.post("/api/auth/register/seller/", {"username": "meera2", "email": "MEERA@example.com",
-                                                              "password": "password123", "business_name": "M"})
+    same_mail = await api.post("/api/auth/register/seller/", {
+        "username": "meera2", "email": "MEERA@example.com", "password": "password123", "business_name": "M",
+    })
     assert same_mail.status == 409 and same_mail.error_code() == "email_taken"
 
 

@@ -62,7 +62,7 @@ def test_bad_values_are_refused_with_their_name(env: dict[str, str], fragment: s
 def test_unknown_keys_in_a_config_file_are_refused(tmp_path) -> None:
     extra = tmp_path / "site.toml"
     extra.write_text("[server]\nprot = 1\n")
-    with pytest.raises(ConfigError, match="server.prot"):
+    with pytest.raises(ConfigError, match=r"server\.prot"):
         load_config(env={"LSC_CONFIG": str(extra)})
     extra.write_text("[srever]\nport = 1\n")
     with pytest.raises(ConfigError, match="srever"):

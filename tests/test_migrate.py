@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,11 +28,11 @@ async def test_two_processes_migrating_at_once_apply_each_file_once(services: Se
     url = await fresh_database(services, "lsc_migrate_race")
     env = {**os.environ, "LSC_DATABASE_URL": url}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "server", "migrate"], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        await asyncio.create_subprocess_exec(sys.executable, "-m", "server", "migrate", cwd=ROOT, env=env,
+                                             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         for _ in range(2)
     ]
-    outputs = [p.communicate(timeout=120) for p in procs]
+    outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 120)
     assert [p.returncode for p in procs] == [0, 0], outputs
     counts = sorted(int(out.split()[1]) for out, _ in outputs)
     expected = [m.version for m in load_migrations()]

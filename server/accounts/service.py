@@ -113,8 +113,8 @@ class Accounts:
     async def update_profile(self, me: Principal, data: ProfileUpdate) -> UserOut:
         """Change the fields sent; a new password needs the current one and signs out other sessions."""
         sent = data.model_fields_set
-        user_changes = {k: getattr(data, k) for k in ("email", "phone", "avatar", "bio") if k in sent}
-        seller_changes = {k: getattr(data, k) for k in ("business_name", "gstin") if k in sent}
+        user_changes: dict[str, Any] = {k: getattr(data, k) for k in ("email", "phone", "avatar", "bio") if k in sent}
+        seller_changes: dict[str, Any] = {k: getattr(data, k) for k in ("business_name", "gstin") if k in sent}
         errors: dict[str, list[str]] = {}
         for key in ("email", "bio"):
             if key in user_changes and user_changes[key] is None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 
 from server.errors import Conflict
 
-Conn = asyncpg.Connection | asyncpg.Pool
+# A pool or a connection: a single statement runs on either; several in one transaction need a connection.
+Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 _USER_COLUMNS = """
     u.id, u.username, u.email, u.role, u.phone, u.avatar, u.bio, u.is_active, u.created_at,

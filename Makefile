@@ -35,6 +35,8 @@ run: install
 	$(PY) -m server run --migrate --seed-demo
 
 test: dev
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: dev

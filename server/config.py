@@ -76,6 +76,7 @@ class AuthConfig:
     access_ttl_s: int = 900
     refresh_ttl_s: int = 604800
     scrypt_n: int = 16384
+    token_purge_interval_s: float = 3600.0
     login_attempts: int = 10
     login_window_s: int = 300
 
@@ -85,6 +86,7 @@ class AuthConfig:
         n = self.scrypt_n
         _check(n >= 1024 and n & (n - 1) == 0, "auth.scrypt_n must be a power of two, at least 1024")
         _check(self.login_attempts >= 1 and self.login_window_s >= 1, "auth login limits must be positive")
+        _check(self.token_purge_interval_s > 0, "auth.token_purge_interval_s must be positive")
 
 
 @dataclass(frozen=True)

@@ -159,3 +159,15 @@ async def test_refresh_with_garbage_or_expired_token(api: Api, config: Config) -
     assert expired.status == 401 and expired.error_code() == "token_expired"
     unknown = tokens.issue_refresh(user.id).token  # well signed but never issued by the server
     assert (await api.post("/api/auth/refresh/", {"refresh": unknown})).error_code() == "invalid_token"
+
+
+async def test_expired_refresh_tokens_are_purged_and_live_ones_kept(api: Api, app, db) -> None:
+    from server.accounts.store import purge_refresh
+    from server.keys import DB
+
+    old = await api.register("old")
+    fresh = await api.register("fresh")
+    await db.execute("UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1", old.id)
+    assert await purge_refresh(app[DB]) == 1
+    assert await db.fetchval("SELECT count(*) FROM refresh_tokens WHERE user_id = $1", old.id) == 0
+    assert (await api.post("/api/auth/refresh/", {"refresh": fresh.refresh})).status == 200

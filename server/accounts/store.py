@@ -164,6 +164,12 @@ async def revoke_family(conn: Conn, family: uuid.UUID) -> None:
     )
 
 
+async def purge_refresh(conn: Conn) -> int:
+    """Delete refresh tokens past their expiry (they can never be used again); returns how many."""
+    result: str = await conn.execute("DELETE FROM refresh_tokens WHERE expires_at < now()")
+    return int(result.split()[-1])
+
+
 async def revoke_user(conn: Conn, user_id: int) -> None:
     """Revoke all of a user's refresh tokens (a password change signs out every device)."""
     await conn.execute(

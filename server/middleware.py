@@ -48,6 +48,8 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         status = response.status
         if not response.prepared:
             response.headers["X-Request-ID"] = request_id
+            # Browsers must not guess a type: a JSON body or an upload is never run as a page.
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
     finally:
         elapsed = time.perf_counter() - started

@@ -53,5 +53,4 @@ async def readyz(request: web.Request) -> web.Response:
 
 @api.get("/metrics", auth="public", summary="Prometheus metrics of this process (text format 0.0.4)")
 async def metrics(request: web.Request) -> web.Response:
-    return web.Response(text=request.app[METRICS].render(), content_type="text/plain",
-                        headers={"X-Content-Type-Options": "nosniff"}, charset="utf-8")
+    return web.Response(text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")

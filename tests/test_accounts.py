@@ -215,3 +215,19 @@ async def test_only_admins_verify_and_only_sellers_can_be_verified(api: Api, adm
     assert (await api.post(f"/api/admin/sellers/{seller.id}/verify/")).status == 401
     not_seller = await api.post(f"/api/admin/sellers/{buyer.id}/verify/", token=admin.access)
     assert not_seller.status == 404 and not_seller.error_code() == "seller_not_found"
+
+
+async def test_a_deactivated_account_cannot_sign_in_or_refresh(api: Api, db: asyncpg.Connection) -> None:
+    user = await api.register("gone", password="password123")
+    await db.execute("UPDATE users SET is_active = false WHERE id = $1", user.id)
+    login = await api.post("/api/auth/login/", {"username": "gone", "password": "password123"})
+    assert login.status == 403 and login.error_code() == "account_disabled"
+    wrong = await api.post("/api/auth/login/", {"username": "gone", "password": "not-the-password"})
+    assert wrong.status == 401 and wrong.error_code() == "invalid_credentials"  # no hint without the password
+    refresh = await api.post("/api/auth/refresh/", {"refresh": user.refresh})
+    assert refresh.status == 403 and refresh.error_code() == "account_disabled"
+    profile = await api.get("/api/auth/profile/", token=user.access)
+    assert profile.status == 404 and profile.error_code() == "user_not_found"
+    viewer = await api.register("viewer")
+    assert (await api.get(f"/api/users/{user.id}/", token=viewer.access)).status == 404
+    assert (await api.get("/api/users/?search=gone", token=viewer.access)).body["count"] == 0

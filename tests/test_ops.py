@@ -40,6 +40,7 @@ async def test_readyz_is_503_naming_redis_when_it_is_unreachable(aiohttp_client,
 async def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
     async with client.get("/healthz", headers={"X-Request-ID": "abc-123"}) as resp:
         assert resp.headers["X-Request-ID"] == "abc-123"
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
     async with client.get("/nowhere", headers={"X-Request-ID": "bad id with spaces"}) as resp:
         assert resp.status == 404
         generated = resp.headers["X-Request-ID"]

@@ -87,6 +87,9 @@ class Accounts:
                     user = await store.fetch_user(conn, used["user_id"])
                     if user is not None and user["is_active"]:
                         return await self._issue_pair(conn, user["id"], user["role"], used["family"])
+                    await store.revoke_family(conn, used["family"])
+            if used is not None:
+                raise PermissionDenied("This account is deactivated.", code="account_disabled")
             state = await store.fetch_refresh(conn, claims.jti)
             if state is not None and state["used_at"] is not None and state["revoked_at"] is None:
                 await store.revoke_family(conn, state["family"])

@@ -1,11 +1,6 @@
-"""The commerce package as the app factory sees it: its endpoints and background lifecycles.
+"""The commerce package as the app factory sees it: its endpoint groups and background lifecycles."""
 
-Endpoints are declared on `api` by this package's routes modules as its issue lands;
-background tasks (hubs, sweepers, senders) join `lifecycles`.
-"""
-
-from server.api import ApiRouter
+from commerce.catalog.routes import api as catalog_api
 from server.plugin import Plugin
 
-api = ApiRouter("commerce")
-plugin = Plugin(api=api)
+plugin = Plugin(routers=(catalog_api,))

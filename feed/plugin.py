@@ -8,4 +8,4 @@ from server.api import ApiRouter
 from server.plugin import Plugin
 
 api = ApiRouter("feed")
-plugin = Plugin(api=api)
+plugin = Plugin(routers=(api,))

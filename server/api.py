@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 from aiohttp import web
@@ -38,6 +39,7 @@ class Endpoint:
     auth: Access
     roles: frozenset[str] | None
     aliases: tuple[str, ...]
+    upload: str | None = None
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -64,8 +66,12 @@ class ApiRouter:
         auth: Access = "user",
         roles: Iterable[str] | None = None,
         aliases: Iterable[str] = (),
+        upload: str | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Declare an endpoint; the handler gets `request` and, as declared, `body`, `query`, `me`."""
+        """Declare an endpoint; the handler gets `request` and, as declared, `body`, `query`, `me`.
+
+        `upload` names a multipart file field that the handler reads itself (for the spec only).
+        """
 
         def decorate(handler: Handler) -> Handler:
             endpoint = Endpoint(
@@ -81,6 +87,7 @@ class ApiRouter:
                 auth=auth,
                 roles=frozenset(roles) if roles else None,
                 aliases=tuple(aliases),
+                upload=upload,
             )
             self.endpoints.append(endpoint)
             return handler
@@ -151,7 +158,8 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
         data: Any = {}
     else:
         try:
-            data = json.loads(raw, parse_constant=_reject_constant)
+            # Decimals stay exact: money never passes through a float.
+            data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"The request body is not valid JSON: {exc}.", code="invalid_json") from None
     if not isinstance(data, dict):

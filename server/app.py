@@ -9,9 +9,10 @@ import jinja2
 from aiohttp import web
 
 from server import ops
-from server.config import ROOT, Config
+from server.config import ROOT, Config, media_path
 from server.db import postgres_ctx
 from server.keys import CONFIG, METRICS, TOKENS
+from server.media import media_handler
 from server.metrics import Metrics
 from server.middleware import error_responses, request_context
 from server.openapi import setup_docs
@@ -57,11 +58,14 @@ def create_app(config: Config) -> web.Application:
     )
 
     installed = plugins()
-    routers = [ops.api, *(p.api for p in installed)]
+    routers = [ops.api, *(r for p in installed for r in p.routers)]
     for router in routers:
         router.register(app.router)
     for p in installed:
         app.cleanup_ctx.extend(p.lifecycles)
     setup_docs(app, routers, TITLE, VERSION)
     app.router.add_static("/static/", Path(ROOT, "static"))
+    media = media_path(config)
+    media.mkdir(parents=True, exist_ok=True)
+    app.router.add_get("/media/{path:.+}", media_handler(media))
     return app

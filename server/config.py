@@ -98,6 +98,66 @@ class CreditsConfig:
 
 
 @dataclass(frozen=True)
+class CommerceConfig:
+    media_dir: str = ""
+    max_image_bytes: int = 5242880
+    max_images_per_product: int = 10
+    order_payment_timeout_s: int = 900
+    expiry_sweep_interval_s: float = 30.0
+    commission_bps: int = 1000
+    earnings_hold_s: int = 604800
+    min_withdrawal: int = 100
+    tax_label: str = "GST"
+    tax_rate_bps: int = 1800
+    platform_name: str = "Livestream Commerce"
+
+    def __post_init__(self) -> None:
+        _check(self.max_image_bytes >= 1024, "commerce.max_image_bytes must be at least 1024")
+        _check(self.max_images_per_product >= 1, "commerce.max_images_per_product must be at least 1")
+        _check(self.order_payment_timeout_s >= 1, "commerce.order_payment_timeout_s must be positive")
+        _check(self.expiry_sweep_interval_s > 0, "commerce.expiry_sweep_interval_s must be positive")
+        _check(0 <= self.commission_bps <= 10000, "commerce.commission_bps must be between 0 and 10000")
+        _check(self.earnings_hold_s >= 0, "commerce.earnings_hold_s must not be negative")
+        _check(self.min_withdrawal >= 1, "commerce.min_withdrawal must be at least 1")
+        _check(0 <= self.tax_rate_bps <= 10000, "commerce.tax_rate_bps must be between 0 and 10000")
+
+
+@dataclass(frozen=True)
+class RazorpayConfig:
+    key_id: str = "rzp_test_local0000000000"
+    key_secret: str = "local-razorpay-key-secret-not-for-production"
+    webhook_secret: str = "local-razorpay-webhook-secret-not-for-production"
+    base_url: str = ""
+    credit_price_paise: int = 10000
+    max_credits_per_purchase: int = 1000
+
+    def __post_init__(self) -> None:
+        _check(bool(self.key_id and self.key_secret and self.webhook_secret), "razorpay keys must not be empty")
+        _check(self.credit_price_paise >= 100, "razorpay.credit_price_paise must be at least 100 (INR 1)")
+        _check(self.max_credits_per_purchase >= 1, "razorpay.max_credits_per_purchase must be at least 1")
+        if self.base_url:
+            _check(self.base_url.startswith(("http://", "https://")), "razorpay.base_url must be an http(s) URL")
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = ""
+    from_address: str = "no-reply@localhost"
+    poll_interval_s: float = 2.0
+    max_attempts: int = 8
+
+    def __post_init__(self) -> None:
+        _check(0 < self.smtp_port <= 65535, "mail.smtp_port must be between 1 and 65535")
+        _check(self.poll_interval_s > 0, "mail.poll_interval_s must be positive")
+        _check(self.max_attempts >= 1, "mail.max_attempts must be at least 1")
+        _check("@" in self.from_address, "mail.from_address must be an e-mail address")
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
     format: str = "text"
@@ -116,6 +176,9 @@ class Config:
     redis: RedisConfig = field(default_factory=RedisConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
     credits: CreditsConfig = field(default_factory=CreditsConfig)
+    commerce: CommerceConfig = field(default_factory=CommerceConfig)
+    razorpay: RazorpayConfig = field(default_factory=RazorpayConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     def __post_init__(self) -> None:
@@ -129,6 +192,12 @@ class Config:
                 bool(self.database.url) and bool(self.redis.url),
                 "mode is production but database.url or redis.url is empty (embedded servers are for "
                 "development): set LSC_DATABASE_URL and LSC_REDIS_URL",
+            )
+            _check(
+                bool(self.razorpay.base_url) and self.razorpay.key_secret != RazorpayConfig.key_secret
+                and self.razorpay.webhook_secret != RazorpayConfig.webhook_secret,
+                "mode is production but Razorpay is the local stand-in: set LSC_RAZORPAY_BASE_URL, "
+                "LSC_RAZORPAY_KEY_ID, LSC_RAZORPAY_KEY_SECRET and LSC_RAZORPAY_WEBHOOK_SECRET",
             )
 
     def replace(self, **sections: Mapping[str, Any]) -> Config:
@@ -243,3 +312,8 @@ def _coerce(name: str, value: Any, kind: Any) -> Any:
     if kind in (int, float, str, bool) and (type(value) is not kind):
         raise ConfigError(f"{name} must be a {kind.__name__}, got {value!r}")
     return value
+
+
+def media_path(config: Config) -> Path:
+    """The folder for uploads: commerce.media_dir, or <var_dir>/media."""
+    return Path(config.commerce.media_dir) if config.commerce.media_dir else config.server.var_path / "media"

@@ -94,6 +94,15 @@ def _operation(e: Endpoint, path: str, refs: dict[Any, Any]) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": refs[(e.body, "validation")]}},
         }
+    if e.upload is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": {
+                "type": "object",
+                "required": [e.upload],
+                "properties": {e.upload: {"type": "string", "format": "binary"}},
+            }}},
+        }
     ok: dict[str, Any] = {"description": "No content" if e.status == 204 else "Success"}
     if e.response is not None:
         ok["content"] = {"application/json": {"schema": refs[(e.response, "serialization")]}}
@@ -101,8 +110,8 @@ def _operation(e: Endpoint, path: str, refs: dict[Any, Any]) -> dict[str, Any]:
     errors = set()
     if e.body is not None or e.query is not None:
         errors |= {400}
-    if e.body is not None:
-        errors |= {413}
+    if e.body is not None or e.upload is not None:
+        errors |= {400, 413}
     if e.auth != "public":
         errors |= {401}
         op["security"] = [{"bearer": []}] if e.auth == "user" else [{"bearer": []}, {}]

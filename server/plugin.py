@@ -14,7 +14,7 @@ Lifecycle = Callable[[web.Application], AsyncIterator[None]]
 
 @dataclass(frozen=True)
 class Plugin:
-    """A package's routes and its cleanup contexts (room hub, sweepers, outbox sender, ...)."""
+    """A package's endpoint groups and its cleanup contexts (room hub, sweepers, outbox sender, ...)."""
 
-    api: ApiRouter
+    routers: tuple[ApiRouter, ...]
     lifecycles: tuple[Lifecycle, ...] = field(default=())

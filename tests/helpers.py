@@ -91,3 +91,26 @@ class Api:
         assert reply.status == 200, reply.body
         return Account(reply.body["user"]["id"], username, password, reply.body["access"], reply.body["refresh"],
                        reply.body["user"])
+
+
+async def verified_seller(api: Api, admin: Account, username: str) -> Account:
+    """A seller verified by the admin (with the free credit), signed in."""
+    seller = await api.register(username, "seller")
+    reply = await api.post(f"/api/admin/sellers/{seller.id}/verify/", token=admin.access)
+    assert reply.status == 200, reply.body
+    seller.user = reply.body
+    return seller
+
+
+async def category(api: Api, admin: Account, name: str = "Sarees") -> int:
+    reply = await api.post("/api/products/categories/", {"name": name}, token=admin.access)
+    assert reply.status == 201, reply.body
+    return int(reply.body["id"])
+
+
+async def product(api: Api, seller: Account, category_id: int, name: str = "Silk saree", price: object = "1299.00",
+                  stock: int = 10, **extra: Any) -> dict[str, Any]:
+    body = {"name": name, "price": price, "stock": stock, "category": category_id, **extra}
+    reply = await api.post("/api/products/products/", body, token=seller.access)
+    assert reply.status == 201, reply.body
+    return dict(reply.body)

@@ -83,5 +83,9 @@ def test_production_refuses_the_default_secret_and_embedded_services() -> None:
     secret = {"LSC_AUTH_JWT_SECRET": "p" * 40}
     with pytest.raises(ConfigError, match="embedded"):
         load_config(env={"LSC_MODE": "production", **secret})
-    config = load_config(env={"LSC_MODE": "production", **secret, **urls})
+    with pytest.raises(ConfigError, match="Razorpay is the local stand-in"):
+        load_config(env={"LSC_MODE": "production", **secret, **urls})
+    razorpay = {"LSC_RAZORPAY_BASE_URL": "https://api.razorpay.com", "LSC_RAZORPAY_KEY_SECRET": "k" * 24,
+                "LSC_RAZORPAY_WEBHOOK_SECRET": "w" * 24}
+    config = load_config(env={"LSC_MODE": "production", **secret, **urls, **razorpay})
     assert config.auth.jwt_secret != DEFAULT_JWT_SECRET

@@ -4,4 +4,4 @@ from server.accounts.lifecycle import token_purge_ctx
 from server.accounts.routes import api
 from server.plugin import Plugin
 
-plugin = Plugin(api=api, lifecycles=(token_purge_ctx,))
+plugin = Plugin(routers=(api,), lifecycles=(token_purge_ctx,))

@@ -25,6 +25,7 @@ from server.config import Config
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from server.passwords import hash_password_async, verify_password_async
 from server.ratelimit import FixedWindow
+from server.sql import Conn
 from server.tokens import Principal, TokenCodec
 
 
@@ -68,7 +69,7 @@ class Accounts:
         pair = await self._issue_pair(self.pool, user_id, role, family=None)
         return AuthOut(user=await self.profile(user_id), access=pair.access, refresh=pair.refresh)
 
-    async def _issue_pair(self, conn: store.Conn, user_id: int, role: str, family: Any) -> TokensOut:
+    async def _issue_pair(self, conn: Conn, user_id: int, role: str, family: Any) -> TokensOut:
         issued = self.tokens.issue_refresh(user_id, family)
         await store.save_refresh(conn, issued.jti, user_id, issued.family, issued.expires_at)
         return TokensOut(access=self.tokens.issue_access(user_id, role), refresh=issued.token)

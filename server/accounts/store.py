@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
 
 from server.errors import Conflict
-
-# A pool or a connection: a single statement runs on either; several in one transaction need a connection.
-Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
+from server.sql import Conn, like_contains, update_columns
 
 _USER_COLUMNS = """
     u.id, u.username, u.email, u.role, u.phone, u.avatar, u.bio, u.is_active, u.created_at,
@@ -79,7 +77,7 @@ async def search_users(conn: Conn, search: str | None, limit: int, offset: int) 
     """Active users whose name starts with, or whose business name contains, the text; by id."""
     where, args = "u.is_active", []
     if search:
-        pattern = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = like_contains(search)
         where += " AND (lower(u.username) LIKE ($1 || '%') OR lower(s.business_name) LIKE ('%' || $1 || '%'))"
         args.append(pattern)
     count: int = await conn.fetchval(f"SELECT count(*) FROM {_USER_FROM} WHERE {where}", *args)
@@ -95,25 +93,15 @@ async def search_users(conn: Conn, search: str | None, limit: int, offset: int) 
 
 async def update_user(conn: Conn, user_id: int, changes: dict[str, Any]) -> None:
     """Set the given users columns (names come from the service, never from the client)."""
-    if not changes:
-        return
-    columns = list(changes)
-    assignments = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
     try:
-        await conn.execute(
-            f"UPDATE users SET {assignments}, updated_at = now() WHERE id = $1", user_id, *changes.values()
-        )
+        await update_columns(conn, "users", "id", user_id, changes, touch=True)
     except asyncpg.UniqueViolationError as exc:
         raise _taken(exc) from None
 
 
 async def update_seller(conn: Conn, user_id: int, changes: dict[str, Any]) -> None:
     """Set the given sellers columns."""
-    if not changes:
-        return
-    columns = list(changes)
-    assignments = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
-    await conn.execute(f"UPDATE sellers SET {assignments} WHERE user_id = $1", user_id, *changes.values())
+    await update_columns(conn, "sellers", "user_id", user_id, changes)
 
 
 async def mark_seller_verified(conn: asyncpg.Connection, seller_id: int, admin_id: int) -> bool | None:

@@ -1,0 +1,187 @@
+"""Catalog use cases: who may create and change categories and products, and their shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from commerce.catalog import store
+from commerce.catalog.images import accept_image, discard
+from commerce.catalog.schemas import (
+    CategoryIn,
+    CategoryOut,
+    ImageOut,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    ProductQuery,
+    SellerBrief,
+)
+from server.config import Config, media_path
+from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from server.tokens import Principal
+
+MEDIA_URL = "/media/"
+
+
+@dataclass
+class Catalog:
+    pool: asyncpg.Pool
+    config: Config
+
+    @property
+    def media(self) -> Path:
+        return media_path(self.config)
+
+    async def _require_verified_seller(self, me: Principal) -> None:
+        verified = await store.seller_verified(self.pool, me.user_id)
+        if verified is None:
+            raise PermissionDenied("Only sellers can do this.", code="permission_denied")
+        if not verified:
+            raise PermissionDenied("Your seller account is not verified yet.", code="seller_not_verified")
+
+    async def create_category(self, me: Principal, data: CategoryIn) -> CategoryOut:
+        """Admins and verified sellers add categories."""
+        if me.role != "admin":
+            await self._require_verified_seller(me)
+        row = await store.insert_category(self.pool, data.name, data.description, data.image, me.user_id)
+        return category_out(row)
+
+    async def category(self, category_id: int) -> CategoryOut:
+        return category_out(await self._category_row(category_id))
+
+    async def _category_row(self, category_id: int) -> asyncpg.Record:
+        row = await store.fetch_category(self.pool, category_id)
+        if row is None:
+            raise NotFound(f"No category with id {category_id}.", code="category_not_found")
+        return row
+
+    async def _require_category_owner(self, me: Principal, category_id: int) -> None:
+        row = await self._category_row(category_id)
+        if me.role != "admin" and row["created_by"] != me.user_id:
+            raise PermissionDenied("Only an admin or the seller who created this category can change it.")
+
+    async def replace_category(self, me: Principal, category_id: int, data: CategoryIn) -> CategoryOut:
+        await self._require_category_owner(me, category_id)
+        await store.update_category(self.pool, category_id, data.model_dump())
+        return await self.category(category_id)
+
+    async def delete_category(self, me: Principal, category_id: int) -> None:
+        await self._require_category_owner(me, category_id)
+        await store.delete_category(self.pool, category_id)
+
+    async def categories(self, limit: int, offset: int) -> tuple[int, list[CategoryOut]]:
+        count, rows = await store.list_categories(self.pool, limit, offset)
+        return count, [category_out(r) for r in rows]
+
+    async def create_product(self, me: Principal, data: ProductIn) -> ProductOut:
+        """A verified seller lists a product."""
+        await self._require_verified_seller(me)
+        product_id = await store.insert_product(
+            self.pool, me.user_id, data.category, data.name, data.description, data.price, data.stock
+        )
+        return await self.product(product_id, me)
+
+    async def product(self, product_id: int, me: Principal | None) -> ProductOut:
+        """A product; an inactive one only for its seller and admins."""
+        row = await store.fetch_product(self.pool, product_id)
+        if row is None or not (row["is_active"] or _may_edit(me, row)):
+            raise NotFound(f"No product with id {product_id}.", code="product_not_found")
+        return product_out(row)
+
+    async def require_editable(self, me: Principal, product_id: int) -> None:
+        """404 or 403 unless the caller may change the product (checked before reading an upload)."""
+        await self._editable(me, product_id)
+
+    async def _editable(self, me: Principal, product_id: int) -> asyncpg.Record:
+        row = await store.fetch_product(self.pool, product_id)
+        if row is None:
+            raise NotFound(f"No product with id {product_id}.", code="product_not_found")
+        if not _may_edit(me, row):
+            raise PermissionDenied("Only the seller of this product can change it.")
+        return row
+
+    async def update_product(self, me: Principal, product_id: int, data: ProductIn | ProductPatch) -> ProductOut:
+        """PUT replaces every field, PATCH the ones sent; only the owner (or an admin)."""
+        await self._editable(me, product_id)
+        fields = data.model_fields_set if isinstance(data, ProductPatch) else set(type(data).model_fields)
+        changes: dict[str, Any] = {}
+        for name in fields:
+            value = getattr(data, name)
+            if value is None:
+                raise_null(name)
+            changes["category_id" if name == "category" else name] = value
+        await store.update_product(self.pool, product_id, changes)
+        return await self.product(product_id, me)
+
+    async def deactivate_product(self, me: Principal, product_id: int) -> None:
+        """Products are never erased (orders point at them): deleting hides them from the catalog."""
+        await self._editable(me, product_id)
+        await store.update_product(self.pool, product_id, {"is_active": False})
+
+    async def products(self, me: Principal | None, q: ProductQuery) -> tuple[int, list[ProductOut]]:
+        if q.include_inactive and not (me and (me.role == "admin" or q.seller == me.user_id)):
+            raise PermissionDenied("include_inactive is only for your own products (seller=<your id>).")
+        count, rows = await store.list_products(
+            self.pool, search=q.search, category=q.category, seller=q.seller, min_price=q.min_price,
+            max_price=q.max_price, include_inactive=q.include_inactive, ordering=q.ordering,
+            limit=q.page_size, offset=q.offset,
+        )
+        return count, [product_out(r) for r in rows]
+
+    async def add_image(self, me: Principal, product_id: int, temp: Path) -> ProductOut:
+        """Attach an uploaded image once its content is checked; at most the configured number."""
+        try:
+            await self._editable(me, product_id)
+        except BaseException:
+            await discard(temp)
+            raise
+        stored = await accept_image(temp, self.media, f"products/{product_id}")
+        limit = self.config.commerce.max_images_per_product
+        async with self.pool.acquire() as conn, conn.transaction():
+            image_id = await store.insert_image(
+                conn, product_id, stored.relative_path, stored.content_type, stored.size, stored.width, stored.height,
+                limit,
+            )
+        if image_id is None:
+            await discard(self.media / stored.relative_path)
+            raise Conflict(f"A product can have at most {limit} images.", code="too_many_images")
+        return await self.product(product_id, me)
+
+
+def raise_null(name: str) -> None:
+    message = "This field cannot be null."
+    raise InvalidInput(f"Invalid input: {name}: {message}", fields={name: [message]})
+
+
+def _may_edit(me: Principal | None, row: asyncpg.Record) -> bool:
+    return me is not None and (me.role == "admin" or me.user_id == row["seller_id"])
+
+
+def category_out(row: asyncpg.Record) -> CategoryOut:
+    return CategoryOut(id=row["id"], name=row["name"], description=row["description"], image=row["image"])
+
+
+def product_out(row: asyncpg.Record) -> ProductOut:
+    """The API shape of a product row with its seller and images."""
+    return ProductOut(
+        id=row["id"],
+        seller=row["seller_id"],
+        seller_details=SellerBrief(
+            id=row["seller_id"], username=row["seller_username"], business_name=row["seller_business_name"]
+        ),
+        category=row["category_id"],
+        name=row["name"],
+        description=row["description"],
+        price=row["price"],
+        stock=row["stock"],
+        images=[
+            ImageOut(id=i["id"], url=MEDIA_URL + i["path"], width=i["width"], height=i["height"])
+            for i in row["images"]
+        ],
+        is_active=row["is_active"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,170 @@
+"""SQL for categories, products and product images."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from server.errors import Conflict, InvalidInput
+from server.sql import Conn, like_contains, update_columns
+
+_PRODUCT = """
+    SELECT p.id, p.seller_id, p.category_id, p.name, p.description, p.price, p.stock, p.is_active, p.created_at,
+           u.username AS seller_username, s.business_name AS seller_business_name,
+           COALESCE((SELECT jsonb_agg(jsonb_build_object('id', i.id, 'path', i.path, 'width', i.width,
+                                                         'height', i.height) ORDER BY i.id)
+                     FROM product_images i WHERE i.product_id = p.id), '[]'::jsonb) AS images
+    FROM products p JOIN sellers s ON s.user_id = p.seller_id JOIN users u ON u.id = p.seller_id
+"""
+_ORDERINGS = {
+    "price": "p.price ASC, p.id ASC",
+    "-price": "p.price DESC, p.id DESC",
+    "created_at": "p.created_at ASC, p.id ASC",
+    "-created_at": "p.created_at DESC, p.id DESC",
+}
+
+
+def _category_conflict(exc: asyncpg.UniqueViolationError) -> Conflict:
+    return Conflict("A category with this name exists.", code="category_exists",
+                    fields={"name": ["A category with this name exists."]})
+
+
+async def insert_category(conn: Conn, name: str, description: str, image: str | None, by: int) -> asyncpg.Record:
+    try:
+        row: asyncpg.Record = await conn.fetchrow(
+            """INSERT INTO categories (name, description, image, created_by) VALUES ($1, $2, $3, $4)
+               RETURNING id, name, description, image, created_by""",
+            name, description, image, by,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise _category_conflict(exc) from None
+    return row
+
+
+async def fetch_category(conn: Conn, category_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, name, description, image, created_by FROM categories WHERE id = $1", category_id
+    )
+
+
+async def list_categories(conn: Conn, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+    count: int = await conn.fetchval("SELECT count(*) FROM categories")
+    rows = await conn.fetch(
+        "SELECT id, name, description, image FROM categories ORDER BY name, id LIMIT $1 OFFSET $2", limit, offset
+    )
+    return count, rows
+
+
+async def update_category(conn: Conn, category_id: int, changes: dict[str, Any]) -> None:
+    try:
+        await update_columns(conn, "categories", "id", category_id, changes)
+    except asyncpg.UniqueViolationError as exc:
+        raise _category_conflict(exc) from None
+
+
+async def delete_category(conn: Conn, category_id: int) -> None:
+    """Delete a category that no product uses; 409 category_in_use otherwise."""
+    try:
+        await conn.execute("DELETE FROM categories WHERE id = $1", category_id)
+    except asyncpg.ForeignKeyViolationError:
+        raise Conflict("Products still use this category; move them first.", code="category_in_use") from None
+
+
+def _bad_category(category_id: int) -> InvalidInput:
+    message = f"No category with id {category_id}."
+    return InvalidInput(message, fields={"category": [message]})
+
+
+async def insert_product(
+    conn: Conn, seller_id: int, category_id: int, name: str, description: str, price: Decimal, stock: int
+) -> int:
+    try:
+        product_id: int = await conn.fetchval(
+            """INSERT INTO products (seller_id, category_id, name, description, price, stock)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+            seller_id, category_id, name, description, price, stock,
+        )
+    except asyncpg.ForeignKeyViolationError:
+        raise _bad_category(category_id) from None
+    return product_id
+
+
+async def fetch_product(conn: Conn, product_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"{_PRODUCT} WHERE p.id = $1", product_id)
+
+
+async def list_products(
+    conn: Conn,
+    *,
+    search: str | None,
+    category: int | None,
+    seller: int | None,
+    min_price: Decimal | None,
+    max_price: Decimal | None,
+    include_inactive: bool,
+    ordering: str,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[asyncpg.Record]]:
+    """A filtered, ordered page of products and the total that match."""
+    where: list[str] = []
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if not include_inactive:
+        where.append("p.is_active")
+    if search:
+        where.append(f"lower(p.name || ' ' || p.description) LIKE '%' || {arg(like_contains(search))} || '%'")
+    if category is not None:
+        where.append(f"p.category_id = {arg(category)}")
+    if seller is not None:
+        where.append(f"p.seller_id = {arg(seller)}")
+    if min_price is not None:
+        where.append(f"p.price >= {arg(min_price)}")
+    if max_price is not None:
+        where.append(f"p.price <= {arg(max_price)}")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    count: int = await conn.fetchval(f"SELECT count(*) FROM products p {clause}", *args)
+    rows = await conn.fetch(
+        f"{_PRODUCT} {clause} ORDER BY {_ORDERINGS[ordering]} LIMIT {arg(limit)} OFFSET {arg(offset)}", *args
+    )
+    return count, rows
+
+
+async def update_product(conn: Conn, product_id: int, changes: dict[str, Any]) -> None:
+    try:
+        await update_columns(conn, "products", "id", product_id, changes, touch=True)
+    except asyncpg.ForeignKeyViolationError:
+        raise _bad_category(changes.get("category_id", 0)) from None
+
+
+async def count_images(conn: Conn, product_id: int) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM product_images WHERE product_id = $1", product_id)
+    return count
+
+
+async def insert_image(
+    conn: asyncpg.Connection, product_id: int, path: str, content_type: str, size: int, width: int, height: int,
+    limit: int,
+) -> int | None:
+    """Attach an image unless the product already has `limit`; the product row lock makes the count exact."""
+    await conn.execute("SELECT 1 FROM products WHERE id = $1 FOR UPDATE", product_id)
+    if await count_images(conn, product_id) >= limit:
+        return None
+    image_id: int = await conn.fetchval(
+        """INSERT INTO product_images (product_id, path, content_type, size_bytes, width, height)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+        product_id, path, content_type, size, width, height,
+    )
+    return image_id
+
+
+async def seller_verified(conn: Conn, user_id: int) -> bool | None:
+    """True or False for a seller's verification; None for a user who is no seller."""
+    verified: bool | None = await conn.fetchval("SELECT verified FROM sellers WHERE user_id = $1", user_id)
+    return verified

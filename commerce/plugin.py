@@ -1,6 +1,9 @@
 """The commerce package as the app factory sees it: its endpoint groups and background lifecycles."""
 
+from commerce.cart.routes import api as cart_api
 from commerce.catalog.routes import api as catalog_api
+from commerce.orders.expiry import expiry_ctx
+from commerce.orders.routes import api as orders_api
 from server.plugin import Plugin
 
-plugin = Plugin(routers=(catalog_api,))
+plugin = Plugin(routers=(catalog_api, cart_api, orders_api), lifecycles=(expiry_ctx,))

@@ -1,0 +1,56 @@
+"""Request and response shapes of the cart API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.money import Money
+
+Source = Literal["cart", "auction", "video"]
+ProductId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CartAdd(_In):
+    product_id: ProductId
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
+
+
+class CartUpdate(_In):
+    product_id: ProductId
+    quantity: Annotated[int, Field(ge=0, le=100, description="0 removes the line.")]
+
+
+class CartRemove(_In):
+    product_id: ProductId
+    source: Source | None = Field(None, description="Only the line of this source; all of the product's lines without.")
+
+
+class CartProduct(BaseModel):
+    id: int
+    name: str
+    price: Money
+    stock: int
+    is_active: bool
+    seller: int
+    image: str | None
+
+
+class CartLine(BaseModel):
+    id: int
+    product: CartProduct
+    quantity: int
+    price: Money
+    source: Source
+    line_total: Money
+
+
+class CartOut(BaseModel):
+    items: list[CartLine]
+    total: Money
+    count: int = Field(description="Units in the cart.")

@@ -1,0 +1,100 @@
+"""Cart use cases, and `put_in_cart` for auctions and videos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import asyncpg
+
+from commerce.cart import store
+from commerce.cart.schemas import CartLine, CartOut, CartProduct
+from server.errors import Conflict, NotFound
+from server.money import CENT
+
+MEDIA_URL = "/media/"
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+
+
+async def put_in_cart(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    buyer_id: int,
+    product_id: int,
+    *,
+    quantity: int = 1,
+    source: str = "cart",
+    unit_price: Decimal | None = None,
+    ref: str = "",
+) -> bool:
+    """Add a product to a buyer's cart. With a `ref` (an auction's id) the line is added once only.
+
+    Stock is not taken here: checkout takes it atomically. Returns True if the cart changed.
+    """
+    return await store.add(conn, buyer_id, product_id, quantity, source, unit_price, ref, once=bool(ref))
+
+
+@dataclass
+class Cart:
+    pool: asyncpg.Pool
+
+    async def view(self, buyer_id: int) -> CartOut:
+        """The cart with current prices (fixed prices for auction wins) and its total."""
+        return cart_out(await store.lines(self.pool, buyer_id))
+
+    async def _check_product(self, product_id: int, wanted: int) -> None:
+        product = await store.product_for_cart(self.pool, product_id)
+        if product is None or not product["is_active"]:
+            raise NotFound(f"No product with id {product_id}.", code="product_not_found")
+        if wanted > product["stock"]:
+            raise OutOfStock(
+                f"Only {product['stock']} in stock; the cart would hold {wanted}.",
+                extra={"product_id": product_id, "available": product["stock"]},
+            )
+
+    async def add(self, buyer_id: int, product_id: int, quantity: int) -> CartOut:
+        """Add units; the cart may not hold more than the stock (checkout checks again, atomically)."""
+        in_cart = await store.quantity_in_cart(self.pool, buyer_id, product_id)
+        await self._check_product(product_id, in_cart + quantity)
+        await put_in_cart(self.pool, buyer_id, product_id, quantity=quantity)
+        return await self.view(buyer_id)
+
+    async def update(self, buyer_id: int, product_id: int, quantity: int) -> CartOut:
+        """Set the quantity of the buyer's own line; 0 removes it."""
+        if quantity == 0:
+            return await self.remove(buyer_id, product_id, "cart")
+        others = await store.quantity_in_cart(self.pool, buyer_id, product_id)
+        await self._check_product(product_id, quantity)
+        if not await store.set_quantity(self.pool, buyer_id, product_id, quantity):
+            if others:
+                raise NotFound("Only lines you added yourself can change quantity.", code="not_in_cart")
+            raise NotFound(f"Product {product_id} is not in your cart.", code="not_in_cart")
+        return await self.view(buyer_id)
+
+    async def remove(self, buyer_id: int, product_id: int, source: str | None) -> CartOut:
+        if not await store.remove(self.pool, buyer_id, product_id, source):
+            raise NotFound(f"Product {product_id} is not in your cart.", code="not_in_cart")
+        return await self.view(buyer_id)
+
+
+def line_price(fixed: Decimal | None, current: Decimal) -> Decimal:
+    """A line's unit price: fixed for auction wins, the product's current price otherwise."""
+    return fixed if fixed is not None else current
+
+
+def cart_out(rows: list[asyncpg.Record]) -> CartOut:
+    items = []
+    for r in rows:
+        price = line_price(r["unit_price"], r["price"])
+        items.append(CartLine(
+            id=r["id"],
+            product=CartProduct(
+                id=r["product_id"], name=r["name"], price=r["price"], stock=r["stock"], is_active=r["is_active"],
+                seller=r["seller_id"], image=MEDIA_URL + r["image"] if r["image"] else None,
+            ),
+            quantity=r["quantity"], price=price, source=r["source"], line_total=(price * r["quantity"]).quantize(CENT),
+        ))
+    total = sum((i.line_total for i in items), Decimal("0.00"))
+    return CartOut(items=items, total=total, count=sum(i.quantity for i in items))

@@ -1,0 +1,40 @@
+"""What happens when an order changes: one list of effects, each run inside the change's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """An order placed (old_status None) or moved from one status to another."""
+
+    order_id: int
+    buyer_id: int
+    seller_id: int
+    old_status: str | None
+    new_status: str
+    note: str
+    total_amount: Decimal
+
+
+OrderEffect = Callable[[asyncpg.Connection, OrderChange], Awaitable[None]]
+
+
+def effects() -> tuple[OrderEffect, ...]:
+    """Every effect of an order change, in order. Each runs in the same transaction as the change,
+    so it happens exactly when the change commits and never without it.
+
+    Notifications to the buyer (the live-shows work's `notify`) join this list.
+    """
+    return ()
+
+
+async def run(conn: asyncpg.Connection, change: OrderChange) -> None:
+    """Apply every effect of the change."""
+    for effect in effects():
+        await effect(conn, change)

@@ -1,0 +1,93 @@
+"""Request and response shapes of the orders API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from server.api import PageQuery
+from server.money import Money
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+StatusName = Literal["pending_payment", "paid", "shipped", "delivered", "cancelled"]
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: Line
+    line1: Line
+    line2: OptionalLine = ""
+    city: Line
+    state: Line
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z -]{3,12}$")]
+    country: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)] = "IN"
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    shipping_address: Address | Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=1000)]
+    seller_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = Field(
+        None, description="Check out only this seller's items (required when the cart holds several sellers')."
+    )
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    status: StatusName
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class OrderQuery(PageQuery):
+    status: StatusName | None = None
+
+
+class Party(BaseModel):
+    id: int
+    username: str
+
+
+class SellerParty(Party):
+    business_name: str
+
+
+class OrderItemOut(BaseModel):
+    product: int
+    name: str
+    unit_price: Money
+    quantity: int
+    line_total: Money
+    source: str
+
+
+class TrackingOut(BaseModel):
+    status: str
+    note: str
+    at: datetime
+
+
+class PaymentOut(BaseModel):
+    status: str
+    razorpay_order_id: str
+    razorpay_payment_id: str | None
+    amount: int = Field(description="Paise.")
+    currency: str
+
+
+class OrderOut(BaseModel):
+    id: int
+    status: StatusName
+    buyer: Party
+    seller: SellerParty
+    items: list[OrderItemOut]
+    total_amount: Money
+    shipping_address: Any
+    payment: PaymentOut | None
+    tracking: list[TrackingOut]
+    created_at: datetime
+    updated_at: datetime
+    paid_at: datetime | None
+    expires_at: datetime | None = Field(description="When an unpaid order will be cancelled and its stock released.")

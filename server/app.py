@@ -62,6 +62,8 @@ def create_app(config: Config) -> web.Application:
     for router in routers:
         router.register(app.router)
     for p in installed:
+        if p.setup is not None:
+            p.setup(app)
         app.cleanup_ctx.extend(p.lifecycles)
     setup_docs(app, routers, TITLE, VERSION)
     app.router.add_static("/static/", Path(ROOT, "static"))

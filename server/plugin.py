@@ -18,3 +18,5 @@ class Plugin:
 
     routers: tuple[ApiRouter, ...]
     lifecycles: tuple[Lifecycle, ...] = field(default=())
+    # Wiring at app creation (resources that are not opened, such as a client or a sub-app).
+    setup: Callable[[web.Application], None] | None = None

@@ -31,7 +31,9 @@ def effects() -> tuple[OrderEffect, ...]:
 
     Notifications to the buyer (the live-shows work's `notify`) join this list.
     """
-    return ()
+    from commerce.payments.effects import refund_when_paid_order_cancelled
+
+    return (refund_when_paid_order_cancelled,)
 
 
 async def run(conn: asyncpg.Connection, change: OrderChange) -> None:

@@ -15,6 +15,8 @@ CREATE TABLE payments (
                         CHECK (status IN ('created', 'captured', 'failed', 'refund_pending', 'refunded')),
     failure_reason      text,
     refund_id           text,
+    -- A process issuing the refund holds the row until then, so only one asks Razorpay at a time.
+    refund_claimed_until timestamptz,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
     captured_at         timestamptz,
@@ -23,6 +25,7 @@ CREATE TABLE payments (
 );
 -- One Razorpay order per order of ours: a retried payment reuses it.
 CREATE UNIQUE INDEX payments_one_per_order ON payments (order_id) WHERE purpose = 'order';
+CREATE INDEX payments_refunds_due ON payments (id) WHERE status = 'refund_pending' AND refund_id IS NULL;
 
 -- Webhook deliveries already applied, by Razorpay's event id: a repeat changes nothing.
 CREATE TABLE webhook_events (

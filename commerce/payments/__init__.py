@@ -1,0 +1,1 @@
+"""Razorpay payments for orders and credit purchases: orders, signature checks, webhooks, refunds."""

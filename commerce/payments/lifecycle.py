@@ -1,0 +1,56 @@
+"""The Razorpay gateway of the app, the local Razorpay in development, and the refund sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiohttp import web
+
+from commerce.payments.gateway import GATEWAY, Gateway
+from commerce.payments.razorpay_local import create_local_razorpay
+from commerce.payments.service import Payments
+from server.keys import CONFIG, DB
+
+log = logging.getLogger(__name__)
+LOCAL_PREFIX = "/dev/razorpay"
+REFUND_SWEEP_S = 30.0
+
+
+def setup_gateway(app: web.Application) -> None:
+    """Point the SDK at the configured Razorpay; in development without one, at the local server
+    mounted on this app (which also delivers its webhooks back here)."""
+    config = app[CONFIG]
+    base_url = config.razorpay.base_url
+    if not base_url:
+        host = "127.0.0.1" if config.server.host in ("0.0.0.0", "::", "") else config.server.host
+        own = f"http://{host}:{config.server.port}"
+        local = create_local_razorpay(config.razorpay.key_id, config.razorpay.key_secret,
+                                      config.razorpay.webhook_secret, f"{own}/api/payments/webhook/")
+        app.add_subapp(LOCAL_PREFIX, local)
+        base_url = own + LOCAL_PREFIX
+    app[GATEWAY] = Gateway(config.razorpay, base_url)
+
+
+async def refund_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: issue due refunds (cancelled paid orders, late payments) every REFUND_SWEEP_S."""
+
+    async def loop() -> None:
+        service = Payments(app[DB], app[GATEWAY], app[CONFIG])
+        while True:
+            try:
+                n = await service.issue_due_refunds()
+                if n:
+                    log.info("issued %d refund(s)", n)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("refund sweep failed, will retry: %r", exc)
+            await asyncio.sleep(REFUND_SWEEP_S)
+
+    task = asyncio.create_task(loop(), name="refunds")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,102 @@
+"""SQL for payments and webhook deliveries."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from server.sql import Conn
+
+_COLUMNS = """id, purpose, user_id, order_id, credits, razorpay_order_id, razorpay_payment_id, amount_paise,
+              currency, status, refund_id"""
+
+
+async def insert_payment(
+    conn: Conn, *, purpose: str, user_id: int, order_id: int | None, credits: int | None, razorpay_order_id: str,
+    amount_paise: int,
+) -> asyncpg.Record:
+    """Record a Razorpay order; UniqueViolation if the order already has one."""
+    row: asyncpg.Record = await conn.fetchrow(
+        f"""INSERT INTO payments (purpose, user_id, order_id, credits, razorpay_order_id, amount_paise)
+            VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_COLUMNS}""",
+        purpose, user_id, order_id, credits, razorpay_order_id, amount_paise,
+    )
+    return row
+
+
+async def payment_for_order(conn: Conn, order_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM payments WHERE purpose = 'order' AND order_id = $1", order_id)
+
+
+async def lock_payment(conn: asyncpg.Connection, razorpay_order_id: str) -> asyncpg.Record | None:
+    """The payment of a Razorpay order, locked until the transaction ends."""
+    return await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM payments WHERE razorpay_order_id = $1 FOR UPDATE", razorpay_order_id
+    )
+
+
+async def mark_captured(conn: asyncpg.Connection, payment_id: int, razorpay_payment_id: str) -> None:
+    await conn.execute(
+        """UPDATE payments SET status = 'captured', razorpay_payment_id = $2, captured_at = now(), updated_at = now(),
+                  failure_reason = NULL
+           WHERE id = $1""",
+        payment_id, razorpay_payment_id,
+    )
+
+
+async def mark_failed(conn: asyncpg.Connection, razorpay_order_id: str, reason: str) -> bool:
+    """A failed attempt: only a payment not captured yet can fail (a later retry may still succeed)."""
+    status: str = await conn.execute(
+        """UPDATE payments SET status = 'failed', failure_reason = $2, updated_at = now()
+           WHERE razorpay_order_id = $1 AND status IN ('created', 'failed')""",
+        razorpay_order_id, reason,
+    )
+    return status != "UPDATE 0"
+
+
+async def request_refund(conn: asyncpg.Connection, order_id: int) -> bool:
+    """Mark an order's captured payment for refund; the refund sweeper asks Razorpay."""
+    status: str = await conn.execute(
+        """UPDATE payments SET status = 'refund_pending', updated_at = now()
+           WHERE purpose = 'order' AND order_id = $1 AND status = 'captured'""",
+        order_id,
+    )
+    return status != "UPDATE 0"
+
+
+async def mark_refund_pending(conn: asyncpg.Connection, payment_id: int) -> None:
+    await conn.execute("UPDATE payments SET status = 'refund_pending', updated_at = now() WHERE id = $1", payment_id)
+
+
+async def claim_refund(conn: Conn, hold_s: int = 60) -> asyncpg.Record | None:
+    """Take one due refund for this process for hold_s seconds; None when there is nothing to do."""
+    return await conn.fetchrow(
+        f"""UPDATE payments SET refund_claimed_until = now() + make_interval(secs => $1)
+            WHERE id = (SELECT id FROM payments
+                        WHERE status = 'refund_pending' AND refund_id IS NULL
+                          AND (refund_claimed_until IS NULL OR refund_claimed_until < now())
+                        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING {_COLUMNS}""",
+        hold_s,
+    )
+
+
+async def set_refund_id(conn: Conn, payment_id: int, refund_id: str) -> None:
+    await conn.execute("UPDATE payments SET refund_id = $2, updated_at = now() WHERE id = $1", payment_id, refund_id)
+
+
+async def mark_refunded(conn: Conn, razorpay_payment_id: str, refund_id: str) -> bool:
+    status: str = await conn.execute(
+        """UPDATE payments SET status = 'refunded', refund_id = COALESCE(refund_id, $2), updated_at = now()
+           WHERE razorpay_payment_id = $1 AND status IN ('refund_pending', 'captured')""",
+        razorpay_payment_id, refund_id,
+    )
+    return status != "UPDATE 0"
+
+
+async def record_webhook(conn: asyncpg.Connection, event_id: str, event: str) -> bool:
+    """Remember a delivery; False if it was seen before (then it must change nothing)."""
+    inserted = await conn.fetchval(
+        "INSERT INTO webhook_events (event_id, event) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+        event_id, event,
+    )
+    return inserted is not None

@@ -7,7 +7,6 @@ It keeps everything in memory. It is not a mock of our code: our server talks to
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -189,7 +188,7 @@ async def _deliver(app: web.Application, events: list[tuple[str, str, str]]) -> 
             try:
                 async with session.post(state.webhook_url, data=body, headers=headers) as resp:
                     state.delivered.append({"event_id": event_id, "status": resp.status})
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError) as exc:
                 state.delivered.append({"event_id": event_id, "error": repr(exc)})
 
 

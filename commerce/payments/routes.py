@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from commerce.payments.gateway import GATEWAY
 from commerce.payments.schemas import BuyCreditsIn, CheckoutOut, PayOrderIn, VerifyIn, VerifyOut
 from commerce.payments.service import Payments
 from server.api import ApiRouter
-from commerce.payments.gateway import GATEWAY
 from server.keys import CONFIG, DB
 from server.tokens import Principal
 

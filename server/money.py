@@ -56,3 +56,11 @@ def from_paise(paise: int) -> Decimal:
 def percent_of(amount: Decimal, basis_points: int) -> Decimal:
     """basis_points/10000 of the amount, rounded half up to the paisa."""
     return (amount * basis_points / 10000).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# Amounts the server reports that may be negative (a refund entry, a balance owed): same wire format.
+SignedMoney = Annotated[
+    Decimal,
+    PlainSerializer(_to_json, return_type=float, when_used="json"),
+    WithJsonSchema({"type": "number", "multipleOf": 0.01, "examples": [-499.0]}),
+]

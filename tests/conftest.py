@@ -87,6 +87,9 @@ def make_config(services: Services, **sections: Any) -> Config:
         "redis": {"url": services.redis_url},
         "auth": {"scrypt_n": TEST_SCRYPT_N},
         "server": {"var_dir": str(ROOT / "var" / "test")},
+        # Background sweeps run once at start-up; tests call the sweep functions when they need one.
+        "commerce": {"expiry_sweep_interval_s": 3600.0},
+        "mail": {"poll_interval_s": 3600.0},
     }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)

@@ -11,7 +11,7 @@ import pytest
 
 from commerce.cart.service import put_in_cart
 from commerce.orders.expiry import expire_unpaid
-from server.keys import DB
+from server.keys import CONFIG, DB
 from tests.helpers import Account, Api, category, product, verified_seller
 
 ADDRESS = {"name": "Asha Rao", "line1": "12 MG Road", "city": "Bengaluru", "state": "KA", "postal_code": "560001",
@@ -256,7 +256,8 @@ async def test_unpaid_orders_expire_once_even_with_two_sweepers(api: Api, app: A
         ids.append((await checkout(api, buyer)).body["id"])
     await db.execute("UPDATE orders SET created_at = now() - interval '2 hours' WHERE id = ANY($1::bigint[])", ids[:3])
     await db.execute("UPDATE orders SET status = 'paid' WHERE id = $1", ids[0])  # paid just in time
-    results = await asyncio.gather(expire_unpaid(app[DB], 3600), expire_unpaid(app[DB], 3600))
+    config = app[CONFIG].replace(commerce={"order_payment_timeout_s": 3600})
+    results = await asyncio.gather(expire_unpaid(app[DB], config), expire_unpaid(app[DB], config))
     assert sum(results) == 2
     statuses = dict(await db.fetch("SELECT id, status FROM orders"))
     assert [statuses[i] for i in ids] == ["paid", "cancelled", "cancelled", "pending_payment"]

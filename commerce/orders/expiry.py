@@ -12,23 +12,24 @@ from aiohttp import web
 
 from commerce.orders import store
 from commerce.orders.service import transition
+from server.config import Config
 from server.errors import DomainError
 from server.keys import CONFIG, DB
 
 log = logging.getLogger(__name__)
 
 
-async def expire_unpaid(pool: asyncpg.Pool, timeout_s: int) -> int:
-    """Cancel the unpaid orders older than timeout_s; returns how many this call cancelled.
+async def expire_unpaid(pool: asyncpg.Pool, config: Config) -> int:
+    """Cancel the unpaid orders past commerce.order_payment_timeout_s; returns how many this call cancelled.
 
     Every process may run this at once: each order moves by one conditional update, so it is
     cancelled once, and one paid in the meantime is left alone.
     """
     cancelled = 0
-    for order_id in await store.expired_orders(pool, timeout_s):
+    for order_id in await store.expired_orders(pool, config.commerce.order_payment_timeout_s):
         try:
             async with pool.acquire() as conn, conn.transaction():
-                await transition(conn, order_id, "cancelled", "expiry", None, "Not paid in time",
+                await transition(conn, config, order_id, "cancelled", "expiry", None, "Not paid in time",
                                  expected="pending_payment")
             cancelled += 1
         except DomainError:
@@ -36,23 +37,20 @@ async def expire_unpaid(pool: asyncpg.Pool, timeout_s: int) -> int:
     return cancelled
 
 
-async def expiry_loop(pool: asyncpg.Pool, timeout_s: int, interval_s: float) -> None:
+async def expiry_loop(pool: asyncpg.Pool, config: Config) -> None:
     while True:
         try:
-            n = await expire_unpaid(pool, timeout_s)
+            n = await expire_unpaid(pool, config)
             if n:
                 log.info("cancelled %d unpaid order(s) past their time", n)
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("order expiry sweep failed, will retry: %r", exc)
-        await asyncio.sleep(interval_s)
+        await asyncio.sleep(config.commerce.expiry_sweep_interval_s)
 
 
 async def expiry_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: sweep for the app's lifetime."""
-    commerce = app[CONFIG].commerce
-    task = asyncio.create_task(
-        expiry_loop(app[DB], commerce.order_payment_timeout_s, commerce.expiry_sweep_interval_s), name="order-expiry"
-    )
+    task = asyncio.create_task(expiry_loop(app[DB], app[CONFIG]), name="order-expiry")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

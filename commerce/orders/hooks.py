@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import asyncpg
 
+from server.config import Config
+
 
 @dataclass(frozen=True)
 class OrderChange:
@@ -22,7 +24,7 @@ class OrderChange:
     total_amount: Decimal
 
 
-OrderEffect = Callable[[asyncpg.Connection, OrderChange], Awaitable[None]]
+OrderEffect = Callable[[asyncpg.Connection, OrderChange, Config], Awaitable[None]]
 
 
 def effects() -> tuple[OrderEffect, ...]:
@@ -31,12 +33,15 @@ def effects() -> tuple[OrderEffect, ...]:
 
     Notifications to the buyer (the live-shows work's `notify`) join this list.
     """
+    # Imported here: these packages build on orders, so orders cannot import them at load time.
+    from commerce.earnings.effects import record_earnings
+    from commerce.mail.effects import order_mail
     from commerce.payments.effects import refund_when_paid_order_cancelled
 
-    return (refund_when_paid_order_cancelled,)
+    return (record_earnings, refund_when_paid_order_cancelled, order_mail)
 
 
-async def run(conn: asyncpg.Connection, change: OrderChange) -> None:
+async def run(conn: asyncpg.Connection, change: OrderChange, config: Config) -> None:
     """Apply every effect of the change."""
     for effect in effects():
-        await effect(conn, change)
+        await effect(conn, change, config)

@@ -30,8 +30,8 @@ from server.tokens import Principal
 
 
 async def transition(
-    conn: asyncpg.Connection, order_id: int, target: str, actor: str, actor_id: int | None, note: str = "",
-    *, expected: str | None = None,
+    conn: asyncpg.Connection, config: Config, order_id: int, target: str, actor: str, actor_id: int | None,
+    note: str = "", *, expected: str | None = None,
 ) -> hooks.OrderChange:
     """Move an order to `target` in the caller's transaction: checked by the rules, applied by one
     conditional update (so two processes cannot both do it), with tracking, stock return and hooks.
@@ -51,7 +51,7 @@ async def transition(
     await store.add_event(conn, order_id, target, note, actor_id)
     change = hooks.OrderChange(order_id, moved["buyer_id"], moved["seller_id"], current, target, note,
                                moved["total_amount"])
-    await hooks.run(conn, change)
+    await hooks.run(conn, change, config)
     return change
 
 
@@ -120,7 +120,7 @@ class Orders:
         await store.delete_cart_lines(conn, [line["id"] for line in lines])
         await store.add_event(conn, order_id, "pending_payment", "Order placed", buyer_id)
         await hooks.run(conn, hooks.OrderChange(order_id, buyer_id, sellers[0], None, "pending_payment", "",
-                                                total.quantize(CENT)))
+                                                total.quantize(CENT)), self.config)
         return order_id
 
     async def change_status(self, me: Principal, order_id: int, target: str, note: str) -> OrderOut:
@@ -130,7 +130,7 @@ class Orders:
             raise NotFound(f"No order with id {order_id}.", code="order_not_found")
         actor = "admin" if me.role == "admin" else ("seller" if row["seller_id"] == me.user_id else "buyer")
         async with self.pool.acquire() as conn, conn.transaction():
-            await transition(conn, order_id, target, actor, me.user_id, note)
+            await transition(conn, self.config, order_id, target, actor, me.user_id, note)
         return await self.view(order_id)
 
     async def get(self, me: Principal, order_id: int) -> OrderOut:

@@ -26,7 +26,8 @@ from server.tokens import Principal
 log = logging.getLogger(__name__)
 
 
-async def capture(conn: asyncpg.Connection, payment: asyncpg.Record, razorpay_payment_id: str) -> str:
+async def capture(conn: asyncpg.Connection, config: Config, payment: asyncpg.Record,
+                  razorpay_payment_id: str) -> str:
     """Apply a successful payment once, in the caller's transaction (the payment row is locked).
 
     Returns what happened: "captured", "duplicate" (seen before), or "refund" (its order was cancelled
@@ -44,7 +45,7 @@ async def capture(conn: asyncpg.Connection, payment: asyncpg.Record, razorpay_pa
         return "captured"
     order = await orders_store.fetch_status(conn, payment["order_id"])
     if order is not None and order["status"] == "pending_payment":
-        await transition(conn, payment["order_id"], "paid", "payment", payment["user_id"],
+        await transition(conn, config, payment["order_id"], "paid", "payment", payment["user_id"],
                          f"Paid with Razorpay ({razorpay_payment_id})")
         return "captured"
     # The order expired (its stock went back) or was cancelled before the payment landed.
@@ -105,7 +106,7 @@ class Payments:
             payment = await store.lock_payment(conn, razorpay_order_id)
             if payment is None or payment["user_id"] != me.user_id:
                 raise NotFound("No payment of yours has this Razorpay order id.", code="payment_not_found")
-            outcome = await capture(conn, payment, razorpay_payment_id)
+            outcome = await capture(conn, self.config, payment, razorpay_payment_id)
         if outcome == "refund":
             await self.issue_due_refunds()
         if outcome == "refund" or payment["status"] in ("refund_pending", "refunded"):
@@ -150,7 +151,7 @@ class Payments:
                 return False
             if int(entity["amount"]) != payment["amount_paise"]:
                 raise InvalidInput(f"The {event} amount differs from the order's.", code="amount_mismatch")
-            return await capture(conn, payment, str(entity["id"])) == "refund"
+            return await capture(conn, self.config, payment, str(entity["id"])) == "refund"
         if event == "payment.failed":
             entity = payload["payment"]["entity"]
             reason = str(entity.get("error_description") or "Payment failed")

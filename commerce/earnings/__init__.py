@@ -1,0 +1,1 @@
+"""Seller money: earnings from paid orders less the commission, held, then withdrawable."""

@@ -57,12 +57,14 @@ class Api:
         if data is not None:
             kwargs["data"] = data
         async with self.client.request(method, path, **kwargs) as resp:
-            text = await resp.text()
+            raw = await resp.read()
             body: Any = None
             if resp.content_type == "application/json":
                 body = await resp.json()
-            elif text:
-                body = text
+            elif resp.content_type.startswith("text/"):
+                body = raw.decode()
+            elif raw:
+                body = raw
             return Reply(resp.status, body, resp.headers)
 
     async def get(self, path: str, **kw: Any) -> Reply:

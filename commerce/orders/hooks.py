@@ -35,10 +35,11 @@ def effects() -> tuple[OrderEffect, ...]:
     """
     # Imported here: these packages build on orders, so orders cannot import them at load time.
     from commerce.earnings.effects import record_earnings
+    from commerce.invoices.service import number_paid_order
     from commerce.mail.effects import order_mail
     from commerce.payments.effects import refund_when_paid_order_cancelled
 
-    return (record_earnings, refund_when_paid_order_cancelled, order_mail)
+    return (record_earnings, number_paid_order, refund_when_paid_order_cancelled, order_mail)
 
 
 async def run(conn: asyncpg.Connection, change: OrderChange, config: Config) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from bidding.credits import apply_credits
+from commerce.demo import seed_catalog
 from server.accounts.schemas import RegisterBuyer, RegisterSeller
 from server.accounts.service import create_user, verify_seller
-from server.config import Config
+from server.config import Config, media_path
 from server.db import create_pool
 from server.passwords import hash_password_async
 
@@ -25,10 +25,6 @@ DEMO_ACCOUNTS: list[RegisterBuyer] = [
 ROLES = {"admin": "admin", "buyer1": "buyer", "seller1": "seller"}
 DEMO_CREDITS = 10
 
-# Later packages append a function here that adds their demo rows (categories, products,
-# livestreams, reels); each gets the pool and the demo user ids, and must be idempotent.
-Seeder = Callable[[asyncpg.Pool, dict[str, int]], Awaitable[None]]
-DEMO_SEEDERS: list[Seeder] = []
 
 
 async def seed_demo(config: Config) -> dict[str, int]:
@@ -48,8 +44,8 @@ async def seed_demo(config: Config) -> dict[str, int]:
                 ids[account.username] = existing
             await verify_seller(conn, ids["seller1"], ids["admin"], config.credits.verification_grant)
             await apply_credits(conn, ids["seller1"], DEMO_CREDITS, "demo_grant", "seed-demo")
-        for seeder in DEMO_SEEDERS:
-            await seeder(pool, ids)
+        # Each package's demo rows, idempotent like the accounts above (livestreams and reels join here).
+        await seed_catalog(pool, ids, media_path(config))
         return ids
     finally:
         await pool.close()

@@ -60,3 +60,8 @@ async def test_seed_demo_is_idempotent(api: Api, config: Config, db: asyncpg.Con
     assert seller.user["seller"]["credits"] == await ledger_balance(db, seller.id)
     assert (await api.login("admin", "admin123")).user["role"] == "admin"
     assert (await api.login("buyer1", "buyer123")).user["role"] == "buyer"
+    catalog = await api.get("/api/products/products/?page_size=100")
+    assert catalog.body["count"] == 8 and all(len(p["images"]) == 1 for p in catalog.body["results"])
+    async with api.client.get(catalog.body["results"][0]["images"][0]["url"]) as resp:
+        assert resp.status == 200 and resp.content_type == "image/png"
+    assert (await api.get("/api/products/categories/")).body["count"] == 4

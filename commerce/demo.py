@@ -1,0 +1,72 @@
+"""Demo catalog for a fresh `make run`: categories and the demo seller's products, with images."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+from PIL import Image, ImageDraw
+
+CATEGORIES = [
+    ("Sarees", "Silk, cotton and handloom sarees"),
+    ("Kurtas", "Everyday and festive kurtas"),
+    ("Jewellery", "Handmade jewellery"),
+    ("Home decor", "Brass, wood and textiles for the home"),
+]
+PRODUCTS = [
+    ("Sarees", "Banarasi silk saree, ruby red", "Pure silk with zari border; blouse piece included.", "4999.00", 12),
+    ("Sarees", "Chanderi cotton saree, mint", "Light and airy for summer days.", "1899.00", 25),
+    ("Kurtas", "Block-printed cotton kurta", "Hand block printed in Jaipur.", "899.00", 40),
+    ("Kurtas", "Chikankari kurta, white", "Lucknowi hand embroidery on georgette.", "1499.00", 18),
+    ("Jewellery", "Oxidised silver jhumkas", "Lightweight, with a hook closure.", "349.00", 60),
+    ("Jewellery", "Kundan choker set", "Choker with matching earrings.", "2299.00", 8),
+    ("Home decor", "Brass diya set of 4", "Hand-cast brass, for festive evenings.", "599.00", 30),
+    ("Home decor", "Kantha throw", "Vintage cotton, hand quilted.", "1299.00", 10),
+]
+COLOURS = [(178, 34, 52), (46, 139, 87), (218, 165, 32), (70, 90, 160)]
+
+
+def _picture(text: str, colour: tuple[int, int, int]) -> bytes:
+    image = Image.new("RGB", (480, 480), colour)
+    ImageDraw.Draw(image).text((24, 220), text[:40], fill=(255, 255, 255))
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+async def seed_catalog(pool: asyncpg.Pool, ids: dict[str, int], media: Path) -> None:
+    """Create the demo categories and products if missing (matched by name), each with one image."""
+    seller_id, admin_id = ids["seller1"], ids["admin"]
+    async with pool.acquire() as conn, conn.transaction():
+        category_ids: dict[str, int] = {}
+        for name, description in CATEGORIES:
+            category_ids[name] = await conn.fetchval(
+                """INSERT INTO categories (name, description, created_by) VALUES ($1, $2, $3)
+                   ON CONFLICT (lower(name)) DO UPDATE SET description = categories.description RETURNING id""",
+                name, description, admin_id,
+            )
+        for i, (category, name, description, price, stock) in enumerate(PRODUCTS):
+            if await conn.fetchval("SELECT 1 FROM products WHERE seller_id = $1 AND name = $2", seller_id, name):
+                continue
+            product_id = await conn.fetchval(
+                """INSERT INTO products (seller_id, category_id, name, description, price, stock)
+                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+                seller_id, category_ids[category], name, description, Decimal(price), stock,
+            )
+            relative = f"products/{product_id}/{uuid.uuid4().hex}.png"
+            data = _picture(name, COLOURS[i % len(COLOURS)])
+            await asyncio.to_thread(_write, media / relative, data)
+            await conn.execute(
+                """INSERT INTO product_images (product_id, path, content_type, size_bytes, width, height)
+                   VALUES ($1, $2, 'image/png', $3, 480, 480)""",
+                product_id, relative, len(data),
+            )

@@ -102,6 +102,7 @@ class CommerceConfig:
     media_dir: str = ""
     max_image_bytes: int = 5242880
     max_images_per_product: int = 10
+    list_count_cache_s: int = 60
     order_payment_timeout_s: int = 900
     expiry_sweep_interval_s: float = 30.0
     commission_bps: int = 1000

@@ -261,3 +261,20 @@ async def test_media_serves_only_public_images(api: Api, config: Any) -> None:
                  "/media/products/%2e%2e/invoices/1.pdf", "/media/products/9/missing.png"):
         async with api.client.get(path) as resp:
             assert resp.status == 404, path
+
+
+async def test_list_totals_are_cached_until_a_product_changes(api: Api, admin: Account, seller: Account,
+                                                              db: Any) -> None:
+    cat = await category(api, admin)
+    first = await product(api, seller, cat, "First")
+    assert (await api.get("/api/products/products/")).body["count"] == 1
+    # A row written behind the API's back is not counted until the cached total is stale ...
+    await db.execute("INSERT INTO products (seller_id, category_id, name, price, stock) VALUES ($1, $2, 'Side', 1, 1)",
+                     seller.id, cat)
+    stale = await api.get("/api/products/products/")
+    assert stale.body["count"] == 1 and len(stale.body["results"]) == 2  # the page itself is always fresh
+    # ... and every write through the API makes the totals exact again.
+    await api.patch(f"/api/products/products/{first['id']}/", {"stock": 3}, token=seller.access)
+    assert (await api.get("/api/products/products/")).body["count"] == 2
+    await api.call("DELETE", f"/api/products/products/{first['id']}/", token=seller.access)
+    assert (await api.get("/api/products/products/")).body["count"] == 1

@@ -10,7 +10,7 @@ from commerce.catalog.images import receive_upload
 from commerce.catalog.schemas import CategoryIn, CategoryOut, ProductIn, ProductOut, ProductPatch, ProductQuery
 from commerce.catalog.service import Catalog
 from server.api import ApiRouter, Page, PageQuery, page_of, path_id
-from server.keys import CONFIG, DB
+from server.keys import CONFIG, DB, REDIS
 from server.tokens import Principal
 
 api = ApiRouter("catalog")
@@ -19,7 +19,7 @@ PRODUCT = r"/api/products/products/{id:\d+}/"
 
 
 def catalog(request: web.Request) -> Catalog:
-    return Catalog(request.app[DB], request.app[CONFIG])
+    return Catalog(request.app[DB], request.app[REDIS], request.app[CONFIG])
 
 
 @api.get("/api/products/categories/", auth="public", query=PageQuery, response=Page[CategoryOut],

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import redis.asyncio as aioredis
 
 from commerce.catalog import store
+from commerce.catalog.counts import bump_version, cached_count
 from commerce.catalog.images import accept_image, discard
 from commerce.catalog.schemas import (
     CategoryIn,
@@ -30,6 +32,7 @@ MEDIA_URL = "/media/"
 @dataclass
 class Catalog:
     pool: asyncpg.Pool
+    redis: aioredis.Redis
     config: Config
 
     @property
@@ -83,6 +86,7 @@ class Catalog:
         product_id = await store.insert_product(
             self.pool, me.user_id, data.category, data.name, data.description, data.price, data.stock
         )
+        await bump_version(self.redis)
         return await self.product(product_id, me)
 
     async def product(self, product_id: int, me: Principal | None) -> ProductOut:
@@ -115,21 +119,23 @@ class Catalog:
                 raise_null(name)
             changes["category_id" if name == "category" else name] = value
         await store.update_product(self.pool, product_id, changes)
+        await bump_version(self.redis)
         return await self.product(product_id, me)
 
     async def deactivate_product(self, me: Principal, product_id: int) -> None:
         """Products are never erased (orders point at them): deleting hides them from the catalog."""
         await self._editable(me, product_id)
         await store.update_product(self.pool, product_id, {"is_active": False})
+        await bump_version(self.redis)
 
     async def products(self, me: Principal | None, q: ProductQuery) -> tuple[int, list[ProductOut]]:
         if q.include_inactive and not (me and (me.role == "admin" or q.seller == me.user_id)):
             raise PermissionDenied("include_inactive is only for your own products (seller=<your id>).")
-        count, rows = await store.list_products(
-            self.pool, search=q.search, category=q.category, seller=q.seller, min_price=q.min_price,
-            max_price=q.max_price, include_inactive=q.include_inactive, ordering=q.ordering,
-            limit=q.page_size, offset=q.offset,
-        )
+        filters = store.ProductFilter(search=q.search, category=q.category, seller=q.seller, min_price=q.min_price,
+                                      max_price=q.max_price, include_inactive=q.include_inactive)
+        count = await cached_count(self.redis, filters, lambda: store.count_products(self.pool, filters),
+                                   self.config.commerce.list_count_cache_s)
+        rows = await store.page_products(self.pool, filters, q.ordering, q.page_size, q.offset)
         return count, [product_out(r) for r in rows]
 
     async def add_image(self, me: Principal, product_id: int, temp: Path) -> ProductOut:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -95,45 +96,55 @@ async def fetch_product(conn: Conn, product_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(f"{_PRODUCT} WHERE p.id = $1", product_id)
 
 
-async def list_products(
-    conn: Conn,
-    *,
-    search: str | None,
-    category: int | None,
-    seller: int | None,
-    min_price: Decimal | None,
-    max_price: Decimal | None,
-    include_inactive: bool,
-    ordering: str,
-    limit: int,
-    offset: int,
-) -> tuple[int, list[asyncpg.Record]]:
-    """A filtered, ordered page of products and the total that match."""
-    where: list[str] = []
-    args: list[Any] = []
+@dataclass(frozen=True)
+class ProductFilter:
+    search: str | None = None
+    category: int | None = None
+    seller: int | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    include_inactive: bool = False
 
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
+    def where(self) -> tuple[str, list[Any]]:
+        """The WHERE clause and its parameters ($1...)."""
+        where: list[str] = []
+        args: list[Any] = []
 
-    if not include_inactive:
-        where.append("p.is_active")
-    if search:
-        where.append(f"lower(p.name || ' ' || p.description) LIKE '%' || {arg(like_contains(search))} || '%'")
-    if category is not None:
-        where.append(f"p.category_id = {arg(category)}")
-    if seller is not None:
-        where.append(f"p.seller_id = {arg(seller)}")
-    if min_price is not None:
-        where.append(f"p.price >= {arg(min_price)}")
-    if max_price is not None:
-        where.append(f"p.price <= {arg(max_price)}")
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        if not self.include_inactive:
+            where.append("p.is_active")
+        if self.search:
+            where.append(f"lower(p.name || ' ' || p.description) LIKE '%' || {arg(like_contains(self.search))} || '%'")
+        if self.category is not None:
+            where.append(f"p.category_id = {arg(self.category)}")
+        if self.seller is not None:
+            where.append(f"p.seller_id = {arg(self.seller)}")
+        if self.min_price is not None:
+            where.append(f"p.price >= {arg(self.min_price)}")
+        if self.max_price is not None:
+            where.append(f"p.price <= {arg(self.max_price)}")
+        return (f"WHERE {' AND '.join(where)}" if where else ""), args
+
+
+async def count_products(conn: Conn, filters: ProductFilter) -> int:
+    """How many products match (a scan of every match: worth caching)."""
+    clause, args = filters.where()
     count: int = await conn.fetchval(f"SELECT count(*) FROM products p {clause}", *args)
-    rows = await conn.fetch(
-        f"{_PRODUCT} {clause} ORDER BY {_ORDERINGS[ordering]} LIMIT {arg(limit)} OFFSET {arg(offset)}", *args
+    return count
+
+
+async def page_products(conn: Conn, filters: ProductFilter, ordering: str, limit: int,
+                        offset: int) -> list[asyncpg.Record]:
+    """One ordered page of the matching products (an index walk)."""
+    clause, args = filters.where()
+    n = len(args)
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"{_PRODUCT} {clause} ORDER BY {_ORDERINGS[ordering]} LIMIT ${n + 1} OFFSET ${n + 2}", *args, limit, offset
     )
-    return count, rows
+    return rows
 
 
 async def update_product(conn: Conn, product_id: int, changes: dict[str, Any]) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -17,6 +15,7 @@ import asyncpg
 from aiohttp import web
 
 from commerce.mail import store
+from server.background import periodic
 from server.config import Config, MailConfig
 from server.keys import CONFIG, DB
 
@@ -101,22 +100,9 @@ async def send_due(pool: asyncpg.Pool, mailer: Mailer, config: Config) -> int:
     return sent
 
 
-async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: send the outbox for the app's lifetime; a busy outbox is drained without pausing."""
-    config = app[CONFIG]
-    mailer = mailer_for(config)
+async def mail_step(app: web.Application) -> bool:
+    """Send what is due; True (go on at once) when a whole batch went, so a busy outbox drains."""
+    return await send_due(app[DB], mailer_for(app[CONFIG]), app[CONFIG]) == BATCH
 
-    async def loop() -> None:
-        while True:
-            try:
-                if await send_due(app[DB], mailer, config) == BATCH:
-                    continue
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("outbox sweep failed, will retry: %r", exc)
-            await asyncio.sleep(config.mail.poll_interval_s)
 
-    task = asyncio.create_task(loop(), name="outbox")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+mail_ctx = periodic("outbox", lambda app: app[CONFIG].mail.poll_interval_s, mail_step)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 import asyncpg
 from aiohttp import web
 
 from commerce.orders import store
 from commerce.orders.service import transition
+from server.background import periodic
 from server.config import Config
 from server.errors import DomainError
 from server.keys import CONFIG, DB
@@ -37,21 +35,10 @@ async def expire_unpaid(pool: asyncpg.Pool, config: Config) -> int:
     return cancelled
 
 
-async def expiry_loop(pool: asyncpg.Pool, config: Config) -> None:
-    while True:
-        try:
-            n = await expire_unpaid(pool, config)
-            if n:
-                log.info("cancelled %d unpaid order(s) past their time", n)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("order expiry sweep failed, will retry: %r", exc)
-        await asyncio.sleep(config.commerce.expiry_sweep_interval_s)
+async def expiry_step(app: web.Application) -> None:
+    cancelled = await expire_unpaid(app[DB], app[CONFIG])
+    if cancelled:
+        log.info("cancelled %d unpaid order(s) past their time", cancelled)
 
 
-async def expiry_ctx(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: sweep for the app's lifetime."""
-    task = asyncio.create_task(expiry_loop(app[DB], app[CONFIG]), name="order-expiry")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+expiry_ctx = periodic("order-expiry", lambda app: app[CONFIG].commerce.expiry_sweep_interval_s, expiry_step)

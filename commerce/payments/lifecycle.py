@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
-import asyncpg
 from aiohttp import web
 
 from commerce.payments.gateway import GATEWAY, Gateway
 from commerce.payments.razorpay_local import create_local_razorpay
 from commerce.payments.service import Payments
+from server.background import periodic
 from server.keys import CONFIG, DB
 
 log = logging.getLogger(__name__)
@@ -35,22 +32,10 @@ def setup_gateway(app: web.Application) -> None:
     app[GATEWAY] = Gateway(config.razorpay, base_url)
 
 
-async def refund_ctx(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: issue due refunds (cancelled paid orders, late payments) every REFUND_SWEEP_S."""
+async def refund_step(app: web.Application) -> None:
+    issued = await Payments(app[DB], app[GATEWAY], app[CONFIG]).issue_due_refunds()
+    if issued:
+        log.info("issued %d refund(s)", issued)
 
-    async def loop() -> None:
-        service = Payments(app[DB], app[GATEWAY], app[CONFIG])
-        while True:
-            try:
-                n = await service.issue_due_refunds()
-                if n:
-                    log.info("issued %d refund(s)", n)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("refund sweep failed, will retry: %r", exc)
-            await asyncio.sleep(REFUND_SWEEP_S)
 
-    task = asyncio.create_task(loop(), name="refunds")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+refund_ctx = periodic("refunds", lambda app: REFUND_SWEEP_S, refund_step)

@@ -13,6 +13,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,20 +120,17 @@ async def create_order(request: web.Request) -> web.Response:
     return web.json_response(order)
 
 
-async def fetch_order(request: web.Request) -> web.Response:
-    state = await _auth(request)
-    if isinstance(state, web.Response):
-        return state
-    order = state.orders.get(request.match_info["id"])
-    return web.json_response(order) if order else _error(400, "The id provided does not exist")
+def _fetch(collection: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """GET /v1/<collection>/{id}: one stored entity."""
 
+    async def fetch(request: web.Request) -> web.Response:
+        state = await _auth(request)
+        if isinstance(state, web.Response):
+            return state
+        entity = getattr(state, collection).get(request.match_info["id"])
+        return web.json_response(entity) if entity else _error(400, "The id provided does not exist")
 
-async def fetch_payment(request: web.Request) -> web.Response:
-    state = await _auth(request)
-    if isinstance(state, web.Response):
-        return state
-    payment = state.payments.get(request.match_info["id"])
-    return web.json_response(payment) if payment else _error(400, "The id provided does not exist")
+    return fetch
 
 
 async def refund_payment(request: web.Request) -> web.Response:
@@ -198,8 +196,8 @@ def create_local_razorpay(key_id: str, key_secret: str, webhook_secret: str,
     app = web.Application()
     app[APP_KEY] = LocalRazorpay(key_id, key_secret, webhook_secret, webhook_url)
     app.router.add_post("/v1/orders", create_order)
-    app.router.add_get("/v1/orders/{id}", fetch_order)
-    app.router.add_get("/v1/payments/{id}", fetch_payment)
+    app.router.add_get("/v1/orders/{id}", _fetch("orders"))
+    app.router.add_get("/v1/payments/{id}", _fetch("payments"))
     app.router.add_post("/v1/payments/{id}/refund", refund_payment)
     app.router.add_post("/_local/orders/{id}/pay", local_pay)
     return app

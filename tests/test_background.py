@@ -1,0 +1,34 @@
+"""Periodic background work: retried after a backing service fails, drained when busy, stopped with the app."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from server.background import periodic
+
+
+async def test_a_failing_step_is_retried_and_the_task_stops_with_the_app() -> None:
+    calls: list[str] = []
+    done = asyncio.Event()
+
+    async def step(app: web.Application) -> bool:
+        calls.append("call")
+        if len(calls) == 1:
+            raise ConnectionRefusedError("database down")  # an OSError: logged, retried
+        if len(calls) < 4:
+            return True  # more to do: no pause
+        done.set()
+        return False
+
+    app = web.Application()
+    app.cleanup_ctx.append(periodic("probe", lambda app: 0.0, step))
+    server = TestServer(app)
+    await server.start_server()
+    await asyncio.wait_for(done.wait(), 10)
+    tasks = [t for t in asyncio.all_tasks() if t.get_name() == "probe"]
+    assert len(tasks) == 1 and len(calls) >= 4
+    await server.close()
+    assert tasks[0].done() and tasks[0].cancelled()

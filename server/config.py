@@ -159,6 +159,39 @@ class MailConfig:
 
 
 @dataclass(frozen=True)
+class AgoraConfig:
+    app_id: str = "0123456789abcdef0123456789abcdef"
+    app_certificate: str = "fedcba9876543210fedcba9876543210"
+    token_ttl_s: int = 3600
+
+    def __post_init__(self) -> None:
+        _check(len(self.app_id) == 32 and len(self.app_certificate) == 32,
+               "agora.app_id and agora.app_certificate must be 32-character hex strings")
+        _check(60 <= self.token_ttl_s <= 86400, "agora.token_ttl_s must be between 60 and 86400")
+
+
+@dataclass(frozen=True)
+class RoomsConfig:
+    history_size: int = 1000
+    history_ttl_s: int = 86400
+    send_queue_size: int = 256
+    heartbeat_s: float = 30.0
+    max_frame_bytes: int = 4096
+    chat_rate: int = 5
+    chat_window_s: int = 10
+    hello_chat: int = 50
+
+    def __post_init__(self) -> None:
+        _check(self.history_size >= 1000, "rooms.history_size must be at least 1000")
+        _check(self.history_ttl_s >= 60, "rooms.history_ttl_s must be at least 60")
+        _check(self.send_queue_size >= 8, "rooms.send_queue_size must be at least 8")
+        _check(self.heartbeat_s > 0, "rooms.heartbeat_s must be positive")
+        _check(self.max_frame_bytes >= 256, "rooms.max_frame_bytes must be at least 256")
+        _check(self.chat_rate >= 1 and self.chat_window_s >= 1, "rooms chat limits must be positive")
+        _check(0 <= self.hello_chat <= 200, "rooms.hello_chat must be between 0 and 200")
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
     format: str = "text"
@@ -180,6 +213,8 @@ class Config:
     commerce: CommerceConfig = field(default_factory=CommerceConfig)
     razorpay: RazorpayConfig = field(default_factory=RazorpayConfig)
     mail: MailConfig = field(default_factory=MailConfig)
+    agora: AgoraConfig = field(default_factory=AgoraConfig)
+    rooms: RoomsConfig = field(default_factory=RoomsConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     def __post_init__(self) -> None:

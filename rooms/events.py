@@ -1,0 +1,60 @@
+"""The room event envelope {type, seq, ts, data}: decoded once per process, encoded once per codec."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import msgpack
+
+CODECS = ("json", "msgpack")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def pack_payload(type_: str, data: dict[str, Any], ts: int | None = None) -> bytes:
+    """What goes over Redis after the seq prefix: msgpack of [type, ts, data]."""
+    packed: bytes = msgpack.packb([type_, ts if ts is not None else now_ms(), data], use_bin_type=True)
+    return packed
+
+
+class Event:
+    """One room event. Its frames are built on first use and then shared by every member."""
+
+    __slots__ = ("_json", "_msgpack", "data", "seq", "ts", "type")
+
+    def __init__(self, type_: str, seq: int, ts: int, data: dict[str, Any]) -> None:
+        self.type = type_
+        self.seq = seq
+        self.ts = ts
+        self.data = data
+        self._json: str | None = None
+        self._msgpack: bytes | None = None
+
+    @classmethod
+    def from_wire(cls, message: bytes) -> Event:
+        """Parse '<seq>:<msgpack payload>' as published by the bridge's script."""
+        seq, _, payload = message.partition(b":")
+        type_, ts, data = msgpack.unpackb(payload, raw=False)
+        return cls(type_, int(seq), ts, data)
+
+    def envelope(self) -> dict[str, Any]:
+        return {"type": self.type, "seq": self.seq, "ts": self.ts, "data": self.data}
+
+    def frame(self, codec: str) -> str | bytes:
+        """The encoded frame for a codec: text for JSON, bytes for MessagePack."""
+        if codec == "msgpack":
+            if self._msgpack is None:
+                self._msgpack = msgpack.packb(self.envelope(), use_bin_type=True)
+            return self._msgpack
+        if self._json is None:
+            self._json = json.dumps(self.envelope(), separators=(",", ":"), default=str)
+        return self._json
+
+
+def direct_frame(codec: str, type_: str, seq: int, data: dict[str, Any]) -> str | bytes:
+    """A frame for one connection only (hello, ack, error, resync): it carries the room's seq so far."""
+    return Event(type_, seq, now_ms(), data).frame(codec)

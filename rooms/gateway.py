@@ -1,0 +1,179 @@
+"""The WebSocket endpoints: auth, codec by subprotocol, hello or resume, client frames, ack and error."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import msgpack
+from aiohttp import WSMsgType, web
+
+from rooms.chat.service import Chat
+from rooms.events import direct_frame
+from rooms.hub import Member
+from rooms.keys import BRIDGE, HUB, PRESENCE
+from rooms.streams.service import Streams, room_of
+from server.api import path_id
+from server.errors import DomainError, InvalidInput
+from server.keys import CONFIG, DB, REDIS, TOKENS
+from server.tokens import Principal
+
+log = logging.getLogger(__name__)
+CHAT_TYPES = frozenset({"chat", "chat_deleted", "chat_pinned", "viewers", "stream_ended"})
+
+
+def socket_user(request: web.Request) -> Principal | None:
+    """The caller from ?token=; none means watch only. A bad or expired token is refused before upgrade."""
+    token = request.query.get("token")
+    return request.app[TOKENS].read_access(token) if token else None
+
+
+def last_seq_param(request: web.Request) -> int | None:
+    raw = request.query.get("last_seq")
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput("last_seq must be a whole number.", fields={"last_seq": ["A whole number."]})
+    return int(raw)
+
+
+def streams(request: web.Request) -> Streams:
+    app = request.app
+    return Streams(app[DB], app[BRIDGE], app[PRESENCE], app[CONFIG])
+
+
+def chat(request: web.Request) -> Chat:
+    app = request.app
+    return Chat(app[DB], app[REDIS], app[BRIDGE], app[CONFIG])
+
+
+async def livestream_socket(request: web.Request) -> web.StreamResponse:
+    """GET /ws/livestream/{id}/: every event of the show's room."""
+    return await _room_socket(request, None)
+
+
+async def chat_socket(request: web.Request) -> web.StreamResponse:
+    """GET /ws/chat/{id}/: the chat and viewer events of the same room."""
+    return await _room_socket(request, CHAT_TYPES)
+
+
+async def _room_socket(request: web.Request, types: frozenset[str] | None) -> web.StreamResponse:
+    stream_id = path_id(request)
+    me = socket_user(request)
+    last_seq = last_seq_param(request)
+    service = streams(request)
+    stream = await service.get(stream_id)  # 404 before the upgrade
+    config = request.app[CONFIG].rooms
+    ws = web.WebSocketResponse(protocols=("msgpack", "json"), heartbeat=config.heartbeat_s,
+                               max_msg_size=config.max_frame_bytes)
+    await ws.prepare(request)
+    codec = "msgpack" if ws.ws_protocol == "msgpack" else "json"
+    member = Member(ws, request.transport, codec, me, config.send_queue_size, types)
+    room = room_of(stream_id)
+    hub = request.app[HUB]
+    try:
+        await hub.join(room, member)
+        await _greet(request, member, room, stream.model_dump(mode="json"), last_seq, stream_id)
+        await _read(request, ws, member, stream_id)
+    finally:
+        hub.leave(room, member)
+        await member.finish()
+    return ws
+
+
+async def _greet(request: web.Request, member: Member, room: str, livestream: dict[str, Any],
+                 last_seq: int | None, stream_id: int) -> None:
+    """hello with the room's state, or the events missed since last_seq, or resync when they are gone."""
+    bridge = request.app[BRIDGE]
+    if last_seq is not None:
+        history = await bridge.history(room)
+        newest = history[-1].seq if history else await bridge.current_seq(room)
+        reachable = last_seq >= newest or (history and history[0].seq <= last_seq + 1)
+        if reachable and last_seq <= newest:
+            missed = [e for e in history if e.seq > last_seq]
+            member.go_live(
+                [e.frame(member.codec) for e in missed if member.types is None or e.type in member.types],
+                max(last_seq, newest),
+            )
+            return
+        member.send(direct_frame(member.codec, "resync", newest,
+                                 {"reason": "The missed events are no longer held; reload the state."}))
+    seq = await bridge.current_seq(room)
+    recent = await chat(request).history(stream_id, None, request.app[CONFIG].rooms.hello_chat)
+    hello = {
+        "seq": seq,
+        "livestream": livestream,
+        "viewers": livestream["viewers"],
+        "bidding": None,
+        "chat": list(reversed(recent)),
+        "pinned_message": livestream["pinned_message"],
+        "you": {"id": member.user.user_id, "role": member.user.role} if member.user else None,
+    }
+    member.go_live([direct_frame(member.codec, "hello", seq, hello)], seq)
+
+
+async def _read(request: web.Request, ws: web.WebSocketResponse, member: Member, stream_id: int) -> None:
+    async for message in ws:
+        if message.type == WSMsgType.TEXT and member.codec == "json":
+            try:
+                frame = json.loads(message.data)
+            except ValueError:
+                _error(member, None, "bad_frame", "The frame is not valid JSON.")
+                continue
+        elif message.type == WSMsgType.BINARY and member.codec == "msgpack":
+            try:
+                frame = msgpack.unpackb(message.data, raw=False)
+            except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
+                _error(member, None, "bad_frame", "The frame is not valid MessagePack.")
+                continue
+        elif message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+            _error(member, None, "bad_frame",
+                   f"This connection speaks {member.codec}: send {'text' if member.codec == 'json' else 'binary'} "
+                   "frames.")
+            continue
+        else:
+            break
+        await _handle(request, member, frame, stream_id)
+
+
+async def _handle(request: web.Request, member: Member, frame: Any, stream_id: int) -> None:
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        _error(member, None, "bad_frame", 'A frame is an object with a "type" and a "data" object.')
+        return
+    data = frame.get("data") or {}
+    if not isinstance(data, dict):
+        _error(member, None, "bad_frame", '"data" must be an object.')
+        return
+    client_id = data.get("client_id")
+    if client_id is not None and (not isinstance(client_id, str | int) or len(str(client_id)) > 64):
+        _error(member, None, "bad_frame", "client_id must be a string of at most 64 characters.")
+        return
+    kind = frame["type"]
+    try:
+        if kind == "ping":
+            pass
+        elif kind == "chat":
+            if member.user is None:
+                raise DomainError("Sign in to chat: connect with ?token=<access token>.", code="not_authenticated")
+            if "text" not in data:
+                raise InvalidInput("A chat frame needs data.text.", fields={"text": ["This field is required."]})
+            await chat(request).send(member.user, stream_id, data["text"])
+        elif kind == "bid":
+            raise DomainError("Bidding over the socket is not available on this server yet.", code="not_available")
+        else:
+            raise DomainError(f"Unknown frame type {kind!r}; send ping, chat or bid.", code="unknown_type")
+    except DomainError as exc:
+        _error(member, client_id, exc.code, exc.message, exc.extra)
+        return
+    member.send(direct_frame(member.codec, "ack", member.last_seq, {"client_id": client_id}))
+
+
+def _error(member: Member, client_id: Any, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
+    data = {"client_id": client_id, "code": code, "message": message, **(extra or {})}
+    member.send(direct_frame(member.codec, "error", member.last_seq, data))
+
+
+def setup_sockets(app: web.Application) -> None:
+    app.router.add_get(r"/ws/livestream/{id:\d+}/", livestream_socket)
+    app.router.add_get(r"/ws/chat/{id:\d+}/", chat_socket)

@@ -1,0 +1,215 @@
+"""The process-local hub: rooms with local members, fed by the process's one Redis subscription.
+
+Fan-out never awaits a socket: an event is offered to each member's bounded queue, and each member
+has one writer task. A member whose queue is full is disconnected (1013) instead of buffered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from aiohttp import WSCloseCode, web
+
+from rooms.bridge import Bridge, Subscriber
+from rooms.events import Event
+from server.tokens import Principal
+
+log = logging.getLogger(__name__)
+_CLOSE = object()  # tells a writer to stop after what it already queued
+
+
+class Member:
+    """One WebSocket connection in one room."""
+
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None, codec: str,
+                 user: Principal | None, queue_size: int, types: frozenset[str] | None = None) -> None:
+        self.ws = ws
+        self.codec = codec
+        self.user = user
+        self.types = types  # None: every event; else only these (the chat-only endpoint)
+        self.last_seq = 0
+        self.closed = False
+        self._transport = transport
+        self._queue: asyncio.Queue[object] = asyncio.Queue(queue_size)
+        self._pending: list[Event] | None = []  # events that came before hello; None once live
+        self._limit = queue_size
+        self._writer = asyncio.create_task(self._write(), name="ws-writer")
+        self._kick: asyncio.Task[None] | None = None
+
+    def offer(self, event: Event) -> None:
+        """Queue a room event for this member unless seen already; never waits."""
+        if self.closed:
+            return
+        if self._pending is not None:
+            self._pending.append(event)
+            if len(self._pending) > self._limit:
+                self.overflow()
+            return
+        if event.seq <= self.last_seq:
+            return  # a duplicate (resume overlap): drop by seq
+        self.last_seq = event.seq
+        if self.types is None or event.type in self.types:
+            self.send(event.frame(self.codec))
+
+    def go_live(self, first: Iterable[str | bytes], last_seq: int) -> None:
+        """Send `first` (hello or the resumed backlog), then what arrived meanwhile past last_seq."""
+        for frame in first:
+            self.send(frame)
+        self.last_seq = last_seq
+        pending, self._pending = self._pending or [], None
+        for event in pending:
+            self.offer(event)
+
+    def send(self, frame: str | bytes) -> None:
+        """Queue a frame; a full queue means the client is not keeping up."""
+        if self.closed:
+            return
+        try:
+            self._queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.overflow()
+
+    def overflow(self) -> None:
+        if self.closed:
+            return
+        log.info("dropping a connection that fell %d frames behind", self._limit)
+        # Its writer is stuck behind data the peer does not read, so a close frame would wait there
+        # too: the connection is dropped at once and its buffers freed. The client resumes by last_seq.
+        self._start_close(WSCloseCode.TRY_AGAIN_LATER, "too slow", graceful=False)
+
+    def _start_close(self, code: int, reason: str, *, graceful: bool) -> None:
+        self.closed = True
+        self._kick = asyncio.create_task(self._close(code, reason, graceful), name="ws-kick")
+
+    async def _close(self, code: int, reason: str, graceful: bool) -> None:
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        if graceful:
+            try:
+                await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), 1.0)
+                return
+            except (TimeoutError, ConnectionError, RuntimeError):
+                pass
+        # A transport asked to close still flushes its buffer first, which a peer that reads nothing
+        # never allows: abort it so the handler ends.
+        if self._transport is not None:
+            self._transport.abort()
+
+    async def close(self, code: int = WSCloseCode.GOING_AWAY, reason: str = "server shutting down") -> None:
+        """Close after the frames already queued (or at once if the writer is stuck)."""
+        if self._kick is None:
+            self._start_close(code, reason, graceful=True)
+        assert self._kick is not None
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._kick
+
+    async def finish(self) -> None:
+        """Stop the writer once the connection's handler is done."""
+        self.closed = True
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        if self._kick is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._kick
+
+    async def _write(self) -> None:
+        while True:
+            frame = await self._queue.get()
+            if frame is _CLOSE:
+                return
+            try:
+                if isinstance(frame, bytes):
+                    await self.ws.send_bytes(frame)
+                else:
+                    await self.ws.send_str(frame)  # type: ignore[arg-type]
+            except (ConnectionError, RuntimeError):
+                self.closed = True
+                return
+
+
+class Room:
+    """A room's local members."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.members: set[Member] = set()
+        self.ready = asyncio.Event()
+
+    def deliver(self, event: Event) -> None:
+        for member in list(self.members):
+            member.offer(event)
+
+
+class Hub:
+    """The rooms of this process."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self.rooms: dict[str, Room] = {}
+        self._subscriber = Subscriber(bridge.redis, self._on_event)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = False
+
+    def start(self) -> None:
+        self._subscriber.start()
+
+    async def stop(self) -> None:
+        """Close every member with 1001 so clients reconnect elsewhere and resume; stop the subscriber."""
+        if self._stopped:
+            return
+        self._stopped = True
+        members = [m for room in self.rooms.values() for m in room.members]
+        await asyncio.gather(*(m.close() for m in members), return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._subscriber.close()
+
+    def _on_event(self, name: str, event: Event) -> None:
+        room = self.rooms.get(name)
+        if room is not None:
+            room.deliver(event)
+
+    async def join(self, name: str, member: Member) -> Room:
+        """Add a member; the first member of a room waits until this process is subscribed to it."""
+        room = self.rooms.get(name)
+        if room is None:
+            room = self.rooms[name] = Room(name)
+            room.members.add(member)
+            try:
+                await self._subscriber.subscribe(name)
+            except BaseException:
+                room.members.discard(member)
+                if not room.members:
+                    self.rooms.pop(name, None)
+                raise
+            room.ready.set()
+        else:
+            room.members.add(member)
+            await room.ready.wait()
+        return room
+
+    def leave(self, name: str, member: Member) -> None:
+        """Remove a member; the last one out ends the process's subscription to the room."""
+        room = self.rooms.get(name)
+        if room is None:
+            return
+        room.members.discard(member)
+        if not room.members and room.ready.is_set():
+            del self.rooms[name]
+            task = asyncio.create_task(self._unsubscribe(name), name="room-unsubscribe")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _unsubscribe(self, name: str) -> None:
+        if name not in self.rooms:  # nobody came back meanwhile
+            await self._subscriber.unsubscribe(name)
+
+    def local_count(self, name: str) -> int:
+        room = self.rooms.get(name)
+        return len(room.members) if room else 0

@@ -1,0 +1,49 @@
+"""The rooms' lifecycle: the hub and its subscriber, the presence loop, and closing sockets on shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from rooms.bridge import Bridge
+from rooms.hub import Hub
+from rooms.keys import BRIDGE, HUB, PRESENCE
+from rooms.presence import Presence
+from server.background import periodic
+from server.keys import CONFIG, REDIS
+
+log = logging.getLogger(__name__)
+PRESENCE_INTERVAL_S = 1.0
+
+
+async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: one bridge, hub and presence per process (after the Redis client exists)."""
+    rooms = app[CONFIG].rooms
+    bridge = Bridge(app[REDIS], rooms.history_size, rooms.history_ttl_s)
+    hub = Hub(bridge)
+    hub.start()
+    app[BRIDGE], app[HUB], app[PRESENCE] = bridge, hub, Presence(bridge)
+    yield
+    await hub.stop()
+
+
+async def close_sockets(app: web.Application) -> None:
+    """on_shutdown: close every WebSocket with 1001 so clients reconnect elsewhere and resume."""
+    if HUB in app:
+        await app[HUB].stop()
+
+
+async def presence_step(app: web.Application) -> None:
+    hub, presence = app[HUB], app[PRESENCE]
+    counts = {name: len(room.members) for name, room in hub.rooms.items() if name.startswith("stream:")}
+    await presence.report(counts)
+    await presence.publish_changes(list(counts))
+
+
+presence_ctx = periodic("presence", lambda app: PRESENCE_INTERVAL_S, presence_step)
+
+
+def setup_rooms(app: web.Application) -> None:
+    app.on_shutdown.append(close_sockets)

@@ -1,0 +1,53 @@
+"""Viewers across processes: each process reports its local counts every second; totals are the sum
+of the reports still fresh; one process per room and second publishes `viewers`, only on a change."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import redis.asyncio as aioredis
+
+from rooms.bridge import Bridge
+
+FRESH_S = 5  # a report older than this comes from a process that died
+
+
+class Presence:
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self.redis: aioredis.Redis = bridge.redis
+        self.process = uuid.uuid4().hex[:12]
+        self._reported: set[str] = set()
+
+    async def report(self, counts: dict[str, int]) -> None:
+        """Write this process's counts (rooms it left get 0 and are then forgotten)."""
+        now = int(time.time())
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for room in self._reported - set(counts):
+                pipe.hdel(f"presence:{room}", self.process)
+            for room, count in counts.items():
+                pipe.hset(f"presence:{room}", self.process, f"{count}:{now}")
+                pipe.expire(f"presence:{room}", FRESH_S * 4)
+            await pipe.execute()
+        self._reported = set(counts)
+
+    async def total(self, room: str) -> int:
+        """Viewers of a room on every live process."""
+        now = int(time.time())
+        total = 0
+        for value in (await self.redis.hgetall(f"presence:{room}")).values():
+            count, _, stamp = (value.decode() if isinstance(value, bytes) else value).partition(":")
+            if now - int(stamp) <= FRESH_S:
+                total += int(count)
+        return total
+
+    async def publish_changes(self, rooms: list[str]) -> None:
+        """For each room, at most one process per second publishes `viewers`, and only if it changed."""
+        for room in rooms:
+            if not await self.redis.set(f"presence:{room}:lock", self.process, px=1000, nx=True):
+                continue
+            total = await self.total(room)
+            last = await self.redis.getset(f"presence:{room}:last", total)
+            if last is None or int(last) != total:
+                await self.bridge.publish(room, "viewers", {"count": total})

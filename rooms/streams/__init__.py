@@ -1,0 +1,1 @@
+"""Livestreams: scheduling, going live on a credit, ending, joining, pinning products."""

@@ -1,0 +1,136 @@
+"""Livestream use cases: schedule, go live on a credit, end, join with a token, pin a product."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from bidding.credits import apply_credits
+from rooms.agora import rtc_token
+from rooms.bridge import Bridge
+from rooms.presence import Presence
+from rooms.streams import store
+from rooms.streams.schemas import AgoraOut, StreamIn, StreamOut, StreamProduct, StreamSeller
+from server.config import Config
+from server.errors import Conflict, NotFound, PermissionDenied
+from server.tokens import Principal
+
+MEDIA_URL = "/media/"
+
+
+def room_of(stream_id: int) -> str:
+    return f"stream:{stream_id}"
+
+
+@dataclass
+class Streams:
+    pool: asyncpg.Pool
+    bridge: Bridge
+    presence: Presence
+    config: Config
+
+    async def create(self, me: Principal, data: StreamIn) -> StreamOut:
+        """A verified seller schedules a show with some of their products."""
+        verified = await self.pool.fetchval("SELECT verified FROM sellers WHERE user_id = $1", me.user_id)
+        if not verified:
+            raise PermissionDenied("Your seller account is not verified yet.", code="seller_not_verified")
+        async with self.pool.acquire() as conn, conn.transaction():
+            stream_id = await store.insert_stream(conn, me.user_id, data.title, data.description, data.scheduled_at,
+                                                  data.product_ids)
+        return await self.get(stream_id)
+
+    async def row(self, stream_id: int) -> asyncpg.Record:
+        row = await store.fetch_stream(self.pool, stream_id)
+        if row is None:
+            raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
+        return row
+
+    async def get(self, stream_id: int) -> StreamOut:
+        return (await self.views([await self.row(stream_id)]))[0]
+
+    async def page(self, status: str | None, seller: int | None, limit: int,
+                   offset: int) -> tuple[int, list[StreamOut]]:
+        count, rows = await store.list_streams(self.pool, status, seller, limit, offset)
+        return count, await self.views(rows)
+
+    async def views(self, rows: list[asyncpg.Record]) -> list[StreamOut]:
+        products: dict[int, list[StreamProduct]] = defaultdict(list)
+        for p in await store.fetch_products(self.pool, [r["id"] for r in rows]):
+            products[p["livestream_id"]].append(product_out(p))
+        out = []
+        for r in rows:
+            viewers = await self.presence.total(room_of(r["id"])) if r["status"] == "live" else 0
+            out.append(StreamOut(
+                id=r["id"],
+                seller=StreamSeller(id=r["seller_id"], username=r["seller_username"],
+                                    business_name=r["seller_business_name"]),
+                title=r["title"], description=r["description"], status=r["status"],
+                scheduled_at=r["scheduled_at"], started_at=r["started_at"], ended_at=r["ended_at"],
+                viewers=viewers, products=products[r["id"]], pinned_product=r["pinned_product_id"],
+                pinned_message=r["pinned_message"],
+            ))
+        return out
+
+    async def _owned(self, me: Principal, stream_id: int, *, admin_too: bool = False) -> asyncpg.Record:
+        row = await self.row(stream_id)
+        if row["seller_id"] != me.user_id and not (admin_too and me.role == "admin"):
+            raise PermissionDenied("Only the seller of this show can do this.")
+        return row
+
+    async def start(self, me: Principal, stream_id: int) -> tuple[StreamOut, AgoraOut]:
+        """Go live: the first block of air time costs a credit, taken in the same transaction."""
+        await self._owned(me, stream_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await store.go_live(conn, stream_id):
+                row = await store.fetch_stream(conn, stream_id)
+                raise Conflict(f"The show is {row['status'] if row else 'gone'}; only a scheduled show can start.",
+                               code="not_scheduled")
+            await apply_credits(conn, me.user_id, -1, "live_block", f"{stream_id}:0")
+        await self.bridge.publish(room_of(stream_id), "stream_started", {"livestream_id": stream_id})
+        return await self.get(stream_id), self.token(stream_id, me.user_id, publisher=True)
+
+    async def end(self, me: Principal | None, stream_id: int, reason: str) -> StreamOut:
+        """End a live show (its owner, an admin, or the credit meter with me=None); the room is told."""
+        if me is not None:
+            await self._owned(me, stream_id, admin_too=True)
+        if not await store.end(self.pool, stream_id, reason):
+            raise Conflict("The show is not live.", code="not_live")
+        await self.bridge.publish(room_of(stream_id), "stream_ended", {"livestream_id": stream_id, "reason": reason})
+        return await self.get(stream_id)
+
+    async def join(self, me: Principal, stream_id: int) -> tuple[StreamOut, AgoraOut]:
+        """A viewer's token (the owner gets a publisher's); an ended show cannot be joined."""
+        row = await self.row(stream_id)
+        if row["status"] == "ended":
+            raise Conflict("This show has ended.", code="stream_ended")
+        return await self.get(stream_id), self.token(stream_id, me.user_id, publisher=row["seller_id"] == me.user_id)
+
+    async def renew(self, me: Principal, stream_id: int) -> AgoraOut:
+        row = await self.row(stream_id)
+        if row["status"] == "ended":
+            raise Conflict("This show has ended.", code="stream_ended")
+        return self.token(stream_id, me.user_id, publisher=row["seller_id"] == me.user_id)
+
+    def token(self, stream_id: int, uid: int, *, publisher: bool) -> AgoraOut:
+        t = rtc_token(self.config.agora, stream_id, uid, publisher)
+        return AgoraOut(app_id=t.app_id, channel=t.channel, uid=t.uid, token=t.token, role=t.role,  # type: ignore[arg-type]
+                        expires_at=t.expires_at)
+
+    async def pin(self, me: Principal, stream_id: int, product_id: int) -> StreamOut:
+        """Show one of the seller's products on every viewer's screen."""
+        await self._owned(me, stream_id)
+        product = await store.product_of_show(self.pool, stream_id, product_id)
+        if product is None:
+            raise NotFound(f"No active product {product_id} of this seller.", code="product_not_found")
+        await store.pin_product(self.pool, stream_id, product_id)
+        await self.bridge.publish(room_of(stream_id), "product_pinned",
+                                  {"product": product_out(product).model_dump(mode="json")})
+        return await self.get(stream_id)
+
+
+def product_out(row: Any) -> StreamProduct:
+    return StreamProduct(id=row["id"], name=row["name"], price=row["price"], stock=row["stock"],
+                         image=MEDIA_URL + row["image"] if row["image"] else None)

@@ -1,0 +1,110 @@
+"""SQL for livestreams and their products."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from server.errors import Conflict, InvalidInput
+from server.sql import Conn
+
+STREAM = """
+    SELECT l.id, l.seller_id, l.title, l.description, l.status, l.scheduled_at, l.started_at, l.ended_at,
+           l.pinned_product_id, l.pinned_message, l.slow_mode_s, l.blocked_words,
+           u.username AS seller_username, s.business_name AS seller_business_name
+    FROM livestreams l JOIN users u ON u.id = l.seller_id JOIN sellers s ON s.user_id = l.seller_id
+"""
+
+
+async def insert_stream(conn: asyncpg.Connection, seller_id: int, title: str, description: str,
+                        scheduled_at: datetime | None, product_ids: list[int]) -> int:
+    stream_id: int = await conn.fetchval(
+        """INSERT INTO livestreams (seller_id, title, description, scheduled_at) VALUES ($1, $2, $3, $4)
+           RETURNING id""",
+        seller_id, title, description, scheduled_at,
+    )
+    await set_products(conn, stream_id, seller_id, product_ids)
+    return stream_id
+
+
+async def set_products(conn: asyncpg.Connection, stream_id: int, seller_id: int, product_ids: list[int]) -> None:
+    """The show's products, in order; only the seller's own active products."""
+    unique = list(dict.fromkeys(product_ids))
+    added = await conn.execute(
+        """INSERT INTO livestream_products (livestream_id, product_id, position)
+           SELECT $1, p.id, u.ord FROM unnest($2::bigint[]) WITH ORDINALITY AS u(id, ord)
+           JOIN products p ON p.id = u.id AND p.seller_id = $3 AND p.is_active""",
+        stream_id, unique, seller_id,
+    )
+    if int(added.split()[-1]) != len(unique):
+        message = "Every product must be one of your active products."
+        raise InvalidInput(message, fields={"product_ids": [message]})
+
+
+async def fetch_stream(conn: Conn, stream_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"{STREAM} WHERE l.id = $1", stream_id)
+
+
+async def fetch_products(conn: Conn, stream_ids: list[int]) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT lp.livestream_id, p.id, p.name, p.price, p.stock,
+                  (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.id LIMIT 1) AS image
+           FROM livestream_products lp JOIN products p ON p.id = lp.product_id
+           WHERE lp.livestream_id = ANY($1::bigint[]) ORDER BY lp.livestream_id, lp.position""",
+        stream_ids,
+    )
+    return rows
+
+
+async def list_streams(conn: Conn, status: str | None, seller: int | None, limit: int,
+                       offset: int) -> tuple[int, list[asyncpg.Record]]:
+    """Live shows newest first, then scheduled soonest first, then ended newest first."""
+    where = "($1::text IS NULL OR l.status = $1) AND ($2::bigint IS NULL OR l.seller_id = $2)"
+    count: int = await conn.fetchval(f"SELECT count(*) FROM livestreams l WHERE {where}", status, seller)
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""{STREAM} WHERE {where}
+            ORDER BY CASE l.status WHEN 'live' THEN 0 WHEN 'scheduled' THEN 1 ELSE 2 END,
+                     CASE WHEN l.status = 'scheduled' THEN l.scheduled_at END ASC NULLS LAST,
+                     COALESCE(l.ended_at, l.started_at, l.created_at) DESC, l.id DESC
+            LIMIT $3 OFFSET $4""",
+        status, seller, limit, offset,
+    )
+    return count, rows
+
+
+async def go_live(conn: asyncpg.Connection, stream_id: int) -> bool:
+    """scheduled -> live in one conditional statement; one live show per seller (409 already_live)."""
+    try:
+        status: str = await conn.execute(
+            "UPDATE livestreams SET status = 'live', started_at = now() WHERE id = $1 AND status = 'scheduled'",
+            stream_id,
+        )
+    except asyncpg.UniqueViolationError:
+        raise Conflict("You are already live in another show; end it first.", code="already_live") from None
+    return status != "UPDATE 0"
+
+
+async def end(conn: Conn, stream_id: int, reason: str) -> bool:
+    """live -> ended, once."""
+    status: str = await conn.execute(
+        """UPDATE livestreams SET status = 'ended', ended_at = now(), ended_reason = $2
+           WHERE id = $1 AND status = 'live'""",
+        stream_id, reason,
+    )
+    return status != "UPDATE 0"
+
+
+async def pin_product(conn: Conn, stream_id: int, product_id: int) -> None:
+    await conn.execute("UPDATE livestreams SET pinned_product_id = $2 WHERE id = $1", stream_id, product_id)
+
+
+async def product_of_show(conn: Conn, stream_id: int, product_id: int) -> asyncpg.Record | None:
+    """A product of the show's seller (active), as the room shows it."""
+    return await conn.fetchrow(
+        """SELECT p.id, p.name, p.price, p.stock,
+                  (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.id LIMIT 1) AS image
+           FROM products p JOIN livestreams l ON l.seller_id = p.seller_id
+           WHERE l.id = $1 AND p.id = $2 AND p.is_active""",
+        stream_id, product_id,
+    )

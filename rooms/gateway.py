@@ -64,22 +64,28 @@ async def _room_socket(request: web.Request, types: frozenset[str] | None) -> we
     last_seq = last_seq_param(request)
     service = streams(request)
     stream = await service.get(stream_id)  # 404 before the upgrade
-    config = request.app[CONFIG].rooms
-    ws = web.WebSocketResponse(protocols=("msgpack", "json"), heartbeat=config.heartbeat_s,
-                               max_msg_size=config.max_frame_bytes)
-    await ws.prepare(request)
-    codec = "msgpack" if ws.ws_protocol == "msgpack" else "json"
-    member = Member(ws, request.transport, codec, me, config.send_queue_size, types)
+    ws, member = await open_socket(request, me, types)
     room = room_of(stream_id)
     hub = request.app[HUB]
     try:
         await hub.join(room, member)
         await _greet(request, member, room, stream.model_dump(mode="json"), last_seq, stream_id)
-        await _read(request, ws, member, stream_id)
+        await serve_frames(request, ws, member, stream_id)
     finally:
         hub.leave(room, member)
         await member.finish()
     return ws
+
+
+async def open_socket(request: web.Request, me: Principal | None,
+                      types: frozenset[str] | None) -> tuple[web.WebSocketResponse, Member]:
+    """Upgrade with the codec the client asked for (msgpack, else JSON) and the configured limits."""
+    config = request.app[CONFIG].rooms
+    ws = web.WebSocketResponse(protocols=("msgpack", "json"), heartbeat=config.heartbeat_s,
+                               max_msg_size=config.max_frame_bytes)
+    await ws.prepare(request)
+    codec = "msgpack" if ws.ws_protocol == "msgpack" else "json"
+    return ws, Member(ws, request.transport, codec, me, config.send_queue_size, types)
 
 
 async def _greet(request: web.Request, member: Member, room: str, livestream: dict[str, Any],
@@ -113,7 +119,9 @@ async def _greet(request: web.Request, member: Member, room: str, livestream: di
     member.go_live([direct_frame(member.codec, "hello", seq, hello)], seq)
 
 
-async def _read(request: web.Request, ws: web.WebSocketResponse, member: Member, stream_id: int) -> None:
+async def serve_frames(request: web.Request, ws: web.WebSocketResponse, member: Member,
+                       stream_id: int | None) -> None:
+    """Read the client's frames until it goes; each is answered by ack or error."""
     async for message in ws:
         if message.type == WSMsgType.TEXT and member.codec == "json":
             try:
@@ -137,7 +145,7 @@ async def _read(request: web.Request, ws: web.WebSocketResponse, member: Member,
         await _handle(request, member, frame, stream_id)
 
 
-async def _handle(request: web.Request, member: Member, frame: Any, stream_id: int) -> None:
+async def _handle(request: web.Request, member: Member, frame: Any, stream_id: int | None) -> None:
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         _error(member, None, "bad_frame", 'A frame is an object with a "type" and a "data" object.')
         return
@@ -153,6 +161,8 @@ async def _handle(request: web.Request, member: Member, frame: Any, stream_id: i
     try:
         if kind == "ping":
             pass
+        elif stream_id is None:
+            raise DomainError(f"Unknown frame type {kind!r}; send ping.", code="unknown_type")
         elif kind == "chat":
             if member.user is None:
                 raise DomainError("Sign in to chat: connect with ?token=<access token>.", code="not_authenticated")
@@ -173,7 +183,3 @@ def _error(member: Member, client_id: Any, code: str, message: str, extra: dict[
     data = {"client_id": client_id, "code": code, "message": message, **(extra or {})}
     member.send(direct_frame(member.codec, "error", member.last_seq, data))
 
-
-def setup_sockets(app: web.Application) -> None:
-    app.router.add_get(r"/ws/livestream/{id:\d+}/", livestream_socket)
-    app.router.add_get(r"/ws/chat/{id:\d+}/", chat_socket)

@@ -11,8 +11,9 @@ from rooms.bridge import Bridge
 from rooms.hub import Hub
 from rooms.keys import BRIDGE, HUB, PRESENCE
 from rooms.presence import Presence
+from rooms.streams.metering import meter
 from server.background import periodic
-from server.keys import CONFIG, REDIS
+from server.keys import CONFIG, DB, REDIS
 
 log = logging.getLogger(__name__)
 PRESENCE_INTERVAL_S = 1.0
@@ -43,6 +44,13 @@ async def presence_step(app: web.Application) -> None:
 
 
 presence_ctx = periodic("presence", lambda app: PRESENCE_INTERVAL_S, presence_step)
+
+
+async def meter_step(app: web.Application) -> None:
+    await meter(app[DB], app[BRIDGE], app[CONFIG])
+
+
+meter_ctx = periodic("credit-meter", lambda app: app[CONFIG].credits.meter_interval_s, meter_step)
 
 
 def setup_rooms(app: web.Application) -> None:

@@ -1,17 +1,25 @@
-"""The rooms package as the app factory sees it: livestreams, chat, the sockets and the hub."""
+"""The rooms package as the app factory sees it: livestreams, chat, notifications, the sockets, the hub."""
 
 from aiohttp import web
 
 from rooms.chat.routes import api as chat_api
-from rooms.gateway import setup_sockets
-from rooms.lifecycle import hub_ctx, presence_ctx, setup_rooms
+from rooms.gateway import chat_socket, livestream_socket
+from rooms.lifecycle import hub_ctx, meter_ctx, presence_ctx, setup_rooms
+from rooms.notify_routes import api as notifications_api
+from rooms.notify_routes import notifications_socket
 from rooms.streams.routes import api as streams_api
 from server.plugin import Plugin
 
 
 def setup(app: web.Application) -> None:
     setup_rooms(app)
-    setup_sockets(app)
+    app.router.add_get(r"/ws/livestream/{id:\d+}/", livestream_socket)
+    app.router.add_get(r"/ws/chat/{id:\d+}/", chat_socket)
+    app.router.add_get("/ws/notifications/", notifications_socket)
 
 
-plugin = Plugin(routers=(streams_api, chat_api), lifecycles=(hub_ctx, presence_ctx), setup=setup)
+plugin = Plugin(
+    routers=(streams_api, chat_api, notifications_api),
+    lifecycles=(hub_ctx, presence_ctx, meter_ctx),
+    setup=setup,
+)

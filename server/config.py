@@ -92,9 +92,15 @@ class AuthConfig:
 @dataclass(frozen=True)
 class CreditsConfig:
     verification_grant: int = 1
+    block_s: int = 1800
+    grace_s: int = 120
+    meter_interval_s: float = 5.0
 
     def __post_init__(self) -> None:
         _check(self.verification_grant >= 0, "credits.verification_grant must not be negative")
+        _check(self.block_s >= 1, "credits.block_s must be at least 1")
+        _check(self.grace_s >= 0, "credits.grace_s must not be negative")
+        _check(self.meter_interval_s > 0, "credits.meter_interval_s must be positive")
 
 
 @dataclass(frozen=True)

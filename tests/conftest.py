@@ -90,6 +90,7 @@ def make_config(services: Services, **sections: Any) -> Config:
         # Background sweeps run once at start-up; tests call the sweep functions when they need one.
         "commerce": {"expiry_sweep_interval_s": 3600.0},
         "mail": {"poll_interval_s": 3600.0},
+        "credits": {"meter_interval_s": 3600.0},
     }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)

@@ -1,0 +1,16 @@
+"""Credit metering of live shows: which blocks of air time are due, as plain arithmetic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def blocks_started(started_at: datetime, now: datetime, block_s: int) -> int:
+    """Blocks begun since going live: 1 at the start, 2 after block_s seconds, and so on."""
+    elapsed = max(0.0, (now - started_at).total_seconds())
+    return int(elapsed // block_s) + 1
+
+
+def block_ref(livestream_id: int, block: int) -> str:
+    """The ledger ref of one block of one show: the unique key that makes each charge happen once."""
+    return f"{livestream_id}:{block}"

@@ -1,0 +1,58 @@
+"""HTTP endpoints of notifications, and the /ws/notifications/ socket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from rooms import notify
+from rooms.events import direct_frame
+from rooms.gateway import open_socket, serve_frames, socket_user
+from rooms.keys import BRIDGE, HUB
+from server.api import ApiRouter, PageQuery, page_of, path_id
+from server.errors import NotAuthenticated, NotFound
+from server.keys import DB
+from server.tokens import Principal
+
+api = ApiRouter("notifications")
+
+
+@api.get("/api/notifications/", query=PageQuery, summary="Your notifications, newest first, with the unread count")
+async def list_notifications(request: web.Request, me: Principal, query: PageQuery) -> dict[str, Any]:
+    total, unread, items = await notify.page(request.app[DB], me.user_id, query.page_size, query.offset)
+    return {**page_of(request, query, total, items), "unread": unread}
+
+
+@api.put(r"/api/notifications/{id:\d+}/read/", summary="Mark a notification read")
+async def read(request: web.Request, me: Principal) -> dict[str, Any]:
+    item = await notify.mark_read(request.app[DB], me.user_id, path_id(request))
+    if item is None:
+        raise NotFound("No such notification of yours.", code="notification_not_found")
+    return item
+
+
+@api.delete(r"/api/notifications/{id:\d+}/", status=204, summary="Delete a notification")
+async def delete(request: web.Request, me: Principal) -> None:
+    if not await notify.delete(request.app[DB], me.user_id, path_id(request)):
+        raise NotFound("No such notification of yours.", code="notification_not_found")
+
+
+async def notifications_socket(request: web.Request) -> web.StreamResponse:
+    """GET /ws/notifications/: the signed-in user's notifications and private events, live."""
+    me = socket_user(request)
+    if me is None:
+        raise NotAuthenticated("Connect with ?token=<access token>.")
+    room = notify.user_room(me.user_id)
+    ws, member = await open_socket(request, me, None)
+    hub = request.app[HUB]
+    try:
+        await hub.join(room, member)
+        seq = await request.app[BRIDGE].current_seq(room)
+        _, unread, _ = await notify.page(request.app[DB], me.user_id, 0, 0)
+        member.go_live([direct_frame(member.codec, "hello", seq, {"seq": seq, "unread": unread})], seq)
+        await serve_frames(request, ws, member, None)
+    finally:
+        hub.leave(room, member)
+        await member.finish()
+    return ws

@@ -1,0 +1,128 @@
+"""Credit metering across processes, the out-of-credits warning and grace, and notifications."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bidding.credits import apply_credits, ledger_balance
+from bidding.metering import blocks_started
+from rooms.keys import BRIDGE
+from rooms.notify import notify
+from rooms.streams.metering import meter
+from server.app import create_app
+from server.keys import CONFIG, DB
+from tests.conftest import make_config
+from tests.helpers import Account, Api
+from tests.test_rooms import Socket, connect, live_show
+
+
+def test_blocks_started_counts_every_begun_block() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert [blocks_started(start, start + timedelta(minutes=m), 1800) for m in (0, 29, 30, 31, 60, 61)] == [
+        1, 1, 2, 2, 3, 3]
+
+
+@pytest.fixture
+async def two_meters(aiohttp_client: Any, clean: Any) -> tuple[Any, Any]:
+    """Two server processes with 60-second blocks and a 30-second grace."""
+    config = make_config(clean, credits={"block_s": 60, "grace_s": 30, "meter_interval_s": 3600.0})
+    first = await aiohttp_client(create_app(config))
+    second = await aiohttp_client(create_app(config))
+    return first, second
+
+
+async def add_credits(app: Any, seller_id: int, n: int, ref: str) -> None:
+    async with app[DB].acquire() as conn, conn.transaction():
+        await apply_credits(conn, seller_id, n, "purchase", ref)
+
+
+async def test_two_processes_metering_one_show_charge_each_block_once(two_meters: Any, admin: Account,
+                                                                      db: Any) -> None:
+    a, b = two_meters
+    api = Api(a)
+    show = await live_show(api, admin)
+    await add_credits(a.server.app, show.seller.id, 10, "pack-1")
+    await db.execute("UPDATE livestreams SET started_at = now() - interval '210 seconds' WHERE id = $1",
+                     show.stream_id)  # blocks 0..3 begun; 0 was paid at the start
+    apps = (a.server.app, b.server.app)
+    for _ in range(2):
+        await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG]) for x in apps))
+    refs = await db.fetch("SELECT ref FROM credit_ledger WHERE seller_id = $1 AND reason = 'live_block' ORDER BY ref",
+                          show.seller.id)
+    assert [r["ref"] for r in refs] == [f"{show.stream_id}:{i}" for i in range(4)]
+    credits = await db.fetchval("SELECT credits FROM sellers WHERE user_id = $1", show.seller.id)
+    assert credits == 1 + 10 - 4 == await ledger_balance(db, show.seller.id)
+    profile = await api.get("/api/auth/profile/", token=show.seller.access)
+    assert profile.body["seller"]["credits"] == credits
+
+
+async def test_out_of_credits_warns_once_then_ends_after_grace(two_meters: Any, admin: Account, db: Any) -> None:
+    a, b = two_meters
+    api = Api(a)
+    show = await live_show(api, admin)  # the free credit paid block 0
+    owner = Socket(await b.ws_connect("/ws/notifications/", params={"token": show.seller.access}), "json")
+    assert (await owner.next("hello"))["data"]["unread"] == 0
+    viewer = await connect(a, show.stream_id)
+    await viewer.next("hello")
+    await db.execute("UPDATE livestreams SET started_at = now() - interval '61 seconds' WHERE id = $1",
+                     show.stream_id)
+    apps = (a.server.app, b.server.app)
+    await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG]) for x in apps))
+    warning = await owner.next("credit_warning")
+    assert warning["data"]["livestream_id"] == show.stream_id and warning["data"]["grace_s"] == 30
+    await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG]) for x in apps))  # still within the grace
+    assert (await api.get(f"/api/livestreams/livestreams/{show.stream_id}/")).body["status"] == "live"
+    await db.execute("UPDATE livestreams SET credit_warned_at = now() - interval '31 seconds' WHERE id = $1",
+                     show.stream_id)
+    await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG]) for x in apps))
+    ended = await viewer.next("stream_ended")
+    assert ended["data"] == {"livestream_id": show.stream_id, "reason": "credits"}
+    assert (await api.get(f"/api/livestreams/livestreams/{show.stream_id}/")).body["status"] == "ended"
+    warnings = [f for f in owner.seen if f["type"] == "credit_warning"]
+    assert len(warnings) == 1
+    assert await db.fetchval("SELECT credits FROM sellers WHERE user_id = $1", show.seller.id) == 0
+
+
+async def test_credits_bought_within_the_grace_keep_the_show_live(two_meters: Any, admin: Account,
+                                                                  db: Any) -> None:
+    a, _ = two_meters
+    api = Api(a)
+    app = a.server.app
+    show = await live_show(api, admin)
+    await db.execute("UPDATE livestreams SET started_at = now() - interval '61 seconds' WHERE id = $1",
+                     show.stream_id)
+    await meter(app[DB], app[BRIDGE], app[CONFIG])
+    assert await db.fetchval("SELECT credit_warned_at FROM livestreams WHERE id = $1", show.stream_id) is not None
+    await add_credits(app, show.seller.id, 3, "pack-2")
+    await db.execute("UPDATE livestreams SET credit_warned_at = now() - interval '31 seconds' WHERE id = $1",
+                     show.stream_id)
+    await meter(app[DB], app[BRIDGE], app[CONFIG])
+    row = await db.fetchrow("SELECT status, credit_warned_at FROM livestreams WHERE id = $1", show.stream_id)
+    assert row["status"] == "live" and row["credit_warned_at"] is None
+    assert await db.fetchval("SELECT credits FROM sellers WHERE user_id = $1", show.seller.id) == 2
+
+
+async def test_notifications_are_stored_pushed_read_and_deleted(api: Api, app: Any) -> None:
+    user = await api.register("asha")
+    async with api.client.get("/ws/notifications/") as resp:
+        assert resp.status == 401
+    ws = await api.client.ws_connect("/ws/notifications/", params={"token": user.access}, protocols=("msgpack",))
+    socket = Socket(ws, "msgpack")
+    await socket.next("hello")
+    sent = await notify(app[DB], app[BRIDGE], user.id, "order_status", "Your order #1 shipped", {"order_id": 1})
+    pushed = await socket.next("notification")
+    assert pushed["data"]["id"] == sent["id"] and pushed["data"]["text"] == "Your order #1 shipped"
+    listing = await api.get("/api/notifications/", token=user.access)
+    assert listing.body["count"] == 1 and listing.body["unread"] == 1
+    assert listing.body["results"][0]["data"] == {"order_id": 1}
+    read = await api.call("PUT", f"/api/notifications/{sent['id']}/read/", token=user.access)
+    assert read.status == 200 and read.body["read"] is True
+    other = await api.register("other")
+    assert (await api.call("PUT", f"/api/notifications/{sent['id']}/read/", token=other.access)).status == 404
+    assert (await api.call("DELETE", f"/api/notifications/{sent['id']}/", token=user.access)).status == 204
+    assert (await api.get("/api/notifications/", token=user.access)).body["count"] == 0

@@ -21,10 +21,26 @@ def pack_payload(type_: str, data: dict[str, Any], ts: int | None = None) -> byt
     return packed
 
 
+def ws_frame(payload: str | bytes) -> bytes:
+    """A complete, unmasked server WebSocket frame: text for str, binary for bytes (RFC 6455 5.2)."""
+    if isinstance(payload, str):
+        body, first = payload.encode(), 0x81
+    else:
+        body, first = payload, 0x82
+    n = len(body)
+    if n < 126:
+        header = bytes((first, n))
+    elif n < 65536:
+        header = bytes((first, 126)) + n.to_bytes(2, "big")
+    else:
+        header = bytes((first, 127)) + n.to_bytes(8, "big")
+    return header + body
+
+
 class Event:
     """One room event. Its frames are built on first use and then shared by every member."""
 
-    __slots__ = ("_json", "_msgpack", "data", "seq", "ts", "type")
+    __slots__ = ("_json", "_msgpack", "_wire", "data", "seq", "ts", "type")
 
     def __init__(self, type_: str, seq: int, ts: int, data: dict[str, Any]) -> None:
         self.type = type_
@@ -33,6 +49,7 @@ class Event:
         self.data = data
         self._json: str | None = None
         self._msgpack: bytes | None = None
+        self._wire: dict[str, bytes] = {}
 
     @classmethod
     def from_wire(cls, message: bytes) -> Event:
@@ -55,6 +72,14 @@ class Event:
         return self._json
 
 
-def direct_frame(codec: str, type_: str, seq: int, data: dict[str, Any]) -> str | bytes:
-    """A frame for one connection only (hello, ack, error, resync): it carries the room's seq so far."""
-    return Event(type_, seq, now_ms(), data).frame(codec)
+    def wire(self, codec: str) -> bytes:
+        """The whole WebSocket frame for a codec, built once and written as is to every member."""
+        frame = self._wire.get(codec)
+        if frame is None:
+            frame = self._wire[codec] = ws_frame(self.frame(codec))
+        return frame
+
+
+def direct_frame(codec: str, type_: str, seq: int, data: dict[str, Any]) -> bytes:
+    """A wire frame for one connection only (hello, ack, error, resync): it carries the room's seq so far."""
+    return Event(type_, seq, now_ms(), data).wire(codec)

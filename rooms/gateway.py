@@ -85,7 +85,7 @@ async def open_socket(request: web.Request, me: Principal | None,
                                max_msg_size=config.max_frame_bytes)
     await ws.prepare(request)
     codec = "msgpack" if ws.ws_protocol == "msgpack" else "json"
-    return ws, Member(ws, request.transport, codec, me, config.send_queue_size, types)
+    return ws, Member(ws, request, codec, me, config.send_queue_size, types)
 
 
 async def _greet(request: web.Request, member: Member, room: str, livestream: dict[str, Any],
@@ -99,7 +99,7 @@ async def _greet(request: web.Request, member: Member, room: str, livestream: di
         if reachable and last_seq <= newest:
             missed = [e for e in history if e.seq > last_seq]
             member.go_live(
-                [e.frame(member.codec) for e in missed if member.types is None or e.type in member.types],
+                [e.wire(member.codec) for e in missed if member.types is None or e.type in member.types],
                 max(last_seq, newest),
             )
             return

@@ -18,13 +18,12 @@ from rooms.events import Event
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
-_CLOSE = object()  # tells a writer to stop after what it already queued
 
 
 class Member:
     """One WebSocket connection in one room."""
 
-    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None, codec: str,
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, codec: str,
                  user: Principal | None, queue_size: int, types: frozenset[str] | None = None) -> None:
         self.ws = ws
         self.codec = codec
@@ -32,40 +31,52 @@ class Member:
         self.types = types  # None: every event; else only these (the chat-only endpoint)
         self.last_seq = 0
         self.closed = False
-        self._transport = transport
-        self._queue: asyncio.Queue[object] = asyncio.Queue(queue_size)
+        self._transport: asyncio.Transport | None = request.transport
+        self._flow = request.writer  # its drain() waits while the transport's buffer is over its limit
+        self._protocol = request.protocol
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
         self._pending: list[Event] | None = []  # events that came before hello; None once live
         self._limit = queue_size
         self._writer = asyncio.create_task(self._write(), name="ws-writer")
         self._kick: asyncio.Task[None] | None = None
 
-    def offer(self, event: Event) -> None:
-        """Queue a room event for this member unless seen already; never waits."""
+    def offer(self, events: list[Event]) -> None:
+        """Send the room events this member has not seen, as one write; never waits."""
         if self.closed:
             return
         if self._pending is not None:
-            self._pending.append(event)
+            self._pending.extend(events)
             if len(self._pending) > self._limit:
                 self.overflow()
             return
-        if event.seq <= self.last_seq:
-            return  # a duplicate (resume overlap): drop by seq
-        self.last_seq = event.seq
-        if self.types is None or event.type in self.types:
-            self.send(event.frame(self.codec))
+        frames = []
+        for event in events:
+            if event.seq <= self.last_seq:
+                continue  # a duplicate (resume overlap): drop by seq
+            self.last_seq = event.seq
+            if self.types is None or event.type in self.types:
+                frames.append(event.wire(self.codec))
+        if frames:
+            self.send(frames[0] if len(frames) == 1 else b"".join(frames))
 
-    def go_live(self, first: Iterable[str | bytes], last_seq: int) -> None:
+    def go_live(self, first: Iterable[bytes], last_seq: int) -> None:
         """Send `first` (hello or the resumed backlog), then what arrived meanwhile past last_seq."""
         for frame in first:
             self.send(frame)
         self.last_seq = last_seq
         pending, self._pending = self._pending or [], None
-        for event in pending:
-            self.offer(event)
+        if pending:
+            self.offer(pending)
 
-    def send(self, frame: str | bytes) -> None:
-        """Queue a frame; a full queue means the client is not keeping up."""
+    def send(self, frame: bytes) -> None:
+        """Send a wire frame: straight to the socket when nothing waits and it accepts data, else to the
+        queue (in order behind what waits). A full queue means the client is not keeping up."""
         if self.closed:
+            return
+        transport = self._transport
+        if (self._queue.empty() and transport is not None and not transport.is_closing()
+                and not self._protocol.writing_paused):
+            transport.write(frame)  # no task switch: the common case for a reader that keeps up
             return
         try:
             self._queue.put_nowait(frame)
@@ -118,31 +129,43 @@ class Member:
                 await self._kick
 
     async def _write(self) -> None:
+        """Write whatever is queued in one go (one system call for many frames when busy), then wait
+        while the socket's buffer is over its limit: a reader that does not keep up fills the queue."""
+        transport = self._transport
         while True:
-            frame = await self._queue.get()
-            if frame is _CLOSE:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            if transport is None or transport.is_closing():
+                self.closed = True
                 return
+            transport.write(b"".join(batch))
             try:
-                if isinstance(frame, bytes):
-                    await self.ws.send_bytes(frame)
-                else:
-                    await self.ws.send_str(frame)  # type: ignore[arg-type]
+                await self._flow.drain()
             except (ConnectionError, RuntimeError):
                 self.closed = True
                 return
 
 
 class Room:
-    """A room's local members."""
+    """A room's local members. Events that arrive in one turn of the event loop go out together:
+    one write per member per turn, however many events, and no added delay when there is one."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.members: set[Member] = set()
         self.ready = asyncio.Event()
+        self._batch: list[Event] = []
 
     def deliver(self, event: Event) -> None:
+        if not self._batch:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._batch.append(event)
+
+    def _flush(self) -> None:
+        events, self._batch = self._batch, []
         for member in list(self.members):
-            member.offer(event)
+            member.offer(events)
 
 
 class Hub:

@@ -1,0 +1,218 @@
+"""Benchmark: fan-out of one live room on one server process.
+
+Connects N viewers (MessagePack subprotocol) to one room of a server pinned to core 0, publishes
+events through the same Redis script the server uses at a steady rate for a bounded time, and
+measures deliveries per second and publish-to-receipt latency (p50, p99) on the viewers' side
+(core 1). Viewers are lean: a raw asyncio protocol that parses the server's frames itself, so the
+client's cost stays well below the server's. Everything binds and targets 127.0.0.1.
+
+    .venv/bin/python loadtest/bench_fanout.py --viewers 1000 --rate 200 --seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import signal
+import sys
+import time
+from array import array
+from pathlib import Path
+
+import asyncpg
+import msgpack
+from yarl import URL
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rooms.bridge import Bridge  # noqa: E402
+from server.embedded import EmbeddedServices, create_database, free_port  # noqa: E402
+from server.migrate import migrate  # noqa: E402
+from server.redis import create_redis  # noqa: E402
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latency_us = array("q")
+        self.received = 0
+        self.closed = 0
+        self.expected = -1
+        self.all_in = asyncio.Event()
+
+    def got(self, latency_us: int) -> None:
+        self.received += 1
+        self.latency_us.append(latency_us)
+        if self.received == self.expected:
+            self.all_in.set()
+
+
+class Viewer(asyncio.Protocol):
+    """A WebSocket client that only reads: handshake, then server frames (never masked)."""
+
+    def __init__(self, path: str, stats: Stats, ready: asyncio.Future[None]) -> None:
+        self.path = path
+        self.stats = stats
+        self.ready = ready
+        self.buf = bytearray()
+        self.upgraded = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        key = base64.b64encode(os.urandom(16)).decode()
+        transport.write(  # type: ignore[attr-defined]
+            f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: msgpack\r\n\r\n"
+            .encode()
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.stats.closed += 1
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError("closed before hello"))
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not buf.startswith(b"HTTP/1.1 101"):
+                raise ConnectionError(bytes(buf[:80]))
+            del buf[: end + 4]
+            self.upgraded = True
+        pos = 0
+        now_ns = time.time_ns()
+        while len(buf) - pos >= 2:
+            length = buf[pos + 1] & 0x7F
+            head = 2
+            if length == 126:
+                if len(buf) - pos < 4:
+                    break
+                length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+                head = 4
+            elif length == 127:
+                if len(buf) - pos < 10:
+                    break
+                length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                head = 10
+            if len(buf) - pos < head + length:
+                break
+            opcode = buf[pos] & 0x0F
+            if opcode == 2:
+                frame = msgpack.unpackb(buf[pos + head : pos + head + length], raw=False)
+                if frame["type"] == "bench":
+                    self.stats.got((now_ns - frame["data"]["t"]) // 1000)
+                elif frame["type"] == "hello" and not self.ready.done():
+                    self.ready.set_result(None)
+            pos += head + length
+        del buf[:pos]
+
+
+def pct(values: array, q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000 if ordered else float("nan")
+
+
+async def run(database_url: str, redis_url: str, viewers: int, rate: int, seconds: float) -> None:
+    name = "lsc_bench_rooms"
+    await create_database(database_url, name, drop_first=True)
+    base = URL(database_url)
+    url = str(base.with_path("/" + name).with_query(base.query))
+    await migrate(url)
+    conn = await asyncpg.connect(url)
+    stream_id = await conn.fetchval(
+        """WITH u AS (INSERT INTO users (username, email, password_hash, role)
+                      VALUES ('bench', 'bench@example.com', 'x', 'seller') RETURNING id),
+                s AS (INSERT INTO sellers (user_id, business_name, verified) SELECT id, 'Bench', true FROM u
+                      RETURNING user_id)
+           INSERT INTO livestreams (seller_id, title, status, started_at) SELECT user_id, 'bench', 'live', now()
+           FROM s RETURNING id"""
+    )
+    await conn.close()
+    port = free_port()
+    env = {**os.environ, "LSC_DATABASE_URL": url, "LSC_REDIS_URL": redis_url, "LSC_SERVER_PORT": str(port),
+           "LSC_LOG_ACCESS_LOG": "false", "LSC_LOG_LEVEL": "WARNING"}
+    server = await asyncio.create_subprocess_exec("taskset", "-c", "0", sys.executable, "-m", "server", "run",
+                                                  cwd=ROOT, env=env)
+    redis = create_redis(redis_url)
+    bridge = Bridge(redis, 1000, 3600)
+    stats = Stats()
+    transports = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("server did not start") from None
+                await asyncio.sleep(0.2)
+        started = time.perf_counter()
+        gate = asyncio.Semaphore(200)
+
+        async def join() -> None:
+            async with gate:
+                ready: asyncio.Future[None] = loop.create_future()
+                transport, _ = await loop.create_connection(
+                    lambda: Viewer(f"/ws/livestream/{stream_id}/", stats, ready), "127.0.0.1", port)
+                transports.append(transport)
+                await asyncio.wait_for(ready, 60)
+
+        await asyncio.gather(*(join() for _ in range(viewers)))
+        print(f"{viewers} viewers connected in {time.perf_counter() - started:.1f} s")
+        await asyncio.sleep(1.0)
+        room = f"stream:{stream_id}"
+        total = int(rate * seconds)
+        stats.expected = total * viewers
+        interval = 1.0 / rate
+        t0 = time.perf_counter()
+        for i in range(total):
+            await bridge.publish(room, "bench", {"t": time.time_ns(), "i": i})
+            delay = t0 + (i + 1) * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        publish_s = time.perf_counter() - t0
+        expected = total * viewers
+        try:
+            await asyncio.wait_for(stats.all_in.wait(), 15)  # bounded: a lost delivery must not hang the run
+        except TimeoutError:
+            pass
+        elapsed = time.perf_counter() - t0
+        print(f"published {total} events at {total / publish_s:.0f}/s for {publish_s:.1f} s")
+        print(f"delivered {stats.received} of {expected} ({expected - stats.received} missing), "
+              f"{stats.received / elapsed:,.0f} deliveries/s over {elapsed:.1f} s, {stats.closed} disconnected")
+        print(f"publish-to-receipt latency: p50 {pct(stats.latency_us, 0.5):.1f} ms, "
+              f"p99 {pct(stats.latency_us, 0.99):.1f} ms, max {pct(stats.latency_us, 1.0):.1f} ms")
+    finally:
+        for transport in transports:
+            transport.close()
+        await redis.aclose()
+        server.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(server.wait(), 30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--viewers", type=int, default=1000)
+    parser.add_argument("--rate", type=int, default=200, help="events per second into the room")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {1})  # viewers, publisher and the embedded servers on core 1; the server on core 0
+    import uvloop
+
+    db, rd = os.environ.get("LSC_BENCH_DATABASE_URL"), os.environ.get("LSC_BENCH_REDIS_URL")
+    if db and rd:
+        uvloop.run(run(db, rd, args.viewers, args.rate, args.seconds))
+        return
+    with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
+        uvloop.run(run(services.database_url, services.redis_url, args.viewers, args.rate, args.seconds))
+
+
+if __name__ == "__main__":
+    main()

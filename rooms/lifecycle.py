@@ -10,6 +10,7 @@ from aiohttp import web
 from rooms.bridge import Bridge
 from rooms.hub import Hub
 from rooms.keys import BRIDGE, HUB, PRESENCE
+from rooms.notify import push_stored
 from rooms.presence import Presence
 from rooms.streams.metering import meter
 from server.background import periodic
@@ -48,6 +49,14 @@ presence_ctx = periodic("presence", lambda app: PRESENCE_INTERVAL_S, presence_st
 
 async def meter_step(app: web.Application) -> None:
     await meter(app[DB], app[BRIDGE], app[CONFIG])
+
+
+async def push_step(app: web.Application) -> bool:
+    """Push stored notifications; True (again at once) while a full batch went out."""
+    return await push_stored(app[DB], app[BRIDGE]) == 200
+
+
+notification_push_ctx = periodic("notification-push", lambda app: app[CONFIG].rooms.notification_push_s, push_step)
 
 
 meter_ctx = periodic("credit-meter", lambda app: app[CONFIG].credits.meter_interval_s, meter_step)

@@ -19,17 +19,43 @@ def notification_out(row: asyncpg.Record) -> dict[str, Any]:
             "data": row["data"], "read": row["read"], "created_at": row["created_at"].isoformat()}
 
 
+_COLUMNS = "id, user_id, type, text, actor_id, data, read, created_at"
+
+
 async def notify(conn: Conn, bridge: Bridge, user_id: int, type_: str, text: str,
                  data: dict[str, Any] | None = None, actor_id: int | None = None) -> dict[str, Any]:
     """Store a notification and push it live. Call after the change it tells of has committed."""
     row = await conn.fetchrow(
-        """INSERT INTO notifications (user_id, type, text, actor_id, data) VALUES ($1, $2, $3, $4, $5)
-           RETURNING id, type, text, actor_id, data, read, created_at""",
+        f"""INSERT INTO notifications (user_id, type, text, actor_id, data, pushed_at)
+            VALUES ($1, $2, $3, $4, $5, now()) RETURNING {_COLUMNS}""",
         user_id, type_, text, actor_id, data or {},
     )
     out = notification_out(row)
     await bridge.publish(user_room(user_id), "notification", out)
     return out
+
+
+async def notify_after_commit(conn: asyncpg.Connection, user_id: int, type_: str, text: str,
+                              data: dict[str, Any] | None = None, actor_id: int | None = None) -> None:
+    """Store a notification in the caller's transaction; the pusher sends it once that has committed."""
+    await conn.execute(
+        "INSERT INTO notifications (user_id, type, text, actor_id, data) VALUES ($1, $2, $3, $4, $5)",
+        user_id, type_, text, actor_id, data or {},
+    )
+
+
+async def push_stored(pool: asyncpg.Pool, bridge: Bridge, limit: int = 200) -> int:
+    """Push the committed notifications not pushed yet; every process may run this (rows are claimed)."""
+    rows = await pool.fetch(
+        f"""UPDATE notifications SET pushed_at = now()
+            WHERE id IN (SELECT id FROM notifications WHERE pushed_at IS NULL ORDER BY id LIMIT $1
+                         FOR UPDATE SKIP LOCKED)
+            RETURNING {_COLUMNS}""",
+        limit,
+    )
+    for row in sorted(rows, key=lambda r: r["id"]):
+        await bridge.publish(user_room(row["user_id"]), "notification", notification_out(row))
+    return len(rows)
 
 
 async def push(bridge: Bridge, user_id: int, type_: str, data: dict[str, Any]) -> None:

@@ -91,6 +91,7 @@ def make_config(services: Services, **sections: Any) -> Config:
         "commerce": {"expiry_sweep_interval_s": 3600.0},
         "mail": {"poll_interval_s": 3600.0},
         "credits": {"meter_interval_s": 3600.0},
+        "rooms": {"notification_push_s": 3600.0},
     }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)

@@ -126,3 +126,38 @@ async def test_notifications_are_stored_pushed_read_and_deleted(api: Api, app: A
     assert (await api.call("PUT", f"/api/notifications/{sent['id']}/read/", token=other.access)).status == 404
     assert (await api.call("DELETE", f"/api/notifications/{sent['id']}/", token=user.access)).status == 204
     assert (await api.get("/api/notifications/", token=user.access)).body["count"] == 0
+
+
+async def test_order_changes_notify_the_buyer_once_after_commit(api: Api, app: Any, admin: Account, db: Any,
+                                                                aiohttp_client: Any, clean: Any) -> None:
+    from commerce.orders.service import transition
+    from rooms.notify import push_stored
+    from tests.helpers import category, product, verified_seller
+
+    seller = await verified_seller(api, admin, "weaver")
+    item = await product(api, seller, await category(api, admin))
+    buyer = await api.register("asha")
+    socket = Socket(await api.client.ws_connect("/ws/notifications/", params={"token": buyer.access}), "json")
+    await socket.next("hello")
+    await api.post("/api/orders/cart/add/", {"product_id": item["id"]}, token=buyer.access)
+    order = (await api.post("/api/orders/orders/create/", {"shipping_address": "1 Main Road, Pune 411001"},
+                            token=buyer.access)).body
+    async with app[DB].acquire() as conn, conn.transaction():
+        await transition(conn, app[CONFIG], order["id"], "paid", "payment", buyer.id)
+    try:  # a change that rolls back leaves no notification behind
+        async with app[DB].acquire() as conn, conn.transaction():
+            await transition(conn, app[CONFIG], order["id"], "shipped", "seller", seller.id, "AWB 9")
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    await api.post(f"/api/orders/orders/{order['id']}/status/", {"status": "shipped", "note": "AWB 7"},
+                   token=seller.access)
+    other = await aiohttp_client(create_app(make_config(clean)))
+    pushed = await asyncio.gather(push_stored(app[DB], app[BRIDGE]),
+                                  push_stored(other.server.app[DB], other.server.app[BRIDGE]))
+    assert sum(pushed) == 2
+    frames = [await socket.next("notification"), await socket.next("notification")]
+    assert [f["data"]["data"]["status"] for f in frames] == ["paid", "shipped"]
+    assert frames[1]["data"]["data"]["note"] == "AWB 7" and frames[1]["data"]["type"] == "order_status"
+    assert await db.fetchval("SELECT count(*) FROM notifications WHERE user_id = $1", buyer.id) == 2
+    assert await push_stored(app[DB], app[BRIDGE]) == 0

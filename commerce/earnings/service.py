@@ -10,6 +10,7 @@ import asyncpg
 from commerce.earnings import store
 from commerce.earnings.schemas import EarningsOut, EntryOut, WithdrawalOut
 from commerce.mail.effects import withdrawal_decided
+from rooms.notify import notify_after_commit
 from server.config import Config
 from server.errors import Conflict, InvalidInput, NotFound
 from server.tokens import Principal
@@ -68,6 +69,10 @@ class Earnings:
                     raise NotFound(f"No withdrawal with id {withdrawal_id}.", code="withdrawal_not_found")
                 raise Conflict(f"This withdrawal was already {existing['status']}.", code="already_decided")
             await withdrawal_decided(conn, row, self.config)
+            await notify_after_commit(conn, row["seller_id"], "withdrawal_decided",
+                                      f"Your withdrawal #{row['id']} was {row['status']}.",
+                                      {"withdrawal_id": row["id"], "status": row["status"], "note": row["note"]},
+                                      admin.user_id)
         return withdrawal_out(row)
 
 

@@ -31,15 +31,15 @@ def effects() -> tuple[OrderEffect, ...]:
     """Every effect of an order change, in order. Each runs in the same transaction as the change,
     so it happens exactly when the change commits and never without it.
 
-    Notifications to the buyer (the live-shows work's `notify`) join this list.
     """
     # Imported here: these packages build on orders, so orders cannot import them at load time.
     from commerce.earnings.effects import record_earnings
     from commerce.invoices.service import number_paid_order
     from commerce.mail.effects import order_mail
+    from commerce.orders.notifications import notify_buyer
     from commerce.payments.effects import refund_when_paid_order_cancelled
 
-    return (record_earnings, number_paid_order, refund_when_paid_order_cancelled, order_mail)
+    return (record_earnings, number_paid_order, refund_when_paid_order_cancelled, order_mail, notify_buyer)
 
 
 async def run(conn: asyncpg.Connection, change: OrderChange, config: Config) -> None:

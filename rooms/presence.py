@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from rooms.bridge import Bridge
 
 FRESH_S = 5  # a report older than this comes from a process that died
+ONLINE_TTL_S = 10  # a user is online while some process refreshed this within the last seconds
 
 
 class Presence:
@@ -31,6 +32,22 @@ class Presence:
                 pipe.expire(f"presence:{room}", FRESH_S * 4)
             await pipe.execute()
         self._reported = set(counts)
+
+    async def report_online(self, user_ids: set[int]) -> None:
+        """Mark the users with an open socket on this process as online (for their friends' lists)."""
+        if not user_ids:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.set(f"online:{user_id}", self.process, ex=ONLINE_TTL_S)
+            await pipe.execute()
+
+    async def online(self, user_ids: list[int]) -> set[int]:
+        """Which of these users have a socket open on any process."""
+        if not user_ids:
+            return set()
+        flags = await self.redis.mget([f"online:{u}" for u in user_ids])
+        return {u for u, flag in zip(user_ids, flags, strict=True) if flag is not None}
 
     async def total(self, room: str) -> int:
         """Viewers of a room on every live process."""

@@ -428,3 +428,31 @@ async def test_stream_ended_reaches_the_room_and_closes_its_chat(api: Api, admin
     assert ended["data"] == {"livestream_id": show.stream_id, "reason": "owner"}
     await socket.send("chat", {"text": "bye", "client_id": "z"})
     assert (await socket.next("error"))["data"]["code"] == "stream_ended"
+
+
+async def test_msgpack_garbage_and_expired_tokens(api: Api, admin: Account, config: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.tokens import TokenCodec
+
+    show = await live_show(api, admin)
+    buyer = await api.register("asha")
+    socket = await connect(api.client, show.stream_id, buyer.access, codec="msgpack")
+    await socket.next("hello")
+    await socket.ws.send_bytes(b"\xc1\xc1\xc1")  # 0xc1 is never valid MessagePack
+    assert (await socket.next("error"))["data"]["code"] == "bad_frame"
+    await socket.ws.send_str('{"type": "ping"}')  # text on a MessagePack connection
+    assert (await socket.next("error"))["data"]["code"] == "bad_frame"
+    tokens = TokenCodec(config.auth.jwt_secret, config.auth.access_ttl_s, config.auth.refresh_ttl_s)
+    old = tokens.issue_access(buyer.id, "buyer", now=datetime.now(UTC) - timedelta(hours=1))
+    async with api.client.get(f"/ws/livestream/{show.stream_id}/", params={"token": old}) as resp:
+        assert resp.status == 401 and (await resp.json())["error"]["code"] == "token_expired"
+
+
+async def test_users_with_an_open_socket_are_online(api: Api, admin: Account, app: Any) -> None:
+    show = await live_show(api, admin)
+    here, away = await api.register("here"), await api.register("away")
+    socket = await connect(api.client, show.stream_id, here.access)
+    await socket.next("hello")
+    await presence_step(app)
+    assert await app[PRESENCE].online([here.id, away.id]) == {here.id}

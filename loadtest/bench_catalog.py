@@ -15,19 +15,13 @@ import asyncio
 import os
 import signal
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import aiohttp
 import asyncpg
-from yarl import URL
+from common import ROOT, fresh_database, start_server
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from server.embedded import EmbeddedServices, create_database, free_port  # noqa: E402
-from server.migrate import migrate  # noqa: E402
+from server.embedded import EmbeddedServices
 
 SEED = """
 INSERT INTO users (username, email, password_hash, role)
@@ -64,11 +58,7 @@ async def timed(session: aiohttp.ClientSession, url: str, n: int) -> list[float]
 
 
 async def run(database_url: str, redis_url: str, products: int, requests: int) -> None:
-    name = "lsc_bench"
-    await create_database(database_url, name, drop_first=True)
-    base = URL(database_url)
-    url = str(base.with_path("/" + name).with_query(base.query))
-    await migrate(url)
+    url = await fresh_database(database_url, "lsc_bench")
     conn = await asyncpg.connect(url)
     started = time.perf_counter()
     await conn.execute(SEED.replace("$1::int", str(int(products))))
@@ -81,24 +71,10 @@ async def run(database_url: str, redis_url: str, products: int, requests: int) -
     some_id = await conn.fetchval("SELECT id FROM products ORDER BY id OFFSET $1 LIMIT 1", products // 2)
     await conn.close()
 
-    port = free_port()
-    env = {**os.environ, "LSC_DATABASE_URL": url, "LSC_REDIS_URL": redis_url, "LSC_SERVER_PORT": str(port),
-           "LSC_LOG_ACCESS_LOG": "false"}
-    server = await asyncio.create_subprocess_exec(sys.executable, "-m", "server", "run", cwd=ROOT, env=env)
+    server, port = await start_server(url, redis_url)
     try:
         base_url = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as session:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    async with session.get(base_url + "/readyz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("server did not start")
-                await asyncio.sleep(0.2)
             cases = {
                 "list, newest first": "/api/products/products/",
                 "list, page 50": "/api/products/products/?page=50",

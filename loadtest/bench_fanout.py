@@ -16,22 +16,16 @@ import asyncio
 import base64
 import os
 import signal
-import sys
 import time
 from array import array
-from pathlib import Path
 
 import asyncpg
 import msgpack
-from yarl import URL
+from common import ROOT, fresh_database, start_server
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from rooms.bridge import Bridge  # noqa: E402
-from server.embedded import EmbeddedServices, create_database, free_port  # noqa: E402
-from server.migrate import migrate  # noqa: E402
-from server.redis import create_redis  # noqa: E402
+from rooms.bridge import Bridge
+from server.embedded import EmbeddedServices
+from server.redis import create_redis
 
 
 class Stats:
@@ -117,11 +111,7 @@ def pct(values: array, q: float) -> float:
 
 
 async def run(database_url: str, redis_url: str, viewers: int, rate: int, seconds: float) -> None:
-    name = "lsc_bench_rooms"
-    await create_database(database_url, name, drop_first=True)
-    base = URL(database_url)
-    url = str(base.with_path("/" + name).with_query(base.query))
-    await migrate(url)
+    url = await fresh_database(database_url, "lsc_bench_rooms")
     conn = await asyncpg.connect(url)
     stream_id = await conn.fetchval(
         """WITH u AS (INSERT INTO users (username, email, password_hash, role)
@@ -132,27 +122,13 @@ async def run(database_url: str, redis_url: str, viewers: int, rate: int, second
            FROM s RETURNING id"""
     )
     await conn.close()
-    port = free_port()
-    env = {**os.environ, "LSC_DATABASE_URL": url, "LSC_REDIS_URL": redis_url, "LSC_SERVER_PORT": str(port),
-           "LSC_LOG_ACCESS_LOG": "false", "LSC_LOG_LEVEL": "WARNING"}
-    server = await asyncio.create_subprocess_exec("taskset", "-c", "0", sys.executable, "-m", "server", "run",
-                                                  cwd=ROOT, env=env)
+    server, port = await start_server(url, redis_url, cpu=0)
     redis = create_redis(redis_url)
     bridge = Bridge(redis, 1000, 3600)
     stats = Stats()
     transports = []
     try:
         loop = asyncio.get_running_loop()
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("server did not start") from None
-                await asyncio.sleep(0.2)
         started = time.perf_counter()
         gate = asyncio.Semaphore(200)
 

@@ -258,7 +258,8 @@ class Page(BaseModel, Generic[T]):
 
 
 def page_of(request: web.Request, query: PageQuery, count: int, results: list[Any]) -> dict[str, Any]:
-    """The list envelope with next and previous links that keep the request's other filters."""
+    """The list envelope (models become JSON data) with next and previous links that keep the
+    request's other filters."""
     last = max(1, math.ceil(count / query.page_size))
 
     def link(page: int) -> str:
@@ -268,5 +269,5 @@ def page_of(request: web.Request, query: PageQuery, count: int, results: list[An
         "count": count,
         "next": link(query.page + 1) if query.page < last else None,
         "previous": link(min(query.page - 1, last)) if query.page > 1 else None,
-        "results": results,
+        "results": [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in results],
     }

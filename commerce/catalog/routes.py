@@ -26,7 +26,7 @@ def catalog(request: web.Request) -> Catalog:
          summary="Categories by name")
 async def list_categories(request: web.Request, query: PageQuery) -> dict[str, Any]:
     count, items = await catalog(request).categories(query.page_size, query.offset)
-    return page_of(request, query, count, [c.model_dump(mode="json") for c in items])
+    return page_of(request, query, count, items)
 
 
 @api.post("/api/products/categories/", roles=["admin", "seller"], body=CategoryIn, response=CategoryOut,
@@ -56,7 +56,7 @@ async def delete_category(request: web.Request, me: Principal) -> None:
          summary="Search and filter active products")
 async def list_products(request: web.Request, me: Principal | None, query: ProductQuery) -> dict[str, Any]:
     count, items = await catalog(request).products(me, query)
-    return page_of(request, query, count, [p.model_dump(mode="json") for p in items])
+    return page_of(request, query, count, items)
 
 
 @api.post("/api/products/products/", roles=["seller"], body=ProductIn, response=ProductOut, status=201,

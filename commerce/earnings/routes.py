@@ -35,14 +35,14 @@ async def request_withdrawal(request: web.Request, me: Principal, body: Withdraw
          response=Page[WithdrawalOut], summary="Your withdrawal requests")
 async def my_withdrawals(request: web.Request, me: Principal, query: WithdrawalQuery) -> dict[str, Any]:
     count, items = await earnings(request).withdrawals(me.user_id, query.status, query.page_size, query.offset)
-    return page_of(request, query, count, [w.model_dump(mode="json") for w in items])
+    return page_of(request, query, count, items)
 
 
 @api.get("/api/admin/withdrawals/", roles=["admin"], query=WithdrawalQuery, response=Page[WithdrawalOut],
          summary="Withdrawal requests of every seller")
 async def all_withdrawals(request: web.Request, me: Principal, query: WithdrawalQuery) -> dict[str, Any]:
     count, items = await earnings(request).withdrawals(None, query.status, query.page_size, query.offset)
-    return page_of(request, query, count, [w.model_dump(mode="json") for w in items])
+    return page_of(request, query, count, items)
 
 
 @api.post(r"/api/admin/withdrawals/{id:\d+}/approve/", roles=["admin"], body=DecideIn, response=WithdrawalOut,

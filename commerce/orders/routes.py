@@ -52,7 +52,7 @@ async def list_orders(request: web.Request, me: Principal, query: OrderQuery) ->
         scope = {"buyer_id": None, "seller_id": None}
     count, items = await orders(request).page(**scope, status=query.status, limit=query.page_size,
                                               offset=query.offset)
-    return page_of(request, query, count, [o.model_dump(mode="json") for o in items])
+    return page_of(request, query, count, items)
 
 
 @api.get("/api/orders/seller/orders/", roles=["seller"], query=OrderQuery, response=Page[OrderOut],
@@ -60,7 +60,7 @@ async def list_orders(request: web.Request, me: Principal, query: OrderQuery) ->
 async def seller_orders(request: web.Request, me: Principal, query: OrderQuery) -> dict[str, Any]:
     count, items = await orders(request).page(buyer_id=None, seller_id=me.user_id, status=query.status,
                                               limit=query.page_size, offset=query.offset)
-    return page_of(request, query, count, [o.model_dump(mode="json") for o in items])
+    return page_of(request, query, count, items)
 
 
 @api.get(r"/api/orders/orders/{id:\d+}/", response=OrderOut, summary="An order (its buyer, its seller, admins)")

@@ -19,14 +19,14 @@ ONE = r"/api/livestreams/livestreams/{id:\d+}/"
          summary="Shows: live first, then scheduled soonest first, then ended")
 async def list_streams(request: web.Request, query: StreamQuery) -> dict[str, Any]:
     count, items = await streams(request).page(query.status, query.seller, query.page_size, query.offset)
-    return page_of(request, query, count, [s.model_dump(mode="json") for s in items])
+    return page_of(request, query, count, items)
 
 
 @api.get("/api/livestreams/livestreams/live_now/", auth="public", query=PageQuery, response=Page[StreamOut],
          summary="Shows that are live now")
 async def live_now(request: web.Request, query: PageQuery) -> dict[str, Any]:
     count, items = await streams(request).page("live", None, query.page_size, query.offset)
-    return page_of(request, query, count, [s.model_dump(mode="json") for s in items])
+    return page_of(request, query, count, items)
 
 
 @api.post("/api/livestreams/livestreams/", roles=["seller"], body=StreamIn, response=StreamOut, status=201,

@@ -73,7 +73,7 @@ async def update_profile(request: web.Request, me: Principal, body: ProfileUpdat
 @api.get("/api/users/", query=UserSearch, response=Page[PublicUserOut], summary="Search public profiles")
 async def list_users(request: web.Request, me: Principal, query: UserSearch) -> dict[str, object]:
     count, users = await accounts(request).search(query.search, query.page_size, query.offset)
-    return page_of(request, query, count, [u.model_dump(mode="json") for u in users])
+    return page_of(request, query, count, users)
 
 
 @api.get(r"/api/users/{id:\d+}/", response=PublicUserOut, summary="A public profile")

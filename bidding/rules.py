@@ -85,7 +85,9 @@ def place_bid(auction: Auction, bidder_id: int, amount: Decimal | None, max_amou
         return Decision("own_auction", auction)
     ceiling = max(a for a in (amount, max_amount) if a is not None)
     needed = auction.next_min(tiers)
-    step = lambda price: increment(price, auction.min_increment, tiers)  # noqa: E731
+
+    def step(price: Decimal) -> Decimal:
+        return increment(price, auction.min_increment, tiers)
 
     if bidder_id == auction.leader_id:
         current_max = auction.leader_max or auction.current_amount or Decimal(0)

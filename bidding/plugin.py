@@ -1,11 +1,16 @@
-"""The bidding package as the app factory sees it: its endpoints and background lifecycles.
+"""The bidding package as the app factory sees it: the auction endpoints and the closing sweeper."""
 
-Endpoints are declared on `api` by this package's routes modules as its issue lands;
-background tasks (hubs, sweepers, senders) join `lifecycles`.
-"""
+from aiohttp import web
 
-from server.api import ApiRouter
+from bidding.routes import api, auctions_of
+from server.background import periodic
+from server.keys import CONFIG
 from server.plugin import Plugin
 
-api = ApiRouter("bidding")
-plugin = Plugin(routers=(api,))
+
+async def sweep_step(app: web.Application) -> None:
+    await auctions_of(app).sweep()
+
+
+sweeper_ctx = periodic("auction-sweeper", lambda app: app[CONFIG].bidding.sweep_interval_s, sweep_step)
+plugin = Plugin(routers=(api,), lifecycles=(sweeper_ctx,))

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import msgpack
 from aiohttp import WSMsgType, web
+from pydantic import Field
 
+from bidding.routes import auctions_of
+from bidding.schemas import BidIn
 from rooms.chat.service import Chat
 from rooms.events import direct_frame
 from rooms.hub import Member
 from rooms.keys import BRIDGE, HUB, PRESENCE
 from rooms.streams.service import Streams, room_of
-from server.api import path_id
+from server.api import path_id, validate
 from server.errors import DomainError, InvalidInput
 from server.keys import CONFIG, DB, REDIS, TOKENS
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
 CHAT_TYPES = frozenset({"chat", "chat_deleted", "chat_pinned", "viewers", "stream_ended"})
+
+
+class BidFrame(BidIn):
+    bidding_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+
 
 
 def socket_user(request: web.Request) -> Principal | None:
@@ -111,7 +119,7 @@ async def _greet(request: web.Request, member: Member, room: str, livestream: di
         "seq": seq,
         "livestream": livestream,
         "viewers": livestream["viewers"],
-        "bidding": None,
+        "bidding": await auctions_of(request.app).open_in(stream_id, member.user),
         "chat": list(reversed(recent)),
         "pinned_message": livestream["pinned_message"],
         "you": {"id": member.user.user_id, "role": member.user.role} if member.user else None,
@@ -170,7 +178,10 @@ async def _handle(request: web.Request, member: Member, frame: Any, stream_id: i
                 raise InvalidInput("A chat frame needs data.text.", fields={"text": ["This field is required."]})
             await chat(request).send(member.user, stream_id, data["text"])
         elif kind == "bid":
-            raise DomainError("Bidding over the socket is not available on this server yet.", code="not_available")
+            if member.user is None:
+                raise DomainError("Sign in to bid: connect with ?token=<access token>.", code="not_authenticated")
+            bid = validate(BidFrame, data)
+            await auctions_of(request.app).bid(member.user, bid.bidding_id, bid.amount, bid.max_amount)
         else:
             raise DomainError(f"Unknown frame type {kind!r}; send ping, chat or bid.", code="unknown_type")
     except DomainError as exc:

@@ -165,6 +165,22 @@ class MailConfig:
 
 
 @dataclass(frozen=True)
+class BiddingConfig:
+    anti_snipe_s: int = 10
+    min_duration_s: int = 5
+    max_duration_s: int = 3600
+    bid_rate: int = 10
+    bid_window_s: int = 10
+    sweep_interval_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        _check(self.anti_snipe_s >= 0, "bidding.anti_snipe_s must not be negative")
+        _check(1 <= self.min_duration_s <= self.max_duration_s, "bidding durations must be 1 <= min <= max")
+        _check(self.bid_rate >= 1 and self.bid_window_s >= 1, "bidding rate limits must be positive")
+        _check(self.sweep_interval_s > 0, "bidding.sweep_interval_s must be positive")
+
+
+@dataclass(frozen=True)
 class AgoraConfig:
     app_id: str = "0123456789abcdef0123456789abcdef"
     app_certificate: str = "fedcba9876543210fedcba9876543210"
@@ -221,6 +237,7 @@ class Config:
     commerce: CommerceConfig = field(default_factory=CommerceConfig)
     razorpay: RazorpayConfig = field(default_factory=RazorpayConfig)
     mail: MailConfig = field(default_factory=MailConfig)
+    bidding: BiddingConfig = field(default_factory=BiddingConfig)
     agora: AgoraConfig = field(default_factory=AgoraConfig)
     rooms: RoomsConfig = field(default_factory=RoomsConfig)
     log: LogConfig = field(default_factory=LogConfig)

@@ -1,0 +1,72 @@
+"""Request and response shapes of the auctions API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from server.money import Money
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class OpenIn(_In):
+    product_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    starting_price: Money
+    duration_s: Annotated[int, Field(ge=1, le=86400)]
+    min_increment: Money | None = None
+    reserve_price: Money | None = None
+    mode: Literal["soft_close", "sudden_death"] = "soft_close"
+
+
+class BidIn(_In):
+    amount: Money | None = None
+    max_amount: Money | None = None
+
+    @model_validator(mode="after")
+    def one_of(self) -> BidIn:
+        if self.amount is None and self.max_amount is None:
+            raise ValueError("Send amount, max_amount or both.")
+        if self.amount is not None and self.max_amount is not None and self.max_amount < self.amount:
+            raise ValueError("max_amount must not be below amount.")
+        return self
+
+
+class Party(BaseModel):
+    id: int
+    username: str
+
+
+class BiddingOut(BaseModel):
+    id: int
+    livestream: int
+    product: int
+    product_name: str
+    status: Literal["open", "closed"]
+    mode: Literal["soft_close", "sudden_death"]
+    starting_price: Money
+    min_increment: Money | None
+    next_min_amount: Money | None
+    current_amount: Money | None
+    leader: Party | None
+    ends_at: datetime
+    bids_count: int
+    version: int
+    winner: Party | None
+    reserve_met: bool | None
+    my_max: Money | None = Field(None, description="Your own maximum, shown only to you.")
+
+
+class BidOut(BaseModel):
+    amount: Money
+    proxy: bool
+    leading: bool
+
+
+class PlacedOut(BaseModel):
+    bid: BidOut
+    bidding: BiddingOut

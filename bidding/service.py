@@ -1,0 +1,196 @@
+"""Auction use cases: open, bid (REST and socket alike), close once, and the sweeper's close."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from bidding import rules, store
+from bidding.schemas import BiddingOut, BidOut, OpenIn, Party, PlacedOut
+from commerce.cart.service import put_in_cart
+from rooms.bridge import Bridge
+from rooms.notify import notify
+from rooms.streams.service import room_of
+from server.config import Config
+from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
+from server.ratelimit import FixedWindow
+from server.tokens import Principal
+
+log = logging.getLogger(__name__)
+
+
+class BidRefused(Conflict):
+    """A bid the rules refuse; its code is the contract's (bid_too_low, auction_closed, ...)."""
+
+
+MESSAGES = {
+    "bid_too_low": "The bid is too low.",
+    "auction_closed": "The auction is closed.",
+    "own_auction": "You cannot bid in your own auction.",
+    "not_live": "The show is not live.",
+    "already_leading": "You are already leading; raise your max_amount instead.",
+}
+
+
+def view(row: Any, my_max: Decimal | None = None) -> BiddingOut:
+    """The public shape of an auction (its leader's maximum stays hidden)."""
+    auction = store.state(row)
+    reserve = row["reserve_price"]
+    return BiddingOut(
+        id=row["id"], livestream=row["livestream_id"], product=row["product_id"], product_name=row["product_name"],
+        status=row["status"], mode=row["mode"], starting_price=row["starting_price"],
+        min_increment=row["min_increment"],
+        next_min_amount=auction.next_min() if row["status"] == "open" else None,
+        current_amount=row["current_amount"],
+        leader=Party(id=row["leader_id"], username=row["leader_username"]) if row["leader_id"] else None,
+        ends_at=row["ends_at"], bids_count=row["bids_count"], version=row["version"],
+        winner=Party(id=row["winner_id"], username=row["winner_username"]) if row["winner_id"] else None,
+        reserve_met=None if reserve is None or row["current_amount"] is None else row["current_amount"] >= reserve,
+        my_max=my_max,
+    )
+
+
+@dataclass
+class Auctions:
+    pool: asyncpg.Pool
+    redis: aioredis.Redis
+    bridge: Bridge
+    config: Config
+
+    async def open(self, me: Principal, stream_id: int, data: OpenIn) -> BiddingOut:
+        """The show's seller auctions one of their products during the live show."""
+        stream = await self.pool.fetchrow("SELECT seller_id, status FROM livestreams WHERE id = $1", stream_id)
+        if stream is None:
+            raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
+        if stream["seller_id"] != me.user_id:
+            raise PermissionDenied("Only the show's seller opens auctions.")
+        if stream["status"] != "live":
+            raise Conflict("Auctions run during a live show.", code="not_live")
+        b = self.config.bidding
+        if not b.min_duration_s <= data.duration_s <= b.max_duration_s:
+            message = f"Between {b.min_duration_s} and {b.max_duration_s} seconds."
+            raise InvalidInput(f"duration_s: {message}", fields={"duration_s": [message]})
+        stock = await self.pool.fetchval(
+            "SELECT stock FROM products WHERE id = $1 AND seller_id = $2 AND is_active", data.product_id, me.user_id
+        )
+        if stock is None:
+            raise NotFound(f"No active product {data.product_id} of yours.", code="product_not_found")
+        if stock < 1:
+            raise Conflict("The product is out of stock.", code="out_of_stock")
+        bidding_id = await store.insert(
+            self.pool, stream_id=stream_id, product_id=data.product_id, seller_id=me.user_id, mode=data.mode,
+            starting_price=data.starting_price, min_increment=data.min_increment, reserve_price=data.reserve_price,
+            anti_snipe_s=b.anti_snipe_s, duration_s=data.duration_s,
+        )
+        out = await self.get(bidding_id)
+        await self.bridge.publish(room_of(stream_id), "bidding_started", out.model_dump(mode="json"))
+        return out
+
+    async def get(self, bidding_id: int, me: Principal | None = None) -> BiddingOut:
+        row = await store.fetch(self.pool, bidding_id)
+        if row is None:
+            raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
+        mine = await store.my_max(self.pool, bidding_id, me.user_id) if me else None
+        return view(row, mine)
+
+    async def open_in(self, stream_id: int, me: Principal | None) -> dict[str, Any] | None:
+        """The show's running auction as hello shows it (with the viewer's own maximum), or None."""
+        row = await store.open_for_stream(self.pool, stream_id)
+        if row is None:
+            return None
+        mine = await store.my_max(self.pool, row["id"], me.user_id) if me else None
+        return view(row, mine).model_dump(mode="json")
+
+    async def bid(self, me: Principal, bidding_id: int, amount: Decimal | None,
+                  max_amount: Decimal | None) -> PlacedOut:
+        """Place a bid: decided by the rules on the locked row, stored in the same short transaction,
+        published only after it committed."""
+        if me.role != "buyer":
+            raise PermissionDenied("Only buyers bid.")
+        limit = FixedWindow(self.redis, "bid", self.config.bidding.bid_rate, self.config.bidding.bid_window_s)
+        if await limit.hit(f"{me.user_id}") > limit.limit:
+            raise RateLimited("You are bidding too fast.", retry_after_s=limit.window_s)
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await store.lock(conn, bidding_id)
+            if row is None:
+                raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
+            if row["stream_status"] != "live" and row["status"] == "open":
+                raise BidRefused(MESSAGES["not_live"], code="not_live")
+            decision = rules.place_bid(store.state(row), me.user_id, amount, max_amount, row["now"])
+            if not decision.accepted:
+                assert decision.code is not None
+                extra = {"needed": float(decision.needed)} if decision.needed is not None else None
+                message = MESSAGES[decision.code]
+                if decision.needed is not None:
+                    message = f"The bid must be at least {decision.needed}."
+                raise BidRefused(message, code=decision.code, extra=extra)
+            version = await store.apply(conn, row, decision, me.user_id, max_amount)
+        out = await self.get(bidding_id, me)
+        await self._announce(row, decision, version, out)
+        mine = [b for b in decision.bids if b.bidder_id == me.user_id]
+        shown = mine[-1] if mine else rules.Bid(me.user_id, out.current_amount or Decimal(0), True)
+        return PlacedOut(bid=BidOut(amount=shown.amount, proxy=shown.proxy, leading=out.leader is not None
+                                    and out.leader.id == me.user_id), bidding=out)
+
+    async def _announce(self, row: Any, decision: rules.Decision, version: int, out: BiddingOut) -> None:
+        room = room_of(row["livestream_id"])
+        names = {r["id"]: r["username"] for r in await self.pool.fetch(
+            "SELECT id, username FROM users WHERE id = ANY($1::bigint[])", [b.bidder_id for b in decision.bids])}
+        for b in decision.bids:
+            await self.bridge.publish(room, "bid", {
+                "bidding_id": row["id"], "amount": float(b.amount), "proxy": b.proxy,
+                "bidder": {"id": b.bidder_id, "username": names.get(b.bidder_id, "")},
+                "version": version, "ends_at": out.ends_at.isoformat(),
+            })
+        if decision.extended:
+            await self.bridge.publish(room, "bidding_extended", out.model_dump(mode="json", exclude={"my_max"}))
+        if decision.outbid is not None:
+            await notify(self.pool, self.bridge, decision.outbid, "outbid",
+                         f"You were outbid on {out.product_name}: now {out.current_amount}.",
+                         {"bidding_id": row["id"], "livestream_id": row["livestream_id"],
+                          "amount": float(out.current_amount or 0)})
+
+    async def close(self, me: Principal | None, bidding_id: int) -> BiddingOut:
+        """Close once, whoever asks first: the owner early (me), or the sweeper at the end (me=None).
+        The winner (reserve met) gets the product in the cart at the winning price in the same transaction."""
+        if me is not None:
+            owner = await self.pool.fetchval("SELECT seller_id FROM biddings WHERE id = $1", bidding_id)
+            if owner is None:
+                raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
+            if owner != me.user_id and me.role != "admin":
+                raise PermissionDenied("Only the show's seller closes its auctions.")
+        async with self.pool.acquire() as conn, conn.transaction():
+            closed = await store.close(conn, bidding_id, "early" if me else "ended", early=me is not None)
+            if closed is None:
+                raise Conflict("The auction is already closed.", code="auction_closed")
+            if closed["winner_id"] is not None:
+                await put_in_cart(conn, closed["winner_id"], closed["product_id"], source="auction",
+                                  unit_price=closed["winning_amount"], ref=f"bidding:{bidding_id}")
+        out = await self.get(bidding_id)
+        await self.bridge.publish(room_of(closed["livestream_id"]), "bidding_closed", {
+            "bidding_id": bidding_id,
+            "winner": out.winner.model_dump() if out.winner else None,
+            "amount": float(closed["winning_amount"]) if closed["winning_amount"] is not None else None,
+        })
+        if closed["winner_id"] is not None:
+            await notify(self.pool, self.bridge, closed["winner_id"], "auction_won",
+                         f"You won {out.product_name} for {closed['winning_amount']}; it is in your cart.",
+                         {"bidding_id": bidding_id, "product_id": closed["product_id"],
+                          "amount": float(closed["winning_amount"])})
+        return out
+
+    async def sweep(self) -> int:
+        """Close the auctions past their end (those whose process died too); each closes once."""
+        closed = 0
+        for bidding_id in await store.due(self.pool):
+            try:
+                await self.close(None, bidding_id)
+                closed += 1
+            except Conflict:
+                continue  # another process closed it first
+        return closed

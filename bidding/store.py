@@ -1,0 +1,110 @@
+"""SQL for auctions and bids: the row lock that serializes bids, and the close that happens once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from bidding.rules import Auction, Decision
+from server.errors import Conflict
+from server.sql import Conn
+
+COLUMNS = """b.id, b.livestream_id, b.product_id, b.seller_id, b.status, b.mode, b.starting_price, b.min_increment,
+             b.reserve_price, b.anti_snipe_s, b.ends_at, b.current_amount, b.leader_id, b.leader_max, b.bids_count,
+             b.version, b.winner_id, b.winning_amount, b.closed_at, b.close_reason"""
+VIEW = f"""
+    SELECT {COLUMNS}, p.name AS product_name, lu.username AS leader_username, wu.username AS winner_username
+    FROM biddings b JOIN products p ON p.id = b.product_id
+    LEFT JOIN users lu ON lu.id = b.leader_id LEFT JOIN users wu ON wu.id = b.winner_id
+"""
+
+
+async def insert(conn: Conn, *, stream_id: int, product_id: int, seller_id: int, mode: str, starting_price: Decimal,
+                 min_increment: Decimal | None, reserve_price: Decimal | None, anti_snipe_s: int,
+                 duration_s: int) -> int:
+    try:
+        bidding_id: int = await conn.fetchval(
+            """INSERT INTO biddings (livestream_id, product_id, seller_id, mode, starting_price, min_increment,
+                                     reserve_price, anti_snipe_s, ends_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9)) RETURNING id""",
+            stream_id, product_id, seller_id, mode, starting_price, min_increment, reserve_price, anti_snipe_s,
+            duration_s,
+        )
+    except asyncpg.UniqueViolationError:
+        raise Conflict("An auction is already running in this show; close it first.", code="auction_open") from None
+    return bidding_id
+
+
+async def fetch(conn: Conn, bidding_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"{VIEW} WHERE b.id = $1", bidding_id)
+
+
+async def open_for_stream(conn: Conn, stream_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"{VIEW} WHERE b.livestream_id = $1 AND b.status = 'open'", stream_id)
+
+
+async def lock(conn: asyncpg.Connection, bidding_id: int) -> asyncpg.Record | None:
+    """The auction row locked until the transaction ends, with the show's status and the database's clock."""
+    return await conn.fetchrow(
+        f"""SELECT {COLUMNS}, l.status AS stream_status, now() AS now
+            FROM biddings b JOIN livestreams l ON l.id = b.livestream_id WHERE b.id = $1 FOR UPDATE OF b""",
+        bidding_id,
+    )
+
+
+def state(row: Any) -> Auction:
+    return Auction(seller_id=row["seller_id"], status=row["status"], mode=row["mode"],
+                   starting_price=row["starting_price"], min_increment=row["min_increment"], ends_at=row["ends_at"],
+                   anti_snipe_s=row["anti_snipe_s"], current_amount=row["current_amount"], leader_id=row["leader_id"],
+                   leader_max=row["leader_max"])
+
+
+async def apply(conn: asyncpg.Connection, row: asyncpg.Record, decision: Decision, bidder_id: int,
+                max_amount: Decimal | None) -> int:
+    """Store an accepted decision on the locked row: its bids, the new state, version + 1."""
+    version = int(row["version"]) + 1
+    new = decision.auction
+    await conn.execute(
+        """UPDATE biddings SET current_amount = $2, leader_id = $3, leader_max = $4, ends_at = $5,
+                  bids_count = bids_count + $6, version = $7 WHERE id = $1""",
+        row["id"], new.current_amount, new.leader_id, new.leader_max, new.ends_at, len(decision.bids), version,
+    )
+    if decision.bids:
+        await conn.executemany(
+            """INSERT INTO bids (bidding_id, bidder_id, amount, max_amount, proxy, version)
+               VALUES ($1, $2, $3, $4, $5, $6)""",
+            [(row["id"], b.bidder_id, b.amount, max_amount if b.bidder_id == bidder_id else None, b.proxy, version)
+             for b in decision.bids],
+        )
+    return version
+
+
+async def close(conn: asyncpg.Connection, bidding_id: int, reason: str, early: bool) -> asyncpg.Record | None:
+    """Close once: open -> closed (if past its end, or early by the owner); the leader wins if the reserve
+    is met. None when it was closed already or is not due."""
+    return await conn.fetchrow(
+        """UPDATE biddings SET status = 'closed', closed_at = now(), close_reason = $2, version = version + 1,
+                  winner_id = CASE WHEN leader_id IS NOT NULL
+                                    AND (reserve_price IS NULL OR current_amount >= reserve_price)
+                                   THEN leader_id END,
+                  winning_amount = CASE WHEN leader_id IS NOT NULL
+                                         AND (reserve_price IS NULL OR current_amount >= reserve_price)
+                                        THEN current_amount END
+           WHERE id = $1 AND status = 'open' AND ($3 OR ends_at <= now())
+           RETURNING id, livestream_id, product_id, winner_id, winning_amount, leader_id, current_amount""",
+        bidding_id, reason, early,
+    )
+
+
+async def due(conn: Conn) -> list[int]:
+    rows = await conn.fetch("SELECT id FROM biddings WHERE status = 'open' AND ends_at <= now() ORDER BY ends_at")
+    return [int(r["id"]) for r in rows]
+
+
+async def my_max(conn: Conn, bidding_id: int, user_id: int) -> Decimal | None:
+    value: Decimal | None = await conn.fetchval(
+        "SELECT max(max_amount) FROM bids WHERE bidding_id = $1 AND bidder_id = $2", bidding_id, user_id
+    )
+    return value

@@ -65,6 +65,7 @@ class BidOut(BaseModel):
     amount: Money
     proxy: bool
     leading: bool
+    version: int = Field(description="The auction's version this bid produced (its place in commit order).")
 
 
 class PlacedOut(BaseModel):

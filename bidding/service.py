@@ -134,8 +134,9 @@ class Auctions:
         await self._announce(row, decision, version, out)
         mine = [b for b in decision.bids if b.bidder_id == me.user_id]
         shown = mine[-1] if mine else rules.Bid(me.user_id, out.current_amount or Decimal(0), True)
-        return PlacedOut(bid=BidOut(amount=shown.amount, proxy=shown.proxy, leading=out.leader is not None
-                                    and out.leader.id == me.user_id), bidding=out)
+        leading = decision.auction.leader_id == me.user_id
+        return PlacedOut(bid=BidOut(amount=shown.amount, proxy=shown.proxy, leading=leading, version=version),
+                         bidding=out)
 
     async def _announce(self, row: Any, decision: rules.Decision, version: int, out: BiddingOut) -> None:
         room = room_of(row["livestream_id"])

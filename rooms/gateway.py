@@ -166,6 +166,7 @@ async def _handle(request: web.Request, member: Member, frame: Any, stream_id: i
         _error(member, None, "bad_frame", "client_id must be a string of at most 64 characters.")
         return
     kind = frame["type"]
+    extra: dict[str, Any] = {}
     try:
         if kind == "ping":
             pass
@@ -181,13 +182,14 @@ async def _handle(request: web.Request, member: Member, frame: Any, stream_id: i
             if member.user is None:
                 raise DomainError("Sign in to bid: connect with ?token=<access token>.", code="not_authenticated")
             bid = validate(BidFrame, data)
-            await auctions_of(request.app).bid(member.user, bid.bidding_id, bid.amount, bid.max_amount)
+            placed = await auctions_of(request.app).bid(member.user, bid.bidding_id, bid.amount, bid.max_amount)
+            extra = {"version": placed.bid.version, "leading": placed.bid.leading}
         else:
             raise DomainError(f"Unknown frame type {kind!r}; send ping, chat or bid.", code="unknown_type")
     except DomainError as exc:
         _error(member, client_id, exc.code, exc.message, exc.extra)
         return
-    member.send(direct_frame(member.codec, "ack", member.last_seq, {"client_id": client_id}))
+    member.send(direct_frame(member.codec, "ack", member.last_seq, {"client_id": client_id, **extra}))
 
 
 def _error(member: Member, client_id: Any, code: str, message: str, extra: dict[str, Any] | None = None) -> None:

@@ -263,6 +263,7 @@ async def test_a_hundred_bidders_race_over_two_processes(api: Api, admin: Accoun
         assert seqs == sorted(seqs)
         seen.append([(f["seq"], f["data"]["amount"], f["data"]["bidder"]["id"]) for f in frames])
         assert frames[-1]["data"]["amount"] == final["current_amount"]
+        assert frames[-1]["data"]["bidder"]["id"] == final["leader"]["id"]
     assert seen[0] == seen[1]
     closed = await setup.post(f"/api/livestreams/biddings/{auction['id']}/close/", token=show.seller.access)
     winner = next(w for w in bidders if w.id == closed.body["winner"]["id"])

@@ -1,0 +1,182 @@
+"""Benchmark: bid latency in a watched auction on one server process.
+
+N viewers (the lean clients of bench_fanout) watch one live room on a server pinned to core 0. B bidders,
+each with its own socket, send `bid` frames at a steady total rate for a bounded time. Measured on core 1:
+bid sent -> the bidder's `ack` (or `error`), and bid sent -> receipt of its `bid` event by the viewers.
+
+    .venv/bin/python -u loadtest/bench_bids.py --viewers 1000 --rate 200 --seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import time
+from array import array
+from collections import defaultdict
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import msgpack
+from bench_fanout import Stats, Viewer, pct
+from common import ROOT, fresh_database, start_server
+
+from server.config import load_config
+from server.embedded import EmbeddedServices
+from server.tokens import TokenCodec
+
+
+class BidViewer(Viewer):
+    """A viewer that records, for each `bid` event, when it arrived (keyed by amount)."""
+
+    def __init__(self, path: str, stats: Stats, ready: asyncio.Future[None], arrivals: dict[float, array]) -> None:
+        super().__init__(path, stats, ready)
+        self.arrivals = arrivals
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            del buf[: end + 4]
+            self.upgraded = True
+        pos, now = 0, time.perf_counter_ns()
+        while len(buf) - pos >= 2:
+            length, head = buf[pos + 1] & 0x7F, 2
+            if length == 126:
+                if len(buf) - pos < 4:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            if len(buf) - pos < head + length:
+                break
+            frame = msgpack.unpackb(buf[pos + head : pos + head + length], raw=False)
+            if frame["type"] == "bid":
+                self.arrivals[frame["data"]["amount"]].append(now)
+            elif frame["type"] == "hello" and not self.ready.done():
+                self.ready.set_result(None)
+            pos += head + length
+        del buf[:pos]
+
+
+async def run(database_url: str, redis_url: str, viewers: int, bidders: int, rate: int, seconds: float) -> None:
+    url = await fresh_database(database_url, "lsc_bench_bids")
+    conn = await asyncpg.connect(url)
+    seller = await conn.fetchval(
+        """WITH u AS (INSERT INTO users (username, email, password_hash, role)
+                      VALUES ('bench_seller', 'bs@example.com', 'x', 'seller') RETURNING id)
+           INSERT INTO sellers (user_id, business_name, verified) SELECT id, 'Bench', true FROM u RETURNING user_id""")
+    buyer_ids = [r["id"] for r in await conn.fetch(
+        """INSERT INTO users (username, email, password_hash, role)
+           SELECT 'bench_buyer_' || g, 'bb' || g || '@example.com', 'x', 'buyer' FROM generate_series(1, $1) g
+           RETURNING id""", bidders)]
+    category = await conn.fetchval("INSERT INTO categories (name) VALUES ('Bench') RETURNING id")
+    product = await conn.fetchval(
+        "INSERT INTO products (seller_id, category_id, name, price, stock) VALUES ($1, $2, 'Lot', 1, 1) RETURNING id",
+        seller, category)
+    stream = await conn.fetchval(
+        "INSERT INTO livestreams (seller_id, title, status, started_at) VALUES ($1, 'b', 'live', now()) RETURNING id",
+        seller)
+    auction = await conn.fetchval(
+        """INSERT INTO biddings (livestream_id, product_id, seller_id, mode, starting_price, min_increment,
+                                 anti_snipe_s, ends_at)
+           VALUES ($1, $2, $3, 'sudden_death', 1, 1, 0, now() + interval '1 hour') RETURNING id""",
+        stream, product, seller)
+    await conn.close()
+    os.environ["LSC_BIDDING_BID_RATE"] = "1000000"  # the bench measures latency, not the per-user limit
+    server, port = await start_server(url, redis_url, cpu=0)
+    config = load_config()
+    tokens = TokenCodec(config.auth.jwt_secret, config.auth.access_ttl_s, config.auth.refresh_ttl_s)
+    stats = Stats()
+    arrivals: dict[float, array] = defaultdict(lambda: array("q"))
+    transports = []
+    try:
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Semaphore(200)
+
+        async def watch() -> None:
+            async with gate:
+                ready: asyncio.Future[None] = loop.create_future()
+                transport, _ = await loop.create_connection(
+                    lambda: BidViewer(f"/ws/livestream/{stream}/", stats, ready, arrivals), "127.0.0.1", port)
+                transports.append(transport)
+                await asyncio.wait_for(ready, 60)
+
+        await asyncio.gather(*(watch() for _ in range(viewers)))
+        session = aiohttp.ClientSession()
+        sockets = []
+        for buyer in buyer_ids:
+            ws = await session.ws_connect(f"http://127.0.0.1:{port}/ws/livestream/{stream}/",
+                                          params={"token": tokens.issue_access(buyer, "buyer")}, protocols=("msgpack",))
+            await ws.receive()  # hello
+            sockets.append(ws)
+        sent: dict[str, int] = {}
+        amount_sent: dict[float, int] = {}
+        ack_ns = array("q")
+        outcomes: dict[str, int] = defaultdict(int)
+
+        async def listen(ws: aiohttp.ClientWebSocketResponse) -> None:
+            async for message in ws:
+                frame = msgpack.unpackb(message.data, raw=False)
+                if frame["type"] in ("ack", "error") and frame["data"].get("client_id") in sent:
+                    ack_ns.append(time.perf_counter_ns() - sent.pop(frame["data"]["client_id"]))
+                    outcomes[frame["data"].get("code", "accepted")] += 1
+
+        listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
+        total = int(rate * seconds)
+        t0 = time.perf_counter()
+        for i in range(total):
+            ws = sockets[i % len(sockets)]
+            amount = float(2 + i)  # rises by the fixed increment of 1: in order, every bid is accepted
+            client_id = str(i)
+            sent[client_id] = amount_sent[amount] = time.perf_counter_ns()
+            await ws.send_bytes(msgpack.packb({"type": "bid", "data": {
+                "bidding_id": auction, "amount": amount, "client_id": client_id}}))
+            delay = t0 + (i + 1) / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        deadline = time.perf_counter() + 15
+        while sent and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        event_ns = array("q")
+        for amount, times in arrivals.items():
+            start = amount_sent.get(amount)
+            if start is not None:
+                event_ns.extend(t - start for t in times)
+        for task in listeners:
+            task.cancel()
+        await session.close()
+        to_ms = lambda values: array("q", (v // 1000 for v in values))  # noqa: E731
+        print(f"{viewers} viewers, {bidders} bidders, {total} bids at {rate}/s: {dict(outcomes)}, "
+              f"{len(sent)} unanswered")
+        print(f"bid -> ack:            p50 {pct(to_ms(ack_ns), 0.5):.1f} ms, p99 {pct(to_ms(ack_ns), 0.99):.1f} ms")
+        print(f"bid -> viewers' event: p50 {pct(to_ms(event_ns), 0.5):.1f} ms, p99 {pct(to_ms(event_ns), 0.99):.1f} ms "
+              f"({len(event_ns)} receipts)")
+    finally:
+        for transport in transports:
+            transport.close()
+        server.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(server.wait(), 30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--viewers", type=int, default=1000)
+    parser.add_argument("--bidders", type=int, default=50)
+    parser.add_argument("--rate", type=int, default=50, help="bids per second, all bidders together")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {1})
+    import uvloop
+
+    with EmbeddedServices(Path(ROOT) / "var" / "bench", database="postgres") as services:
+        uvloop.run(run(services.database_url, services.redis_url, args.viewers, args.bidders, args.rate, args.seconds))
+
+
+if __name__ == "__main__":
+    main()

@@ -118,6 +118,8 @@ async def run(database_url: str, redis_url: str, viewers: int, bidders: int, rat
         amount_sent: dict[float, int] = {}
         ack_ns = array("q")
         outcomes: dict[str, int] = defaultdict(int)
+        answered = asyncio.Event()
+        expected = int(rate * seconds)
 
         async def listen(ws: aiohttp.ClientWebSocketResponse) -> None:
             async for message in ws:
@@ -125,6 +127,8 @@ async def run(database_url: str, redis_url: str, viewers: int, bidders: int, rat
                 if frame["type"] in ("ack", "error") and frame["data"].get("client_id") in sent:
                     ack_ns.append(time.perf_counter_ns() - sent.pop(frame["data"]["client_id"]))
                     outcomes[frame["data"].get("code", "accepted")] += 1
+                    if sum(outcomes.values()) == expected:
+                        answered.set()
 
         listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
         total = int(rate * seconds)
@@ -139,10 +143,11 @@ async def run(database_url: str, redis_url: str, viewers: int, bidders: int, rat
             delay = t0 + (i + 1) / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-        deadline = time.perf_counter() + 15
-        while sent and time.perf_counter() < deadline:
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)
+        try:
+            await asyncio.wait_for(answered.wait(), 15)  # bounded: a lost answer must not hang the run
+        except TimeoutError:
+            pass
+        await asyncio.sleep(0.5)  # the viewers' last events are in flight behind the last ack
         event_ns = array("q")
         for amount, times in arrivals.items():
             start = amount_sent.get(amount)

@@ -104,7 +104,12 @@ async def due(conn: Conn) -> list[int]:
 
 
 async def my_max(conn: Conn, bidding_id: int, user_id: int) -> Decimal | None:
+    """A user's own maximum: the leader's is on the auction (raises leave no bid row); anyone else's is
+    the highest they sent."""
     value: Decimal | None = await conn.fetchval(
-        "SELECT max(max_amount) FROM bids WHERE bidding_id = $1 AND bidder_id = $2", bidding_id, user_id
+        """SELECT CASE WHEN b.leader_id = $2 THEN b.leader_max
+                       ELSE (SELECT max(max_amount) FROM bids WHERE bidding_id = $1 AND bidder_id = $2) END
+           FROM biddings b WHERE b.id = $1""",
+        bidding_id, user_id,
     )
     return value

@@ -270,3 +270,25 @@ async def test_a_hundred_bidders_race_over_two_processes(api: Api, admin: Accoun
     cart = (await setup.get("/api/orders/cart/", token=winner.access)).body
     assert [(i["source"], i["price"], i["quantity"]) for i in cart["items"]] == [
         ("auction", final["current_amount"], 1)]
+
+
+async def test_bids_are_rate_limited_and_hello_shows_only_your_own_maximum(aiohttp_client: Any, clean: Any,
+                                                                           admin: Account) -> None:
+    api = Api(await aiohttp_client(create_app(make_config(clean, bidding={"bid_rate": 2}))))
+    from server.demo import create_admin
+
+    await create_admin(make_config(clean), "boss", "boss@example.com", "boss-pass-123")
+    boss = await api.login("boss", "boss-pass-123")
+    show = await live_show(api, boss)
+    asha, ravi = await api.register("asha"), await api.register("ravi")
+    auction = await open_auction(api, show)
+    assert (await bid(api, asha, auction["id"], max_amount=700)).status == 201
+    assert (await bid(api, asha, auction["id"], max_amount=900)).status == 201  # a hidden raise
+    limited = await bid(api, asha, auction["id"], max_amount=950)
+    assert limited.status == 429 and limited.error_code() == "rate_limited"
+    mine = await connect(api.client, show.stream_id, asha.access)
+    theirs = await connect(api.client, show.stream_id, ravi.access)
+    assert (await mine.next("hello"))["data"]["bidding"]["my_max"] == 900.0
+    hello = await theirs.next("hello")
+    assert hello["data"]["bidding"]["my_max"] is None and hello["data"]["bidding"]["current_amount"] == 100.0
+    assert "leader_max" not in str(hello)

@@ -27,12 +27,17 @@ def periodic(name: str, interval_s: Callable[[web.Application], float], step: St
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         async def loop() -> None:
+            me = asyncio.current_task()
             while True:
                 more = False
                 try:
                     more = bool(await step(app))
                 except _TRANSIENT as exc:
                     log.warning("%s failed, will retry: %r", name, exc)
+                if me is not None and me.cancelling():
+                    # Python 3.11's asyncio.wait_for (asyncpg's command timeout) can swallow a cancel that
+                    # lands as a query completes; stop anyway rather than sleep through the shutdown.
+                    return
                 if not more:
                     await asyncio.sleep(interval_s(app))
 

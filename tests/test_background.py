@@ -32,3 +32,20 @@ async def test_a_failing_step_is_retried_and_the_task_stops_with_the_app() -> No
     assert len(tasks) == 1 and len(calls) >= 4
     await server.close()
     assert tasks[0].done() and tasks[0].cancelled()
+
+
+async def test_a_swallowed_cancellation_still_stops_the_loop() -> None:
+    busy = asyncio.Event()
+
+    async def step(app: web.Application) -> None:
+        busy.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            return  # swallowed, as Python 3.11's asyncio.wait_for can do when its inner task completes
+    app = web.Application()
+    app.cleanup_ctx.append(periodic("swallower", lambda app: 3600.0, step))
+    server = TestServer(app)
+    await server.start_server()
+    await asyncio.wait_for(busy.wait(), 5)
+    await asyncio.wait_for(server.close(), 5)  # hung for the whole interval before the fix

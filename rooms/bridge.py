@@ -99,7 +99,10 @@ class Subscriber:
         await self._pubsub.unsubscribe(ch)
 
     async def _read(self) -> None:
+        me = asyncio.current_task()
         while True:
+            if me is not None and me.cancelling():
+                return  # a cancel swallowed by a timeout helper below us still ends the reader
             if not self._pubsub.subscribed:
                 self._wake.clear()
                 await self._wake.wait()

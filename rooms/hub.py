@@ -132,7 +132,10 @@ class Member:
         """Write whatever is queued in one go (one system call for many frames when busy), then wait
         while the socket's buffer is over its limit: a reader that does not keep up fills the queue."""
         transport = self._transport
+        me = asyncio.current_task()
         while True:
+            if me is not None and me.cancelling():
+                return
             batch = [await self._queue.get()]
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())

@@ -17,6 +17,7 @@ import time
 from array import array
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -36,31 +37,11 @@ class BidViewer(Viewer):
         super().__init__(path, stats, ready)
         self.arrivals = arrivals
 
-    def data_received(self, data: bytes) -> None:
-        buf = self.buf
-        buf += data
-        if not self.upgraded:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            del buf[: end + 4]
-            self.upgraded = True
-        pos, now = 0, time.perf_counter_ns()
-        while len(buf) - pos >= 2:
-            length, head = buf[pos + 1] & 0x7F, 2
-            if length == 126:
-                if len(buf) - pos < 4:
-                    break
-                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
-            if len(buf) - pos < head + length:
-                break
-            frame = msgpack.unpackb(buf[pos + head : pos + head + length], raw=False)
-            if frame["type"] == "bid":
-                self.arrivals[frame["data"]["amount"]].append(now)
-            elif frame["type"] == "hello" and not self.ready.done():
-                self.ready.set_result(None)
-            pos += head + length
-        del buf[:pos]
+    def on_frame(self, frame: dict[str, Any], now_ns: int) -> None:
+        if frame["type"] == "bid":
+            self.arrivals[frame["data"]["amount"]].append(time.perf_counter_ns())
+        elif frame["type"] == "hello" and not self.ready.done():
+            self.ready.set_result(None)
 
 
 async def run(database_url: str, redis_url: str, viewers: int, bidders: int, rate: int, seconds: float) -> None:

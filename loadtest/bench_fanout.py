@@ -18,6 +18,7 @@ import os
 import signal
 import time
 from array import array
+from typing import Any
 
 import asyncpg
 import msgpack
@@ -94,15 +95,17 @@ class Viewer(asyncio.Protocol):
                 head = 10
             if len(buf) - pos < head + length:
                 break
-            opcode = buf[pos] & 0x0F
-            if opcode == 2:
-                frame = msgpack.unpackb(buf[pos + head : pos + head + length], raw=False)
-                if frame["type"] == "bench":
-                    self.stats.got((now_ns - frame["data"]["t"]) // 1000)
-                elif frame["type"] == "hello" and not self.ready.done():
-                    self.ready.set_result(None)
+            if buf[pos] & 0x0F == 2:  # binary: a MessagePack envelope
+                self.on_frame(msgpack.unpackb(buf[pos + head : pos + head + length], raw=False), now_ns)
             pos += head + length
         del buf[:pos]
+
+    def on_frame(self, frame: dict[str, Any], now_ns: int) -> None:
+        """One decoded envelope: count benchmark events, note the hello."""
+        if frame["type"] == "bench":
+            self.stats.got((now_ns - frame["data"]["t"]) // 1000)
+        elif frame["type"] == "hello" and not self.ready.done():
+            self.ready.set_result(None)
 
 
 def pct(values: array, q: float) -> float:

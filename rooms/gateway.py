@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Annotated, Any
 
 import msgpack
@@ -123,6 +124,7 @@ async def _greet(request: web.Request, member: Member, room: str, livestream: di
         "chat": list(reversed(recent)),
         "pinned_message": livestream["pinned_message"],
         "you": {"id": member.user.user_id, "role": member.user.role} if member.user else None,
+        "process": os.getpid(),  # which server process holds this connection (for operators and tests)
     }
     member.go_live([direct_frame(member.codec, "hello", seq, hello)], seq)
 

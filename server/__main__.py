@@ -8,6 +8,8 @@ import contextlib
 import getpass
 import logging
 import os
+import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -49,12 +51,17 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
 
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
+    if args.workers < 1:
+        raise SystemExit("run: --workers must be at least 1")
     with services(config, redis=True) as config:
         if args.migrate:
             asyncio.run(migrate(config.database.url))
         if args.seed_demo:
             asyncio.run(seed_demo(config))
-        log.info("serving on http://%s:%s", host, port)
+        if args.workers > 1:
+            _supervise(config, host, port, args.workers)
+            return
+        log.info("serving on http://%s:%s (process %s)", host, port, os.getpid())
         web.run_app(
             create_app(config),
             host=host,
@@ -62,8 +69,29 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
             shutdown_timeout=config.server.shutdown_timeout_s,
             access_log=None,  # our middleware writes one line per request
             print=None,
+            reuse_port=args.reuse_port,
             loop=uvloop.new_event_loop(),
         )
+
+
+def _supervise(config: Config, host: str, port: int, workers: int) -> None:
+    """Run `workers` full server processes on one port (SO_REUSEPORT: the kernel spreads connections);
+    forward SIGTERM and SIGINT to them, and return once all have stopped."""
+    env = {**os.environ, "LSC_DATABASE_URL": config.database.url, "LSC_REDIS_URL": config.redis.url}
+    command = [sys.executable, "-m", "server", "run", "--host", host, "--port", str(port), "--reuse-port"]
+    children = [subprocess.Popen(command, env=env) for _ in range(workers)]
+    log.info("supervising %d workers on http://%s:%s: %s", workers, host, port, [c.pid for c in children])
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    codes = [child.wait() for child in children]
+    if any(codes):
+        log.warning("workers exited with %s", codes)
 
 
 def cmd_migrate(config: Config, args: argparse.Namespace) -> None:
@@ -105,6 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int)
     run.add_argument("--migrate", action="store_true", help="apply migrations first")
     run.add_argument("--seed-demo", action="store_true", help="create the demo data first (idempotent)")
+    run.add_argument("--workers", type=int, default=1,
+                     help="server processes sharing the port (SO_REUSEPORT); the embedded servers start once")
+    run.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set for each worker
     sub.add_parser("migrate", help="apply pending migrations")
     sub.add_parser("seed-demo", help="apply migrations, then create the demo data (idempotent)")
     admin = sub.add_parser("createadmin", help="create an admin account")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -16,6 +17,7 @@ _CHECK_TIMEOUT_S = 2.0
 
 class Health(BaseModel):
     status: str
+    process: int
 
 
 class Readiness(BaseModel):
@@ -25,7 +27,7 @@ class Readiness(BaseModel):
 
 @api.get("/healthz", auth="public", response=Health, summary="The process is up")
 async def healthz(request: web.Request) -> Health:
-    return Health(status="ok")
+    return Health(status="ok", process=os.getpid())
 
 
 @api.get("/readyz", auth="public", response=Readiness,

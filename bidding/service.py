@@ -28,6 +28,20 @@ class BidRefused(Conflict):
     """A bid the rules refuse; its code is the contract's (bid_too_low, auction_closed, ...)."""
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A committed bid, not yet announced."""
+
+    me: Principal
+    row: Any
+    decision: rules.Decision
+    version: int
+
+    @property
+    def leading(self) -> bool:
+        return self.decision.auction.leader_id == self.me.user_id
+
+
 MESSAGES = {
     "bid_too_low": "The bid is too low.",
     "auction_closed": "The auction is closed.",
@@ -108,8 +122,18 @@ class Auctions:
 
     async def bid(self, me: Principal, bidding_id: int, amount: Decimal | None,
                   max_amount: Decimal | None) -> PlacedOut:
-        """Place a bid: decided by the rules on the locked row, stored in the same short transaction,
-        published only after it committed."""
+        """Place a bid, announce it, and answer with the bid and the auction (the REST path)."""
+        placed = await self.place(me, bidding_id, amount, max_amount)
+        out = await self.announce(placed)
+        mine = [b for b in placed.decision.bids if b.bidder_id == me.user_id]
+        shown = mine[-1] if mine else rules.Bid(me.user_id, out.current_amount or Decimal(0), True)
+        return PlacedOut(bid=BidOut(amount=shown.amount, proxy=shown.proxy, leading=placed.leading,
+                                    version=placed.version), bidding=out)
+
+    async def place(self, me: Principal, bidding_id: int, amount: Decimal | None,
+                    max_amount: Decimal | None) -> Placed:
+        """Decide a bid by the rules on the locked row and store it in the same short transaction.
+        Nothing is published yet: `announce` does that once the caller has answered the bidder."""
         if me.role != "buyer":
             raise PermissionDenied("Only buyers bid.")
         limit = FixedWindow(self.redis, "bid", self.config.bidding.bid_rate, self.config.bidding.bid_window_s)
@@ -130,15 +154,12 @@ class Auctions:
                     message = f"The bid must be at least {decision.needed}."
                 raise BidRefused(message, code=decision.code, extra=extra)
             version = await store.apply(conn, row, decision, me.user_id, max_amount)
-        out = await self.get(bidding_id, me)
-        await self._announce(row, decision, version, out)
-        mine = [b for b in decision.bids if b.bidder_id == me.user_id]
-        shown = mine[-1] if mine else rules.Bid(me.user_id, out.current_amount or Decimal(0), True)
-        leading = decision.auction.leader_id == me.user_id
-        return PlacedOut(bid=BidOut(amount=shown.amount, proxy=shown.proxy, leading=leading, version=version),
-                         bidding=out)
+        return Placed(me, row, decision, version)
 
-    async def _announce(self, row: Any, decision: rules.Decision, version: int, out: BiddingOut) -> None:
+    async def announce(self, placed: Placed) -> BiddingOut:
+        """After commit: the `bid` events (and `bidding_extended`) to the room, `outbid` to the overtaken."""
+        row, decision, version = placed.row, placed.decision, placed.version
+        out = await self.get(row["id"], placed.me)
         room = room_of(row["livestream_id"])
         names = {r["id"]: r["username"] for r in await self.pool.fetch(
             "SELECT id, username FROM users WHERE id = ANY($1::bigint[])", [b.bidder_id for b in decision.bids])}
@@ -155,6 +176,7 @@ class Auctions:
                          f"You were outbid on {out.product_name}: now {out.current_amount}.",
                          {"bidding_id": row["id"], "livestream_id": row["livestream_id"],
                           "amount": float(out.current_amount or 0)})
+        return out
 
     async def close(self, me: Principal | None, bidding_id: int) -> BiddingOut:
         """Close once, whoever asks first: the owner early (me), or the sweeper at the end (me=None).

@@ -169,6 +169,7 @@ async def _handle(request: web.Request, member: Member, frame: Any, stream_id: i
         return
     kind = frame["type"]
     extra: dict[str, Any] = {}
+    placed = None
     try:
         if kind == "ping":
             pass
@@ -184,14 +185,16 @@ async def _handle(request: web.Request, member: Member, frame: Any, stream_id: i
             if member.user is None:
                 raise DomainError("Sign in to bid: connect with ?token=<access token>.", code="not_authenticated")
             bid = validate(BidFrame, data)
-            placed = await auctions_of(request.app).bid(member.user, bid.bidding_id, bid.amount, bid.max_amount)
-            extra = {"version": placed.bid.version, "leading": placed.bid.leading}
+            placed = await auctions_of(request.app).place(member.user, bid.bidding_id, bid.amount, bid.max_amount)
+            extra = {"version": placed.version, "leading": placed.leading}
         else:
             raise DomainError(f"Unknown frame type {kind!r}; send ping, chat or bid.", code="unknown_type")
     except DomainError as exc:
         _error(member, client_id, exc.code, exc.message, exc.extra)
         return
     member.send(direct_frame(member.codec, "ack", member.last_seq, {"client_id": client_id, **extra}))
+    if placed is not None:  # the bid is committed and the bidder answered; now the room hears of it
+        await auctions_of(request.app).announce(placed)
 
 
 def _error(member: Member, client_id: Any, code: str, message: str, extra: dict[str, Any] | None = None) -> None:

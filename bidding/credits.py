@@ -36,6 +36,11 @@ async def apply_credits(conn: asyncpg.Connection, seller_id: int, delta: int, re
     return True
 
 
+async def balance(conn: asyncpg.Connection | asyncpg.Pool, seller_id: int) -> int:
+    """A seller's credits as kept beside the ledger."""
+    return int(await conn.fetchval("SELECT credits FROM sellers WHERE user_id = $1", seller_id) or 0)
+
+
 async def ledger_balance(conn: asyncpg.Connection | asyncpg.Pool, seller_id: int) -> int:
     """The sum of the seller's ledger; equal to sellers.credits at every commit."""
     return int(await conn.fetchval("SELECT COALESCE(SUM(delta), 0) FROM credit_ledger WHERE seller_id = $1", seller_id))

@@ -15,7 +15,9 @@ from bidding.schemas import BiddingOut, BidOut, OpenIn, Party, PlacedOut
 from commerce.cart.service import put_in_cart
 from rooms.bridge import Bridge
 from rooms.notify import notify
+from rooms.streams import store as streams_store
 from rooms.streams.service import room_of
+from server.accounts import store as accounts_store
 from server.config import Config
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from server.ratelimit import FixedWindow
@@ -78,7 +80,7 @@ class Auctions:
 
     async def open(self, me: Principal, stream_id: int, data: OpenIn) -> BiddingOut:
         """The show's seller auctions one of their products during the live show."""
-        stream = await self.pool.fetchrow("SELECT seller_id, status FROM livestreams WHERE id = $1", stream_id)
+        stream = await streams_store.fetch_stream(self.pool, stream_id)
         if stream is None:
             raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
         if stream["seller_id"] != me.user_id:
@@ -89,9 +91,7 @@ class Auctions:
         if not b.min_duration_s <= data.duration_s <= b.max_duration_s:
             message = f"Between {b.min_duration_s} and {b.max_duration_s} seconds."
             raise InvalidInput(f"duration_s: {message}", fields={"duration_s": [message]})
-        stock = await self.pool.fetchval(
-            "SELECT stock FROM products WHERE id = $1 AND seller_id = $2 AND is_active", data.product_id, me.user_id
-        )
+        stock = await store.stock_of_sellers_product(self.pool, data.product_id, me.user_id)
         if stock is None:
             raise NotFound(f"No active product {data.product_id} of yours.", code="product_not_found")
         if stock < 1:
@@ -161,8 +161,7 @@ class Auctions:
         row, decision, version = placed.row, placed.decision, placed.version
         out = await self.get(row["id"], placed.me)
         room = room_of(row["livestream_id"])
-        names = {r["id"]: r["username"] for r in await self.pool.fetch(
-            "SELECT id, username FROM users WHERE id = ANY($1::bigint[])", [b.bidder_id for b in decision.bids])}
+        names = await accounts_store.usernames(self.pool, [b.bidder_id for b in decision.bids])
         for b in decision.bids:
             await self.bridge.publish(room, "bid", {
                 "bidding_id": row["id"], "amount": float(b.amount), "proxy": b.proxy,
@@ -182,7 +181,7 @@ class Auctions:
         """Close once, whoever asks first: the owner early (me), or the sweeper at the end (me=None).
         The winner (reserve met) gets the product in the cart at the winning price in the same transaction."""
         if me is not None:
-            owner = await self.pool.fetchval("SELECT seller_id FROM biddings WHERE id = $1", bidding_id)
+            owner = await store.seller_of(self.pool, bidding_id)
             if owner is None:
                 raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
             if owner != me.user_id and me.role != "admin":

@@ -113,3 +113,16 @@ async def my_max(conn: Conn, bidding_id: int, user_id: int) -> Decimal | None:
         bidding_id, user_id,
     )
     return value
+
+
+async def seller_of(conn: Conn, bidding_id: int) -> int | None:
+    seller: int | None = await conn.fetchval("SELECT seller_id FROM biddings WHERE id = $1", bidding_id)
+    return seller
+
+
+async def stock_of_sellers_product(conn: Conn, product_id: int, seller_id: int) -> int | None:
+    """The stock of one of the seller's active products; None if it is not one."""
+    stock: int | None = await conn.fetchval(
+        "SELECT stock FROM products WHERE id = $1 AND seller_id = $2 AND is_active", product_id, seller_id
+    )
+    return stock

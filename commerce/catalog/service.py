@@ -22,6 +22,7 @@ from commerce.catalog.schemas import (
     ProductQuery,
     SellerBrief,
 )
+from server.accounts import store as accounts_store
 from server.config import Config, media_path
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.tokens import Principal
@@ -40,7 +41,7 @@ class Catalog:
         return media_path(self.config)
 
     async def _require_verified_seller(self, me: Principal) -> None:
-        verified = await store.seller_verified(self.pool, me.user_id)
+        verified = await accounts_store.seller_verified(self.pool, me.user_id)
         if verified is None:
             raise PermissionDenied("Only sellers can do this.", code="permission_denied")
         if not verified:

@@ -173,9 +173,3 @@ async def insert_image(
         product_id, path, content_type, size, width, height,
     )
     return image_id
-
-
-async def seller_verified(conn: Conn, user_id: int) -> bool | None:
-    """True or False for a seller's verification; None for a user who is no seller."""
-    verified: bool | None = await conn.fetchval("SELECT verified FROM sellers WHERE user_id = $1", user_id)
-    return verified

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from bidding.credits import apply_credits
+from bidding.credits import balance as credit_balance
 from commerce.orders import store as orders_store
 from commerce.orders.service import Orders, transition
 from commerce.payments import store
@@ -113,7 +114,7 @@ class Payments:
             raise Conflict("The order was cancelled before the payment arrived; the payment will be refunded.",
                            code="order_not_payable")
         if payment["purpose"] == "credits":
-            balance = await self.pool.fetchval("SELECT credits FROM sellers WHERE user_id = $1", me.user_id)
+            balance = await credit_balance(self.pool, me.user_id)
             return VerifyOut(status="captured", credits=CreditsOut(purchased=payment["credits"], balance=balance))
         order = await Orders(self.pool, self.config).view(payment["order_id"])
         return VerifyOut(status="captured", order=order)

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from rooms.bridge import Bridge
 from rooms.chat import rules, store
 from rooms.streams.service import room_of
+from server.accounts import store as accounts_store
 from server.config import Config
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from server.ratelimit import FixedWindow
@@ -82,7 +83,7 @@ class Chat:
         if user_id in (ctx["seller_id"], me.user_id):
             raise InvalidInput("The show's seller and you yourself cannot be banned.",
                                fields={"user_id": ["Choose another user."]})
-        if await self.pool.fetchval("SELECT 1 FROM users WHERE id = $1", user_id) is None:
+        if not await accounts_store.user_exists(self.pool, user_id):
             raise NotFound(f"No user with id {user_id}.", code="user_not_found")
         until = datetime.now(UTC) + timedelta(seconds=duration_s) if duration_s else None
         await store.ban(self.pool, stream_id, user_id, until, me.user_id)
@@ -109,7 +110,7 @@ class Chat:
         if ctx["seller_id"] != me.user_id and me.role != "admin":
             raise PermissionDenied("Only the show's seller appoints moderators.")
         if appoint:
-            if await self.pool.fetchval("SELECT 1 FROM users WHERE id = $1 AND is_active", user_id) is None:
+            if not await accounts_store.user_exists(self.pool, user_id, active=True):
                 raise NotFound(f"No user with id {user_id}.", code="user_not_found")
             await store.add_moderator(self.pool, stream_id, user_id)
         elif not await store.remove_moderator(self.pool, stream_id, user_id):
@@ -119,10 +120,7 @@ class Chat:
     async def settings(self, me: Principal, stream_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         """Slow mode, blocked words and the pinned message; a new pinned message goes to the room."""
         await self._moderator(me, stream_id)
-        row = await self.pool.fetchrow(
-            "SELECT slow_mode_s, blocked_words, pinned_message FROM livestreams WHERE id = $1", stream_id
-        )
-        current = dict(row)
+        current = await store.settings(self.pool, stream_id)
         merged = {**current, **changes}
         merged["blocked_words"] = rules.normalize_words(merged["blocked_words"])
         await store.update_settings(self.pool, stream_id, merged["slow_mode_s"], merged["blocked_words"],

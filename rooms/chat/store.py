@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -86,6 +87,13 @@ async def moderators(conn: Conn, stream_id: int) -> list[int]:
     rows = await conn.fetch("SELECT user_id FROM livestream_moderators WHERE livestream_id = $1 ORDER BY user_id",
                             stream_id)
     return [r["user_id"] for r in rows]
+
+
+async def settings(conn: Conn, stream_id: int) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        "SELECT slow_mode_s, blocked_words, pinned_message FROM livestreams WHERE id = $1", stream_id
+    )
+    return dict(row)
 
 
 async def update_settings(conn: Conn, stream_id: int, slow_mode_s: int, blocked_words: list[str],

@@ -14,6 +14,7 @@ from rooms.bridge import Bridge
 from rooms.presence import Presence
 from rooms.streams import store
 from rooms.streams.schemas import AgoraOut, StreamIn, StreamOut, StreamProduct, StreamSeller
+from server.accounts import store as accounts_store
 from server.config import Config
 from server.errors import Conflict, NotFound, PermissionDenied
 from server.tokens import Principal
@@ -34,8 +35,7 @@ class Streams:
 
     async def create(self, me: Principal, data: StreamIn) -> StreamOut:
         """A verified seller schedules a show with some of their products."""
-        verified = await self.pool.fetchval("SELECT verified FROM sellers WHERE user_id = $1", me.user_id)
-        if not verified:
+        if not await accounts_store.seller_verified(self.pool, me.user_id):
             raise PermissionDenied("Your seller account is not verified yet.", code="seller_not_verified")
         async with self.pool.acquire() as conn, conn.transaction():
             stream_id = await store.insert_stream(conn, me.user_id, data.title, data.description, data.scheduled_at,

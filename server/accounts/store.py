@@ -163,3 +163,20 @@ async def revoke_user(conn: Conn, user_id: int) -> None:
     await conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id
     )
+
+
+async def seller_verified(conn: Conn, user_id: int) -> bool | None:
+    """True or False for a seller's verification; None for a user who is no seller."""
+    verified: bool | None = await conn.fetchval("SELECT verified FROM sellers WHERE user_id = $1", user_id)
+    return verified
+
+
+async def user_exists(conn: Conn, user_id: int, *, active: bool = False) -> bool:
+    """Whether a user exists (and, with active, is not deactivated)."""
+    sql = "SELECT 1 FROM users WHERE id = $1" + (" AND is_active" if active else "")
+    return await conn.fetchval(sql, user_id) is not None
+
+
+async def usernames(conn: Conn, user_ids: list[int]) -> dict[int, str]:
+    rows = await conn.fetch("SELECT id, username FROM users WHERE id = ANY($1::bigint[])", user_ids)
+    return {r["id"]: r["username"] for r in rows}

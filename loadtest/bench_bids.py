@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import time
 from array import array
 from collections import defaultdict
@@ -23,7 +22,7 @@ import aiohttp
 import asyncpg
 import msgpack
 from bench_fanout import Stats, Viewer, pct
-from common import ROOT, fresh_database, start_server
+from common import ROOT, connect_viewers, fresh_database, start_server, stop
 
 from server.config import load_config
 from server.embedded import EmbeddedServices
@@ -74,20 +73,10 @@ async def run(database_url: str, redis_url: str, viewers: int, bidders: int, rat
     tokens = TokenCodec(config.auth.jwt_secret, config.auth.access_ttl_s, config.auth.refresh_ttl_s)
     stats = Stats()
     arrivals: dict[float, array] = defaultdict(lambda: array("q"))
-    transports = []
+    transports: list[asyncio.BaseTransport] = []
     try:
-        loop = asyncio.get_running_loop()
-        gate = asyncio.Semaphore(200)
-
-        async def watch() -> None:
-            async with gate:
-                ready: asyncio.Future[None] = loop.create_future()
-                transport, _ = await loop.create_connection(
-                    lambda: BidViewer(f"/ws/livestream/{stream}/", stats, ready, arrivals), "127.0.0.1", port)
-                transports.append(transport)
-                await asyncio.wait_for(ready, 60)
-
-        await asyncio.gather(*(watch() for _ in range(viewers)))
+        await connect_viewers(port, viewers,
+                              lambda ready: BidViewer(f"/ws/livestream/{stream}/", stats, ready, arrivals), transports)
         session = aiohttp.ClientSession()
         sockets = []
         for buyer in buyer_ids:
@@ -144,10 +133,7 @@ async def run(database_url: str, redis_url: str, viewers: int, bidders: int, rat
         print(f"bid -> viewers' event: p50 {pct(to_ms(event_ns), 0.5):.1f} ms, p99 {pct(to_ms(event_ns), 0.99):.1f} ms "
               f"({len(event_ns)} receipts)")
     finally:
-        for transport in transports:
-            transport.close()
-        server.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(server.wait(), 30)
+        await stop(server, transports)
 
 
 def main() -> None:

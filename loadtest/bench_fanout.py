@@ -15,14 +15,12 @@ import argparse
 import asyncio
 import base64
 import os
-import signal
 import time
 from array import array
 from typing import Any
 
-import asyncpg
 import msgpack
-from common import ROOT, fresh_database, start_server
+from common import ROOT, connect_viewers, fresh_database, seed_live_stream, start_server, stop
 
 from rooms.bridge import Bridge
 from server.embedded import EmbeddedServices
@@ -115,35 +113,16 @@ def pct(values: array, q: float) -> float:
 
 async def run(database_url: str, redis_url: str, viewers: int, rate: int, seconds: float) -> None:
     url = await fresh_database(database_url, "lsc_bench_rooms")
-    conn = await asyncpg.connect(url)
-    stream_id = await conn.fetchval(
-        """WITH u AS (INSERT INTO users (username, email, password_hash, role)
-                      VALUES ('bench', 'bench@example.com', 'x', 'seller') RETURNING id),
-                s AS (INSERT INTO sellers (user_id, business_name, verified) SELECT id, 'Bench', true FROM u
-                      RETURNING user_id)
-           INSERT INTO livestreams (seller_id, title, status, started_at) SELECT user_id, 'bench', 'live', now()
-           FROM s RETURNING id"""
-    )
-    await conn.close()
+    stream_id = await seed_live_stream(url)
     server, port = await start_server(url, redis_url, cpu=0)
     redis = create_redis(redis_url)
     bridge = Bridge(redis, 1000, 3600)
     stats = Stats()
-    transports = []
+    transports: list[asyncio.BaseTransport] = []
     try:
-        loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        gate = asyncio.Semaphore(200)
-
-        async def join() -> None:
-            async with gate:
-                ready: asyncio.Future[None] = loop.create_future()
-                transport, _ = await loop.create_connection(
-                    lambda: Viewer(f"/ws/livestream/{stream_id}/", stats, ready), "127.0.0.1", port)
-                transports.append(transport)
-                await asyncio.wait_for(ready, 60)
-
-        await asyncio.gather(*(join() for _ in range(viewers)))
+        await connect_viewers(port, viewers, lambda ready: Viewer(f"/ws/livestream/{stream_id}/", stats, ready),
+                              transports)
         print(f"{viewers} viewers connected in {time.perf_counter() - started:.1f} s")
         await asyncio.sleep(1.0)
         room = f"stream:{stream_id}"
@@ -169,11 +148,8 @@ async def run(database_url: str, redis_url: str, viewers: int, rate: int, second
         print(f"publish-to-receipt latency: p50 {pct(stats.latency_us, 0.5):.1f} ms, "
               f"p99 {pct(stats.latency_us, 0.99):.1f} ms, max {pct(stats.latency_us, 1.0):.1f} ms")
     finally:
-        for transport in transports:
-            transport.close()
         await redis.aclose()
-        server.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(server.wait(), 30)
+        await stop(server, transports)
 
 
 def main() -> None:

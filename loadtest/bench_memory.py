@@ -12,12 +12,10 @@ import argparse
 import asyncio
 import gc
 import os
-import signal
 from pathlib import Path
 
-import asyncpg
 from bench_fanout import Stats, Viewer
-from common import ROOT, fresh_database, start_server
+from common import ROOT, connect_viewers, fresh_database, seed_live_stream, start_server, stop
 
 from server.embedded import EmbeddedServices
 
@@ -31,49 +29,26 @@ def rss_kib(pid: int) -> int:
 
 async def run(database_url: str, redis_url: str, viewers: int) -> None:
     url = await fresh_database(database_url, "lsc_bench_memory")
-    conn = await asyncpg.connect(url)
-    stream_id = await conn.fetchval(
-        """WITH u AS (INSERT INTO users (username, email, password_hash, role)
-                      VALUES ('m', 'm@example.com', 'x', 'seller') RETURNING id),
-                s AS (INSERT INTO sellers (user_id, business_name, verified) SELECT id, 'M', true FROM u
-                      RETURNING user_id)
-           INSERT INTO livestreams (seller_id, title, status, started_at) SELECT user_id, 'm', 'live', now()
-           FROM s RETURNING id""")
-    await conn.close()
+    stream_id = await seed_live_stream(url)
     server, port = await start_server(url, redis_url, cpu=0)
     pid = server.pid  # taskset execs the server, so this is the server's own pid
     stats = Stats()
-    transports = []
+    transports: list[asyncio.BaseTransport] = []
     try:
-        loop = asyncio.get_running_loop()
-        warm: asyncio.Future[None] = loop.create_future()  # one viewer first: lazy imports and caches load
-        transport, _ = await loop.create_connection(
-            lambda: Viewer(f"/ws/livestream/{stream_id}/", stats, warm), "127.0.0.1", port)
-        transports.append(transport)
-        await asyncio.wait_for(warm, 30)
+        def viewer(ready: asyncio.Future[None]) -> Viewer:
+            return Viewer(f"/ws/livestream/{stream_id}/", stats, ready)
+
+        await connect_viewers(port, 1, viewer, transports)  # one viewer first: lazy imports and caches load
         await asyncio.sleep(1.0)
         before = rss_kib(pid)
-        gate = asyncio.Semaphore(200)
-
-        async def join() -> None:
-            async with gate:
-                ready: asyncio.Future[None] = loop.create_future()
-                t, _ = await loop.create_connection(
-                    lambda: Viewer(f"/ws/livestream/{stream_id}/", stats, ready), "127.0.0.1", port)
-                transports.append(t)
-                await asyncio.wait_for(ready, 60)
-
-        await asyncio.gather(*(join() for _ in range(viewers)))
+        await connect_viewers(port, viewers, viewer, transports)
         gc.collect()
         await asyncio.sleep(3.0)  # presence rounds, settled buffers
         after = rss_kib(pid)
         print(f"server RSS {before / 1024:.1f} MiB with 1 viewer, {after / 1024:.1f} MiB with {viewers + 1}: "
               f"{(after - before) / viewers:.1f} KiB per idle viewer")
     finally:
-        for t in transports:
-            t.close()
-        server.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(server.wait(), 30)
+        await stop(server, transports)
 
 
 def main() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from yarl import URL
@@ -47,3 +49,47 @@ async def start_server(database_url: str, redis_url: str, *, cpu: int | None = N
                 process.kill()
                 raise SystemExit("the server did not start") from None
             await asyncio.sleep(0.2)
+
+
+async def seed_live_stream(database_url: str) -> int:
+    """A verified seller live in one show; returns the show's id."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        stream_id: int = await conn.fetchval(
+            """WITH u AS (INSERT INTO users (username, email, password_hash, role)
+                          VALUES ('bench', 'bench@example.com', 'x', 'seller') RETURNING id),
+                    s AS (INSERT INTO sellers (user_id, business_name, verified) SELECT id, 'Bench', true FROM u
+                          RETURNING user_id)
+               INSERT INTO livestreams (seller_id, title, status, started_at) SELECT user_id, 'bench', 'live', now()
+               FROM s RETURNING id"""
+        )
+    finally:
+        await conn.close()
+    return stream_id
+
+
+async def connect_viewers(port: int, count: int, protocol: Callable[[asyncio.Future[None]], asyncio.Protocol],
+                          transports: list[asyncio.BaseTransport], *, at_once: int = 200) -> None:
+    """Open `count` connections with protocol(ready) (at most `at_once` opening at a time) and wait until
+    each has set its `ready` future (its hello arrived). Transports are appended for the caller to close."""
+    loop = asyncio.get_running_loop()
+    gate = asyncio.Semaphore(at_once)
+
+    async def one() -> None:
+        async with gate:
+            ready: asyncio.Future[None] = loop.create_future()
+            transport, _ = await loop.create_connection(lambda: protocol(ready), "127.0.0.1", port)
+            transports.append(transport)
+            await asyncio.wait_for(ready, 60)
+
+    await asyncio.gather(*(one() for _ in range(count)))
+
+
+async def stop(server: asyncio.subprocess.Process, transports: list[asyncio.BaseTransport]) -> None:
+    """Close the viewers, then stop the server (SIGTERM, as an operator would)."""
+    for transport in transports:
+        transport.close()
+    server.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(server.wait(), 30)

@@ -60,16 +60,18 @@ class Streams:
         products: dict[int, list[StreamProduct]] = defaultdict(list)
         for p in await store.fetch_products(self.pool, [r["id"] for r in rows]):
             products[p["livestream_id"]].append(product_out(p))
+        live = [room_of(r["id"]) for r in rows if r["status"] == "live"]
+        viewers = await self.presence.totals(live) if live else {}
         out = []
         for r in rows:
-            viewers = await self.presence.total(room_of(r["id"])) if r["status"] == "live" else 0
             out.append(StreamOut(
                 id=r["id"],
                 seller=StreamSeller(id=r["seller_id"], username=r["seller_username"],
                                     business_name=r["seller_business_name"]),
                 title=r["title"], description=r["description"], status=r["status"],
                 scheduled_at=r["scheduled_at"], started_at=r["started_at"], ended_at=r["ended_at"],
-                viewers=viewers, products=products[r["id"]], pinned_product=r["pinned_product_id"],
+                viewers=viewers.get(room_of(r["id"]), 0), products=products[r["id"]],
+                pinned_product=r["pinned_product_id"],
                 pinned_message=r["pinned_message"],
             ))
         return out

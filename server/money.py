@@ -48,11 +48,6 @@ def to_paise(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
 
 
-def from_paise(paise: int) -> Decimal:
-    """Integer paise to rupees with two places."""
-    return (Decimal(paise) / 100).quantize(CENT)
-
-
 def percent_of(amount: Decimal, basis_points: int) -> Decimal:
     """basis_points/10000 of the amount, rounded half up to the paisa."""
     return (amount * basis_points / 10000).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -10,11 +10,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from aiohttp import WSCloseCode, web
 
 from rooms.bridge import Bridge, Subscriber
-from rooms.events import Event
+from rooms.events import Event, direct_frame
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,12 @@ class Member:
                 frames.append(event.wire(self.codec))
         if frames:
             self.send(frames[0] if len(frames) == 1 else b"".join(frames))
+
+    def send_direct(self, type_: str, data: dict[str, Any]) -> None:
+        """An event from outside this member's room (a broadcast such as the leaderboard): it carries the
+        seq this member has reached, so the room's own numbering shows no gap."""
+        if self._pending is None and not self.closed:
+            self.send(direct_frame(self.codec, type_, self.last_seq, data))
 
     def go_live(self, first: Iterable[bytes], last_seq: int) -> None:
         """Send `first` (hello or the resumed backlog), then what arrived meanwhile past last_seq."""
@@ -180,6 +187,7 @@ class Hub:
         self._subscriber = Subscriber(bridge.redis, self._on_event)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
+        self._relays: dict[str, str] = {}  # broadcast room -> prefix of the rooms whose members get it
 
     def start(self) -> None:
         self._subscriber.start()
@@ -200,6 +208,19 @@ class Hub:
         room = self.rooms.get(name)
         if room is not None:
             room.deliver(event)
+        prefix = self._relays.get(name)
+        if prefix is not None:
+            for target, local in self.rooms.items():
+                if target.startswith(prefix):
+                    for member in list(local.members):
+                        member.send_direct(event.type, event.data)
+
+    async def relay(self, broadcast: str, prefix: str) -> None:
+        """Deliver the events of room `broadcast` to every local member of the rooms named prefix*
+        (one subscription per process, whatever the number of sockets)."""
+        if self._relays.get(broadcast) != prefix:
+            self._relays[broadcast] = prefix
+        await self._subscriber.subscribe(broadcast)
 
     async def join(self, name: str, member: Member) -> Room:
         """Add a member; the first member of a room waits until this process is subscribed to it."""

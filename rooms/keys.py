@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from rooms.bridge import Bridge
 from rooms.hub import Hub
 from rooms.presence import Presence
+from server.tokens import Principal
 
 BRIDGE = web.AppKey("room_bridge", Bridge)
 HUB = web.AppKey("room_hub", Hub)
 PRESENCE = web.AppKey("presence", Presence)
+# Called with (app, user, online) when a user's notification socket opens (True) or their last one on
+# this process closes (False): other packages hang friends' presence and broadcasts here.
+UserSocketHook = Callable[[web.Application, Principal, bool], Awaitable[None]]
+USER_SOCKET_HOOKS = web.AppKey("user_socket_hooks", list[UserSocketHook])

@@ -44,6 +44,18 @@ async def notify_after_commit(conn: asyncpg.Connection, user_id: int, type_: str
     )
 
 
+async def notify_followers(conn: asyncpg.Connection, actor_id: int, type_: str, text: str,
+                           data: dict[str, Any]) -> int:
+    """In the caller's transaction, store a notification for every follower of actor_id (one statement,
+    however many); the pusher sends them once committed. Returns how many."""
+    status: str = await conn.execute(
+        """INSERT INTO notifications (user_id, type, text, actor_id, data)
+           SELECT follower_id, $2, $3, $1, $4 FROM follows WHERE following_id = $1""",
+        actor_id, type_, text, data,
+    )
+    return int(status.split()[-1])
+
+
 async def push_stored(pool: asyncpg.Pool, bridge: Bridge, limit: int = 200) -> int:
     """Push the committed notifications not pushed yet; every process may run this (rows are claimed)."""
     rows = await pool.fetch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -9,13 +10,14 @@ from aiohttp import web
 from rooms import notify
 from rooms.events import direct_frame
 from rooms.gateway import open_socket, serve_frames, socket_user
-from rooms.keys import BRIDGE, HUB
+from rooms.keys import BRIDGE, HUB, USER_SOCKET_HOOKS
 from server.api import ApiRouter, PageQuery, page_of, path_id
 from server.errors import NotAuthenticated, NotFound
 from server.keys import DB
 from server.tokens import Principal
 
 api = ApiRouter("notifications")
+log = logging.getLogger(__name__)
 
 
 @api.get("/api/notifications/", query=PageQuery, summary="Your notifications, newest first, with the unread count")
@@ -46,13 +48,22 @@ async def notifications_socket(request: web.Request) -> web.StreamResponse:
     room = notify.user_room(me.user_id)
     ws, member = await open_socket(request, me, None)
     hub = request.app[HUB]
+    hooks = request.app.get(USER_SOCKET_HOOKS, [])
     try:
         await hub.join(room, member)
         seq = await request.app[BRIDGE].current_seq(room)
         _, unread, _ = await notify.page(request.app[DB], me.user_id, 0, 0)
         member.go_live([direct_frame(member.codec, "hello", seq, {"seq": seq, "unread": unread})], seq)
+        for hook in hooks:
+            await hook(request.app, me, True)
         await serve_frames(request, ws, member, None)
     finally:
         hub.leave(room, member)
         await member.finish()
+        if hub.local_count(room) == 0:
+            for hook in hooks:
+                try:
+                    await hook(request.app, me, False)
+                except Exception:  # the socket is gone either way; a lost "offline" push expires by TTL
+                    log.warning("user socket hook failed on close", exc_info=True)
     return ws

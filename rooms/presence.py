@@ -20,6 +20,9 @@ class Presence:
         self.redis: aioredis.Redis = bridge.redis
         self.process = uuid.uuid4().hex[:12]
         self._reported: set[str] = set()
+        self._release = self.redis.register_script(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+        )
 
     async def report(self, counts: dict[str, int]) -> None:
         """Write this process's counts (rooms it left get 0 and are then forgotten)."""
@@ -41,6 +44,18 @@ class Presence:
             for user_id in user_ids:
                 pipe.set(f"online:{user_id}", self.process, ex=ONLINE_TTL_S)
             await pipe.execute()
+
+    async def came_online(self, user_id: int) -> bool:
+        """Mark a user online from this process; True if nobody had them online before."""
+        fresh = await self.redis.set(f"online:{user_id}", self.process, ex=ONLINE_TTL_S, nx=True)
+        if not fresh:
+            await self.redis.set(f"online:{user_id}", self.process, ex=ONLINE_TTL_S)
+        return bool(fresh)
+
+    async def went_offline(self, user_id: int) -> bool:
+        """The user's last socket on this process closed: clear the mark if this process set it last;
+        True if the user is now offline everywhere as far as this process can tell."""
+        return bool(await self._release(keys=[f"online:{user_id}"], args=[self.process]))
 
     async def online(self, user_ids: list[int]) -> set[int]:
         """Which of these users have a socket open on any process."""

@@ -110,6 +110,22 @@ def cmd_seed_demo(config: Config, args: argparse.Namespace) -> None:
     print("demo accounts: " + ", ".join(f"{name} (id {i})" for name, i in ids.items()))
 
 
+def cmd_load_video_categories(config: Config, args: argparse.Namespace) -> None:
+    from feed.categories import load_defaults
+
+    async def load() -> int:
+        conn = await asyncpg.connect(config.database.url)
+        try:
+            return await load_defaults(conn)
+        finally:
+            await conn.close()
+
+    with services(config, redis=False) as config:
+        asyncio.run(migrate(config.database.url))
+        added = asyncio.run(load())
+    print(f"added {added} video categor{'y' if added == 1 else 'ies'} (existing ones kept)")
+
+
 def cmd_createadmin(config: Config, args: argparse.Namespace) -> None:
     from server.demo import create_admin
 
@@ -138,12 +154,14 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set for each worker
     sub.add_parser("migrate", help="apply pending migrations")
     sub.add_parser("seed-demo", help="apply migrations, then create the demo data (idempotent)")
+    sub.add_parser("load-video-categories", help="apply migrations, then add the default video categories")
     admin = sub.add_parser("createadmin", help="create an admin account")
     admin.add_argument("--username", required=True)
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", help="or LSC_ADMIN_PASSWORD, or asked at the terminal")
     args = parser.parse_args(argv)
-    commands = {"run": cmd_run, "migrate": cmd_migrate, "seed-demo": cmd_seed_demo, "createadmin": cmd_createadmin}
+    commands = {"run": cmd_run, "migrate": cmd_migrate, "seed-demo": cmd_seed_demo, "createadmin": cmd_createadmin,
+                "load-video-categories": cmd_load_video_categories}
     try:
         config = load_config()
     except ConfigError as exc:

@@ -216,6 +216,30 @@ class RoomsConfig:
 
 
 @dataclass(frozen=True)
+class FeedConfig:
+    max_video_bytes: int = 104857600
+    report_threshold: int = 3
+    session_ttl_s: int = 1800
+    candidates_per_source: int = 30
+    profile_days: int = 90
+    trend_window_s: int = 172800
+    trend_interval_s: float = 60.0
+    leaderboard_push_s: float = 1.0
+    leaderboard_size: int = 50
+
+    def __post_init__(self) -> None:
+        _check(self.max_video_bytes >= 1024, "feed.max_video_bytes must be at least 1024")
+        _check(self.report_threshold >= 1, "feed.report_threshold must be at least 1")
+        _check(self.session_ttl_s >= 60, "feed.session_ttl_s must be at least 60")
+        _check(5 <= self.candidates_per_source <= 200, "feed.candidates_per_source must be between 5 and 200")
+        _check(self.profile_days >= 1, "feed.profile_days must be at least 1")
+        _check(self.trend_window_s >= 60, "feed.trend_window_s must be at least 60")
+        _check(self.trend_interval_s > 0, "feed.trend_interval_s must be positive")
+        _check(self.leaderboard_push_s > 0, "feed.leaderboard_push_s must be positive")
+        _check(1 <= self.leaderboard_size <= 100, "feed.leaderboard_size must be between 1 and 100")
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
     format: str = "text"
@@ -240,6 +264,7 @@ class Config:
     bidding: BiddingConfig = field(default_factory=BiddingConfig)
     agora: AgoraConfig = field(default_factory=AgoraConfig)
     rooms: RoomsConfig = field(default_factory=RoomsConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     def __post_init__(self) -> None:

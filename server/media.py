@@ -10,8 +10,17 @@ from aiohttp import web
 from server.errors import NotFound
 
 # Only what the upload checks accept is served; anything else in the folder stays private.
-CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".pdf": "application/pdf"}
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".pdf": "application/pdf",
+    ".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
+}
 PUBLIC_PREFIXES = ("products/", "videos/", "avatars/")
+MEDIA_URL = "/media/"
+
+
+def media_url(path: str | None) -> str | None:
+    """The public URL of a stored media path (None stays None)."""
+    return MEDIA_URL + path if path else None
 
 
 def media_handler(folder: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -43,6 +43,11 @@ _ERROR_TEXT = {
 }
 
 
+def _item(response: Any) -> Any:
+    """The element model of a list[Model] response (a plain JSON array), else None."""
+    return get_args(response)[0] if get_origin(response) is list else None
+
+
 def build_spec(routers: list[ApiRouter], title: str, version: str) -> dict[str, Any]:
     """The OpenAPI document of every endpoint of the routers (aliases included)."""
     endpoints = [e for r in routers for e in r.endpoints]
@@ -51,7 +56,7 @@ def build_spec(routers: list[ApiRouter], title: str, version: str) -> dict[str, 
         if e.body is not None:
             models.append((e.body, "validation"))
         if e.response is not None:
-            models.append((e.response, "serialization"))
+            models.append((_item(e.response) or e.response, "serialization"))
     refs, top = models_json_schema(list(dict.fromkeys(models)), ref_template="#/components/schemas/{model}")
     paths: dict[str, dict[str, Any]] = {}
     for e in endpoints:
@@ -105,7 +110,10 @@ def _operation(e: Endpoint, path: str, refs: dict[Any, Any]) -> dict[str, Any]:
         }
     ok: dict[str, Any] = {"description": "No content" if e.status == 204 else "Success"}
     if e.response is not None:
-        ok["content"] = {"application/json": {"schema": refs[(e.response, "serialization")]}}
+        item = _item(e.response)
+        schema = ({"type": "array", "items": refs[(item, "serialization")]} if item is not None
+                  else refs[(e.response, "serialization")])
+        ok["content"] = {"application/json": {"schema": schema}}
     responses: dict[str, Any] = {str(e.status): ok}
     errors = set()
     if e.body is not None or e.query is not None:

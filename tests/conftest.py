@@ -93,6 +93,7 @@ def make_config(services: Services, **sections: Any) -> Config:
         "credits": {"meter_interval_s": 3600.0},
         "rooms": {"notification_push_s": 3600.0},
         "bidding": {"sweep_interval_s": 3600.0},
+        "feed": {"trend_interval_s": 3600.0, "leaderboard_push_s": 3600.0},
     }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)

@@ -54,11 +54,12 @@ class Cart:
                 extra={"product_id": product_id, "available": product["stock"]},
             )
 
-    async def add(self, buyer_id: int, product_id: int, quantity: int) -> CartOut:
-        """Add units; the cart may not hold more than the stock (checkout checks again, atomically)."""
+    async def add(self, buyer_id: int, product_id: int, quantity: int, source: str = "cart") -> CartOut:
+        """Add units (source "video" when added from a reel); the cart may not hold more than the stock
+        (checkout checks again, atomically)."""
         in_cart = await store.quantity_in_cart(self.pool, buyer_id, product_id)
         await self._check_product(product_id, in_cart + quantity)
-        await put_in_cart(self.pool, buyer_id, product_id, quantity=quantity)
+        await put_in_cart(self.pool, buyer_id, product_id, quantity=quantity, source=source)
         return await self.view(buyer_id)
 
     async def update(self, buyer_id: int, product_id: int, quantity: int) -> CartOut:

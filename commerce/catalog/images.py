@@ -1,4 +1,4 @@
-"""Product images: streamed to disk with a size limit, accepted only if their content is JPEG, PNG or WebP."""
+"""Uploaded images: accepted only if their content is JPEG, PNG or WebP, then moved to their final name."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-from aiohttp import BodyPartReader, web
 from PIL import Image, UnidentifiedImageError
 
-from server.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from server.errors import InvalidInput, UnsupportedMediaType
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 MAX_PIXELS = 40_000_000  # beyond this a small file can still expand into gigabytes of pixels
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -26,45 +23,6 @@ class StoredImage:
     size: int
     width: int
     height: int
-
-
-async def receive_upload(request: web.Request, field: str, folder: Path, max_bytes: int) -> Path:
-    """Stream the multipart `field` into a temporary file in `folder`, refusing more than max_bytes."""
-    if request.content_type != "multipart/form-data":
-        raise UnsupportedMediaType(f"Send the image as multipart/form-data with a '{field}' field.")
-    reader = await request.multipart()
-    part = await reader.next()
-    while part is not None and not (isinstance(part, BodyPartReader) and part.name == field):
-        part = await reader.next()
-    if part is None:
-        raise InvalidInput(f"No '{field}' field in the form.", fields={field: ["This field is required."]})
-    temp, out = await asyncio.to_thread(_open_temp, folder)
-    size = 0
-    try:
-        with out:
-            while chunk := await part.read_chunk(_CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PayloadTooLarge(f"The image is larger than the limit of {max_bytes} bytes.")
-                # A 64 KiB write lands in the page cache; a thread hop would cost more than it saves.
-                out.write(chunk)
-        if size == 0:
-            raise InvalidInput("The file is empty.", fields={field: ["The file is empty."]})
-    except BaseException:
-        await discard(temp)
-        raise
-    return temp
-
-
-def _open_temp(folder: Path) -> tuple[Path, BinaryIO]:
-    folder.mkdir(parents=True, exist_ok=True)
-    temp = folder / f".upload-{uuid.uuid4().hex}"
-    return temp, temp.open("wb")
-
-
-async def discard(path: Path) -> None:
-    """Delete a file if it is there (an upload refused, or a copy no longer wanted)."""
-    await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
 def _inspect(path: Path) -> tuple[str, int, int]:

@@ -6,12 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
-from commerce.catalog.images import receive_upload
 from commerce.catalog.schemas import CategoryIn, CategoryOut, ProductIn, ProductOut, ProductPatch, ProductQuery
 from commerce.catalog.service import Catalog
 from server.api import ApiRouter, Page, PageQuery, page_of, path_id
 from server.keys import CONFIG, DB, REDIS
 from server.tokens import Principal
+from server.uploads import receive_upload
 
 api = ApiRouter("catalog")
 CATEGORY = r"/api/products/categories/{id:\d+}/"

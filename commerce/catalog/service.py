@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from commerce.catalog import store
 from commerce.catalog.counts import bump_version, cached_count
-from commerce.catalog.images import accept_image, discard
+from commerce.catalog.images import accept_image
 from commerce.catalog.schemas import (
     CategoryIn,
     CategoryOut,
@@ -26,6 +26,7 @@ from server.accounts import store as accounts_store
 from server.config import Config, media_path
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.tokens import Principal
+from server.uploads import discard
 
 MEDIA_URL = "/media/"
 

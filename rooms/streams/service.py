@@ -11,6 +11,7 @@ import asyncpg
 from bidding.credits import apply_credits
 from rooms.agora import rtc_token
 from rooms.bridge import Bridge
+from rooms.notify import notify_followers
 from rooms.presence import Presence
 from rooms.streams import store
 from rooms.streams.schemas import AgoraOut, StreamIn, StreamOut, StreamProduct, StreamSeller
@@ -91,6 +92,11 @@ class Streams:
                 raise Conflict(f"The show is {row['status'] if row else 'gone'}; only a scheduled show can start.",
                                code="not_scheduled")
             await apply_credits(conn, me.user_id, -1, "live_block", f"{stream_id}:0")
+            title = await conn.fetchval("SELECT title FROM livestreams WHERE id = $1", stream_id)
+            name = await accounts_store.username(conn, me.user_id)
+            # Followers hear of it once the show is really live (the pusher sends after commit).
+            await notify_followers(conn, me.user_id, "seller_live", f"{name} is live: {title}",
+                                   {"livestream_id": stream_id})
         await self.bridge.publish(room_of(stream_id), "stream_started", {"livestream_id": stream_id})
         return await self.get(stream_id), self.token(stream_id, me.user_id, publisher=True)
 

@@ -180,3 +180,9 @@ async def user_exists(conn: Conn, user_id: int, *, active: bool = False) -> bool
 async def usernames(conn: Conn, user_ids: list[int]) -> dict[int, str]:
     rows = await conn.fetch("SELECT id, username FROM users WHERE id = ANY($1::bigint[])", user_ids)
     return {r["id"]: r["username"] for r in rows}
+
+
+async def username(conn: Conn, user_id: int) -> str:
+    """A user's name ("someone" if the account is gone)."""
+    name: str | None = await conn.fetchval("SELECT username FROM users WHERE id = $1", user_id)
+    return name or "someone"

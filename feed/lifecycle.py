@@ -1,0 +1,71 @@
+"""The feed's background work: trending scores, leaderboard pushes, and friends' presence on sockets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from feed.keys import LEADERBOARD
+from feed.leaderboard import BROADCAST_ROOM, Leaderboard
+from feed.social.service import Social
+from feed.videos import store as videos_store
+from feed.videos.service import Videos
+from rooms.keys import BRIDGE, HUB, PRESENCE, USER_SOCKET_HOOKS
+from rooms.notify import user_room
+from server.background import periodic
+from server.keys import CONFIG, DB, REDIS
+from server.tokens import Principal
+
+log = logging.getLogger(__name__)
+
+
+async def leaderboard_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the process's leaderboard (its scripts registered once)."""
+    app[LEADERBOARD] = Leaderboard(app[REDIS])
+    yield
+
+
+async def trending_step(app: web.Application) -> None:
+    async with app[DB].acquire() as conn:
+        changed = await videos_store.refresh_trending(conn, app[CONFIG].feed.trend_window_s)
+    if changed:
+        log.debug("trend scores of %d videos changed", changed)
+
+
+async def leaderboard_step(app: web.Application) -> None:
+    """Push the changed week's top list to every notification socket, at most once per interval overall."""
+    config = app[CONFIG].feed
+    week = await app[LEADERBOARD].take_change(config.leaderboard_push_s)
+    if week is not None:
+        videos = Videos(app[DB], app[REDIS], app[BRIDGE], app[CONFIG])
+        rows = await videos.leaderboard(app[LEADERBOARD], week, config.leaderboard_size)
+        await app[BRIDGE].publish(BROADCAST_ROOM, "leaderboard", {"week": week, "results": rows})
+
+
+trending_ctx = periodic("trending", lambda app: app[CONFIG].feed.trend_interval_s, trending_step)
+leaderboard_push_ctx = periodic("leaderboard-push", lambda app: app[CONFIG].feed.leaderboard_push_s,
+                                leaderboard_step)
+
+
+async def on_user_socket(app: web.Application, user: Principal, online: bool) -> None:
+    """A notification socket opened (subscribe this process to leaderboard broadcasts; tell friends if the
+    user just came online) or the user's last one here closed (tell friends if now offline)."""
+    presence = app[PRESENCE]
+    social = Social(app[DB], app[BRIDGE], app[CONFIG])
+    if online:
+        await app[HUB].relay(BROADCAST_ROOM, "user:")
+        if await presence.came_online(user.user_id):
+            await social.announce_presence(user, True)
+    elif not _has_other_sockets(app, user.user_id) and await presence.went_offline(user.user_id):
+        await social.announce_presence(user, False)
+
+
+def _has_other_sockets(app: web.Application, user_id: int) -> bool:
+    return any(m.user is not None and m.user.user_id == user_id
+               for name, room in app[HUB].rooms.items() if name != user_room(user_id) for m in room.members)
+
+
+def setup_feed(app: web.Application) -> None:
+    app.setdefault(USER_SOCKET_HOOKS, []).append(on_user_socket)

@@ -1,0 +1,365 @@
+"""Reels use cases: upload and edit, the API shape of a page of videos, engagement, add to cart."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from commerce.cart.service import Cart
+from feed.engine.session import Session
+from feed.leaderboard import Leaderboard
+from feed.media import accept_picture, accept_video
+from feed.schemas import (
+    AddToCartIn,
+    AddToCartOut,
+    CreatorBrief,
+    ItemIn,
+    LikeOut,
+    ProductBrief,
+    SaveOut,
+    TrackIn,
+    VideoCategoryOut,
+    VideoIn,
+    VideoItemOut,
+    VideoOut,
+    VideoPatch,
+)
+from feed.social import store as social_store
+from feed.videos import store
+from rooms.bridge import Bridge
+from rooms.notify import notify_followers
+from server.accounts import store as accounts
+from server.api import validate
+from server.config import Config, media_path
+from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from server.media import media_url
+from server.tokens import Principal
+from server.uploads import Form, discard
+
+log = logging.getLogger(__name__)
+MAX_ITEMS = 20
+LIST_FIELDS = ("additional_products", "tags")
+
+
+@dataclass
+class Videos:
+    pool: asyncpg.Pool
+    redis: aioredis.Redis
+    bridge: Bridge
+    config: Config
+
+    @property
+    def media(self) -> Path:
+        return media_path(self.config)
+
+    @property
+    def session(self) -> Session:
+        return Session(self.redis, self.config.feed.session_ttl_s)
+
+    # ---- reading ----
+
+    async def outs(self, ids: list[int], me: Principal | None) -> list[VideoOut]:
+        """The API shape of these videos, in the order given, in three queries whatever their number."""
+        if not ids:
+            return []
+        viewer = me.user_id if me else 0
+        async with self.pool.acquire() as conn:
+            rows = await store.rows_by_id(conn, ids, viewer)
+            products = await store.products_of(conn, ids)
+            items = await store.items_of(conn, ids)
+        primary: dict[int, ProductBrief] = {}
+        extra: dict[int, list[ProductBrief]] = {}
+        for p in products:
+            if p["position"] < 0:
+                primary[p["video_id"]] = product_brief(p)
+            else:
+                extra.setdefault(p["video_id"], []).append(product_brief(p))
+        slides: dict[int, list[VideoItemOut]] = {}
+        for it in items:
+            slides.setdefault(it["video_id"], []).append(VideoItemOut(
+                id=it["item_id"], position=it["position"], image_file=media_url(it["image_file"]),
+                video_file=media_url(it["video_file"]), caption=it["caption"],
+                product=product_brief(it) if it["product_id"] is not None and it["id"] is not None else None,
+            ))
+        return [video_out(rows[i], primary.get(i), extra.get(i, []), slides.get(i, [])) for i in ids if i in rows]
+
+    async def visible(self, video_id: int, me: Principal | None) -> asyncpg.Record:
+        """The video's row if the caller may see it: active ones for everyone, others for their creator and admins."""
+        row = await store.fetch(self.pool, video_id)
+        if row is None or not (row["status"] == "active" or _may_edit(me, row)):
+            raise NotFound(f"No video with id {video_id}.", code="video_not_found")
+        return row
+
+    async def get(self, video_id: int, me: Principal | None) -> VideoOut:
+        await self.visible(video_id, me)
+        return (await self.outs([video_id], me))[0]
+
+    async def in_category(self, me: Principal | None, category_id: int, limit: int,
+                          offset: int) -> tuple[int, list[VideoOut]]:
+        total, ids = await store.by_category(self.pool, category_id, limit, offset)
+        return total, await self.outs(ids, me)
+
+    async def by_creator(self, me: Principal | None, creator_id: int, limit: int,
+                         offset: int) -> tuple[int, list[VideoOut]]:
+        """A creator's reels, newest first (their hidden ones too, for the creator and admins)."""
+        mine = me is not None and (me.user_id == creator_id or me.role == "admin")
+        total, ids = await store.by_creator(self.pool, creator_id, limit, offset, all_statuses=mine)
+        return total, await self.outs(ids, me)
+
+    async def _owned(self, me: Principal, video_id: int) -> asyncpg.Record:
+        row = await self.visible(video_id, me)
+        if not _may_edit(me, row):
+            raise PermissionDenied("Only the creator of this video can change it.")
+        return row
+
+    # ---- writing ----
+
+    async def upload(self, me: Principal, form: Form) -> VideoOut:
+        """Create a video from a multipart form: fields checked, files checked by content, then one transaction
+        (the creator's post count and the followers' notifications with it). Nothing is left on refusal."""
+        stored: list[str] = []
+        try:
+            data = validate(VideoIn, form_data(form.fields))
+            await self._check_refs(data.category, [p for p in [data.product, *data.additional_products] if p])
+            files = await self._store_files(me.user_id, form, stored)
+            if data.content_type == "VIDEO" and "video_file" not in files:
+                raise InvalidInput("A VIDEO needs its video_file.", fields={"video_file": ["This field is required."]})
+            if data.content_type == "IMAGE" and "image_file" not in files:
+                raise InvalidInput("An IMAGE needs its image_file.", fields={"image_file": ["This field is required."]})
+            async with self.pool.acquire() as conn, conn.transaction():
+                await social_store.ensure_profile(conn, me.user_id)
+                video_id = await store.insert(conn, me.user_id, {**data.model_dump(), **files})
+                await store.set_additional_products(conn, video_id, data.additional_products)
+                await social_store.bump_posts(conn, me.user_id, 1)
+                name = await accounts.username(conn, me.user_id)
+                await notify_followers(conn, me.user_id, "new_reel", f"{name} posted a new reel: {data.title}",
+                                       {"video_id": video_id})
+        except BaseException:
+            await form.discard()
+            for path in stored:
+                await discard(self.media / path)
+            raise
+        return await self.get(video_id, me)
+
+    async def _store_files(self, creator_id: int, form: Form, stored: list[str]) -> dict[str, str]:
+        files: dict[str, str] = {}
+        folder = f"videos/{creator_id}"
+        if "video_file" in form.files:
+            files["video_file"] = await accept_video(form.files.pop("video_file"), self.media, folder)
+            stored.append(files["video_file"])
+        if "image_file" in form.files:
+            files["image_file"] = await accept_picture(form.files.pop("image_file"), self.media, folder)
+            stored.append(files["image_file"])
+        return files
+
+    async def _check_refs(self, category: int | None, products: list[int]) -> None:
+        if category is not None and not await store.category_exists(self.pool, category):
+            raise InvalidInput(f"No video category with id {category}.", fields={"category": ["No such category."]})
+        missing = await store.missing_products(self.pool, products) if products else []
+        if missing:
+            raise InvalidInput(f"No active product with id {missing[0]}.", code="product_not_found",
+                               fields={"product": [f"No active product with id {missing[0]}."]})
+
+    async def update(self, me: Principal, video_id: int, data: VideoPatch) -> VideoOut:
+        """Change the fields sent (title, description, category, tags, products) of one's own video."""
+        await self._owned(me, video_id)
+        changes = {name: getattr(data, name) for name in data.model_fields_set}
+        if changes.get("title") is None and "title" in changes:
+            raise InvalidInput("The title cannot be null.", fields={"title": ["This field cannot be null."]})
+        extra = changes.pop("additional_products", None)
+        await self._check_refs(changes.get("category"), [p for p in [changes.get("product"), *(extra or [])] if p])
+        columns = {"category": "category_id", "product": "product_id"}
+        if "tags" in changes and changes["tags"] is None:
+            changes["tags"] = []
+        if "description" in changes and changes["description"] is None:
+            changes["description"] = ""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if changes:
+                sets = {columns.get(k, k): v for k, v in changes.items()}
+                assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(sets))
+                await conn.execute(f"UPDATE videos SET {assignments} WHERE id = $1", video_id, *sets.values())
+            if extra is not None:
+                await store.set_additional_products(conn, video_id, extra)
+        return await self.get(video_id, me)
+
+    async def delete(self, me: Principal, video_id: int) -> None:
+        """Delete one's own video (or any, for an admin) with its files."""
+        await self._owned(me, video_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            files = await store.media_files(conn, video_id)
+            creator = await store.delete(conn, video_id)
+            if creator is not None:
+                await social_store.bump_posts(conn, creator, -1)
+        for path in files:
+            await discard(self.media / path)
+
+    async def add_item(self, me: Principal, video_id: int, form: Form) -> VideoOut:
+        """Append a slide (an image or a video, optionally a product) to one's own COLLECTION."""
+        stored: list[str] = []
+        try:
+            row = await self._owned(me, video_id)
+            if row["content_type"] != "COLLECTION":
+                raise Conflict("Items belong to COLLECTION videos only.", code="not_a_collection")
+            data = validate(ItemIn, form_data(form.fields))
+            await self._check_refs(None, [data.product] if data.product else [])
+            files = await self._store_files(me.user_id, form, stored)
+            if not files:
+                raise InvalidInput("An item needs an image_file or a video_file.",
+                                   fields={"image_file": ["This field is required."]})
+            async with self.pool.acquire() as conn, conn.transaction():
+                await store.lock(conn, video_id)
+                item = await store.add_item(conn, video_id, files.get("image_file"), files.get("video_file"),
+                                            data.product, data.caption, MAX_ITEMS)
+            if item is None:
+                raise Conflict(f"A collection holds at most {MAX_ITEMS} items.", code="too_many_items")
+        except BaseException:
+            await form.discard()
+            for path in stored:
+                await discard(self.media / path)
+            raise
+        return await self.get(video_id, me)
+
+    # ---- engagement ----
+
+    async def like(self, me: Principal, video_id: int, leaderboard: Leaderboard) -> LikeOut:
+        """Toggle the caller's like. The like, the video's counter and the week's leaderboard move together."""
+        row = await self.visible(video_id, me)
+        async with self.pool.acquire() as conn, conn.transaction():
+            liked_at = await store.like(conn, video_id, me.user_id)
+            if liked_at is not None:
+                count = await store.bump(conn, video_id, "likes_count", 1)
+                await leaderboard.count_like(conn, video_id, liked_at, 1)
+                await store.record(conn, me.user_id, video_id, "like")
+            else:
+                unliked = await store.unlike(conn, video_id, me.user_id)
+                count = await store.bump(conn, video_id, "likes_count", -1 if unliked else 0)
+                if unliked is not None:
+                    await leaderboard.count_like(conn, video_id, unliked, -1)
+        if liked_at is not None:
+            await self.session.touch(me.user_id, row["category_id"])
+        return LikeOut(liked=liked_at is not None, likes_count=count or 0)
+
+    async def save(self, me: Principal, video_id: int) -> SaveOut:
+        row = await self.visible(video_id, me)
+        async with self.pool.acquire() as conn, conn.transaction():
+            saved = await store.save(conn, video_id, me.user_id)
+            if saved:
+                count = await store.bump(conn, video_id, "saves_count", 1)
+                await store.record(conn, me.user_id, video_id, "save")
+            else:
+                removed = await store.unsave(conn, video_id, me.user_id)
+                count = await store.bump(conn, video_id, "saves_count", -1 if removed else 0)
+        if saved:
+            await self.session.touch(me.user_id, row["category_id"])
+        return SaveOut(saved=saved, saves_count=count or 0)
+
+    async def view(self, me: Principal | None, video_id: int) -> int:
+        """Count a view; a signed-in viewer's session will not be shown the video again."""
+        await self.visible(video_id, me)
+        async with self.pool.acquire() as conn, conn.transaction():
+            count = await store.bump(conn, video_id, "views_count", 1)
+            await store.record(conn, me.user_id if me else None, video_id, "view")
+        if me is not None:
+            await self.session.seen(me.user_id, [video_id])
+        return count or 0
+
+    async def share(self, me: Principal | None, video_id: int) -> int:
+        row = await self.visible(video_id, me)
+        async with self.pool.acquire() as conn, conn.transaction():
+            count = await store.bump(conn, video_id, "shares_count", 1)
+            await store.record(conn, me.user_id if me else None, video_id, "share")
+        if me is not None:
+            await self.session.touch(me.user_id, row["category_id"])
+        return count or 0
+
+    async def track(self, me: Principal, video_id: int, data: TrackIn) -> None:
+        """Log watch time, a product tap or a scroll pause; a real engagement makes the category active in
+        the session (3 s of watching or pausing, or any product tap)."""
+        row = await self.visible(video_id, me)
+        await store.record(self.pool, me.user_id, video_id, data.event_type, int(data.dwell_time * 1000),
+                           data.extra_data)
+        if data.event_type == "cta_click" or data.dwell_time >= 3:
+            await self.session.touch(me.user_id, row["category_id"])
+
+    async def add_to_cart(self, me: Principal, video_id: int, data: AddToCartIn) -> AddToCartOut:
+        """Put the video's product (or one of its other products) in the cart with source "video"."""
+        row = await self.visible(video_id, me)
+        product_id = data.product_id or row["product_id"]
+        if product_id is None:
+            raise InvalidInput("This video has no main product; say which one with product_id.",
+                               fields={"product_id": ["This field is required for this video."]})
+        if not await store.product_in_video(self.pool, video_id, product_id):
+            raise InvalidInput(f"Product {product_id} is not shown in this video.", code="product_not_in_video",
+                               fields={"product_id": ["Not a product of this video."]})
+        cart = await Cart(self.pool).add(me.user_id, product_id, data.quantity, source="video")
+        await store.record(self.pool, me.user_id, video_id, "add_to_cart", extra={"product_id": product_id})
+        await self.session.touch(me.user_id, row["category_id"])
+        return AddToCartOut(status="success", message=f"Added {data.quantity} to your cart.",
+                            cart_item_count=cart.count)
+
+    async def more_like_this(self, me: Principal | None, video_id: int, limit: int) -> list[VideoOut]:
+        await self.visible(video_id, me)
+        return await self.outs(await store.more_like_this(self.pool, video_id, limit), me)
+
+    async def also_watched(self, me: Principal | None, video_id: int, limit: int) -> list[VideoOut]:
+        await self.visible(video_id, me)
+        return await self.outs(await store.also_watched(self.pool, video_id, limit), me)
+
+    async def leaderboard(self, board: Leaderboard, week: str, limit: int,
+                          me: Principal | None = None) -> list[dict[str, Any]]:
+        """[{rank, video, likes}] for a week: videos no longer shown are left out, ranks are 1, 2, 3 ..."""
+        pairs = await board.top(self.pool, week, limit)
+        outs = {v.id: v for v in await self.outs([vid for vid, _ in pairs], me) if v.status == "active"}
+        rows = [(outs[vid], likes) for vid, likes in pairs if vid in outs][:limit]
+        return [{"rank": i + 1, "video": v.model_dump(mode="json"), "likes": likes}
+                for i, (v, likes) in enumerate(rows)]
+
+
+def form_data(fields: dict[str, list[str]]) -> dict[str, Any]:
+    """Form fields as the models take them: list fields from repeated or comma-separated values, empty
+    optional values as absent."""
+    data: dict[str, Any] = {}
+    for name, values in fields.items():
+        if name in LIST_FIELDS:
+            parts = [p.strip() for v in values for p in v.split(",") if p.strip()]
+            data[name] = parts
+        elif values[-1].strip() != "":
+            data[name] = values[-1]
+    return data
+
+
+def _may_edit(me: Principal | None, row: asyncpg.Record) -> bool:
+    return me is not None and (me.role == "admin" or me.user_id == row["creator_id"])
+
+
+def product_brief(row: asyncpg.Record) -> ProductBrief:
+    return ProductBrief(id=row["id"], name=row["name"], price=row["price"], image=media_url(row["image"]),
+                        seller=row["seller_id"], stock=row["stock"], is_active=row["is_active"])
+
+
+def creator_brief(row: asyncpg.Record, id_column: str = "id") -> CreatorBrief:
+    return CreatorBrief(id=row[id_column], username=row["username"], handle=row["handle"],
+                        display_name=row["display_name"], avatar=media_url(row["avatar"]),
+                        followers_count=row["followers_count"])
+
+
+def video_out(row: asyncpg.Record, product: ProductBrief | None, extra: list[ProductBrief],
+              items: list[VideoItemOut]) -> VideoOut:
+    category = None
+    if row["category_id"] is not None:
+        category = VideoCategoryOut(id=row["category_id"], name=row["category_name"], slug=row["category_slug"],
+                                    description=row["category_description"], icon=row["category_icon"])
+    return VideoOut(
+        id=row["id"], content_type=row["content_type"], category=row["category_id"], category_details=category,
+        title=row["title"], description=row["description"], video_file=media_url(row["video_file"]),
+        image_file=media_url(row["image_file"]), items=items, product=product, additional_products=extra,
+        tags=list(row["tags"]), likes_count=row["likes_count"], views_count=row["views_count"],
+        shares_count=row["shares_count"], saves_count=row["saves_count"], comments_count=row["comments_count"],
+        is_liked=row["is_liked"], is_saved=row["is_saved"], trend_score=round(row["trend_score"], 4),
+        creator=creator_brief(row, "creator_id"), status=row["status"], created_at=row["created_at"],
+    )

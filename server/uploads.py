@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from aiohttp import BodyPartReader, web
 
@@ -48,10 +50,16 @@ async def receive_upload(request: web.Request, name: str, folder: Path, max_byte
 
 
 async def read_form(request: web.Request, files: dict[str, int], folder: Path) -> Form:
-    """Read a whole multipart form: the file fields named in `files` (name -> max bytes) go to temporary
-    files in `folder`; other fields are short text. On any refusal nothing is left on disk."""
-    require_multipart(request, "the form")
+    """Read a whole multipart form (or, without files, a urlencoded form or a JSON object): the file fields
+    named in `files` (name -> max bytes) go to temporary files in `folder`; other fields are short text.
+    On any refusal nothing is left on disk."""
     form = Form()
+    if request.content_type in ("application/x-www-form-urlencoded", "application/json"):
+        # No files: the text fields alone (a COLLECTION's slides, say, come later).
+        for name, value in (await _plain_fields(request)).items():
+            form.fields[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        return form
+    require_multipart(request, "the form")
     try:
         reader = await request.multipart()
         count = 0
@@ -85,6 +93,22 @@ async def read_form(request: web.Request, files: dict[str, int], folder: Path) -
         await form.discard()
         raise
     return form
+
+
+async def _plain_fields(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(await request.read(), parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"The request body is not valid JSON: {exc}.", code="invalid_json") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
+        return {k: v for k, v in data.items() if v is not None}
+    post = await request.post()
+    out: dict[str, Any] = {}
+    for name in post:
+        out[name] = [str(v) for v in post.getall(name)]
+    return out
 
 
 async def stream_part(part: BodyPartReader, folder: Path, max_bytes: int) -> Path:

@@ -30,7 +30,7 @@ PRODUCTS = [
 COLOURS = [(178, 34, 52), (46, 139, 87), (218, 165, 32), (70, 90, 160)]
 
 
-def _picture(text: str, colour: tuple[int, int, int]) -> bytes:
+def picture(text: str, colour: tuple[int, int, int]) -> bytes:
     image = Image.new("RGB", (480, 480), colour)
     ImageDraw.Draw(image).text((24, 220), text[:40], fill=(255, 255, 255))
     buf = io.BytesIO()
@@ -38,7 +38,7 @@ def _picture(text: str, colour: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
 
@@ -63,8 +63,8 @@ async def seed_catalog(pool: asyncpg.Pool, ids: dict[str, int], media: Path) -> 
                 seller_id, category_ids[category], name, description, Decimal(price), stock,
             )
             relative = f"products/{product_id}/{uuid.uuid4().hex}.png"
-            data = _picture(name, COLOURS[i % len(COLOURS)])
-            await asyncio.to_thread(_write, media / relative, data)
+            data = picture(name, COLOURS[i % len(COLOURS)])
+            await asyncio.to_thread(write_file, media / relative, data)
             await conn.execute(
                 """INSERT INTO product_images (product_id, path, content_type, size_bytes, width, height)
                    VALUES ($1, $2, 'image/png', $3, 480, 480)""",

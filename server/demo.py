@@ -8,6 +8,7 @@ import asyncpg
 
 from bidding.credits import apply_credits
 from commerce.demo import seed_catalog
+from feed.demo import seed_reels
 from server.accounts.schemas import RegisterBuyer, RegisterSeller
 from server.accounts.service import create_user, verify_seller
 from server.config import Config, media_path
@@ -19,10 +20,11 @@ log = logging.getLogger(__name__)
 DEMO_ACCOUNTS: list[RegisterBuyer] = [
     RegisterBuyer(username="admin", email="admin@example.com", password="admin123"),
     RegisterBuyer(username="buyer1", email="buyer1@example.com", password="buyer123", phone="+919800000001"),
+    RegisterBuyer(username="creator1", email="creator1@example.com", password="creator123"),
     RegisterSeller(username="seller1", email="seller1@example.com", password="seller123",
                    phone="+919800000002", business_name="Seller One Boutique"),
 ]
-ROLES = {"admin": "admin", "buyer1": "buyer", "seller1": "seller"}
+ROLES = {"admin": "admin", "buyer1": "buyer", "creator1": "buyer", "seller1": "seller"}
 DEMO_CREDITS = 10
 
 
@@ -46,6 +48,7 @@ async def seed_demo(config: Config) -> dict[str, int]:
             await apply_credits(conn, ids["seller1"], DEMO_CREDITS, "demo_grant", "seed-demo")
         # Each package's demo rows, idempotent like the accounts above (livestreams and reels join here).
         await seed_catalog(pool, ids, media_path(config))
+        await seed_reels(pool, ids, media_path(config))
         return ids
     finally:
         await pool.close()

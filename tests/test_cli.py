@@ -52,8 +52,8 @@ def test_an_unreachable_database_is_one_clear_line() -> None:
 async def test_seed_demo_is_idempotent(api: Api, config: Config, db: asyncpg.Connection) -> None:
     first = await seed_demo(config)
     second = await seed_demo(config)
-    assert first == second and set(first) == {"admin", "buyer1", "seller1"}
-    assert await db.fetchval("SELECT count(*) FROM users") == 3
+    assert first == second and set(first) == {"admin", "buyer1", "creator1", "seller1"}
+    assert await db.fetchval("SELECT count(*) FROM users") == 4
     seller = await api.login("seller1", "seller123")
     assert seller.user["seller"]["verified"] is True
     assert seller.user["seller"]["credits"] == config.credits.verification_grant + DEMO_CREDITS
@@ -65,3 +65,21 @@ async def test_seed_demo_is_idempotent(api: Api, config: Config, db: asyncpg.Con
     async with api.client.get(catalog.body["results"][0]["images"][0]["url"]) as resp:
         assert resp.status == 200 and resp.content_type == "image/png"
     assert (await api.get("/api/products/categories/")).body["count"] == 4
+    buyer = await api.login("buyer1", "buyer123")
+    feed = await api.get("/api/v1/shoppable-videos/?page_size=20", token=buyer.access)
+    assert feed.body["count"] == 8 and len(feed.body["results"]) == 8
+    assert all(v["product"] and v["image_file"] for v in feed.body["results"])
+    async with api.client.get(feed.body["results"][0]["image_file"]) as resp:
+        assert resp.status == 200 and resp.content_type == "image/png"
+    following = await api.get("/api/v1/creators/me_following/", token=buyer.access)
+    assert following.body["count"] == 2
+    assert (await api.get("/api/v1/shoppable-video-categories/")).body["count"] == 10
+
+
+async def test_load_video_categories_adds_the_defaults_once(clean: Services, db: asyncpg.Connection) -> None:
+    first = cli("load-video-categories", LSC_DATABASE_URL=clean.database_url)
+    assert first.returncode == 0, first.stderr
+    assert "added 10 video categories" in first.stdout
+    second = cli("load-video-categories", LSC_DATABASE_URL=clean.database_url)
+    assert "added 0 video categories" in second.stdout
+    assert await db.fetchval("SELECT count(*) FROM video_categories") == 10

@@ -61,7 +61,9 @@ class Engine:
             found = await store.candidates(
                 conn, categories=profile.top_categories(TOP_CATEGORIES), tags=profile.top_tags(TOP_TAGS),
                 follows=sorted(profile.follows), seen=sorted(seen), only_category=only_category,
-                per_source=max(self.config.candidates_per_source, wanted),
+                # Signed out: the same pool on every page, so that page numbers stay consistent.
+                per_source=self.config.candidates_per_source if me is None else max(self.config.candidates_per_source,
+                                                                                      size),
             )
             total = await store.active_count(conn, only_category)
         candidates = rules.merge_candidates([found])

@@ -39,6 +39,7 @@ async def signals(conn: Conn, user_id: int, since: datetime, limit: int = 1000) 
                    tags=tuple(r["tags"]), dwell_s=r["dwell_ms"] / 1000) for r in rows]
 
 
+SOURCES = ("interest", "follow", "tag", "trending", "recent")
 _CANDIDATE_COLUMNS = (
     "id, category_id, tags, creator_id, views_count, likes_count, shares_count, trend_score, created_at"
 )
@@ -66,6 +67,9 @@ async def candidates(conn: Conn, *, categories: list[int], tags: list[str], foll
              WHERE {base} ORDER BY created_at DESC, id DESC LIMIT $6)""",
         categories, tags, follows, seen, only_category, per_source,
     )
+    # UNION ALL may interleave its branches (a parallel append): put them back in source order, so that
+    # "first source wins" and the seeded ranking of signed-out visitors do not change between calls.
+    rows = sorted(rows, key=lambda r: (SOURCES.index(r["source"]), r["id"]))
     return [Candidate(id=r["id"], category_id=r["category_id"], tags=tuple(r["tags"]), creator_id=r["creator_id"],
                       views=r["views_count"], likes=r["likes_count"], shares=r["shares_count"],
                       trend_score=r["trend_score"], created_at=r["created_at"], source=r["source"]) for r in rows]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from feed.schemas import VideoCategoryIn, VideoCategoryOut
+from feed.videos import store
 from server.errors import Conflict, NotFound
 from server.sql import Conn
 
@@ -33,12 +34,7 @@ async def load_defaults(conn: Conn) -> int:
     """Insert the default categories that are missing (by slug or name); returns how many were added."""
     added = 0
     for name, slug, description, icon in DEFAULTS:
-        status: str = await conn.execute(
-            """INSERT INTO video_categories (name, slug, description, icon) VALUES ($1, $2, $3, $4)
-               ON CONFLICT DO NOTHING""",
-            name, slug, description, icon,
-        )
-        added += status == "INSERT 0 1"
+        added += await store.insert_category(conn, name, slug, description, icon, if_missing=True) is not None
     return added
 
 
@@ -52,25 +48,21 @@ class Categories:
     pool: asyncpg.Pool
 
     async def page(self, limit: int, offset: int) -> tuple[int, list[VideoCategoryOut]]:
-        total: int = await self.pool.fetchval("SELECT count(*) FROM video_categories")
-        rows = await self.pool.fetch("SELECT * FROM video_categories ORDER BY lower(name) LIMIT $1 OFFSET $2",
-                                     limit, offset)
+        total, rows = await store.categories(self.pool, limit, offset)
         return total, [category_out(r) for r in rows]
 
     async def get(self, category_id: int) -> VideoCategoryOut:
-        row = await self.pool.fetchrow("SELECT * FROM video_categories WHERE id = $1", category_id)
+        row = await store.category(self.pool, category_id)
         if row is None:
             raise NotFound(f"No video category with id {category_id}.", code="category_not_found")
         return category_out(row)
 
     async def create(self, data: VideoCategoryIn) -> VideoCategoryOut:
         try:
-            row = await self.pool.fetchrow(
-                """INSERT INTO video_categories (name, slug, description, icon) VALUES ($1, $2, $3, $4)
-                   RETURNING *""",
-                data.name, data.slug or slugify(data.name), data.description, data.icon,
-            )
+            row = await store.insert_category(self.pool, data.name, data.slug or slugify(data.name),
+                                              data.description, data.icon)
         except asyncpg.UniqueViolationError:
-            raise Conflict(f"A video category named {data.name} (or with that slug) exists.",
-                           code="category_exists") from None
+            row = None
+        if row is None:
+            raise Conflict(f"A video category named {data.name} (or with that slug) exists.", code="category_exists")
         return category_out(row)

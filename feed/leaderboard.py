@@ -23,8 +23,10 @@ PUSH_LOCK_KEY = "lb:reels:push-lock"
 KEEP_S = 40 * 86400  # a week's set outlives the week by a month; older weeks are rebuilt on demand
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
-# KEYS: set, built marker. ARGV: video id, likes. Only a built set is changed; a missing one is rebuilt.
+# KEYS: set, built marker, dirty flag. ARGV: video id, likes, week. Marks the week changed; only a built
+# set is changed (a missing one is rebuilt on the next read).
 _SET_IF_BUILT = """
+redis.call('SET', KEYS[3], ARGV[3])
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 if tonumber(ARGV[2]) > 0 then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 else redis.call('ZREM', KEYS[1], ARGV[1]) end
@@ -86,8 +88,7 @@ class Leaderboard:
                RETURNING likes""",
             week, video_id, delta,
         )
-        await self._set_if_built(keys=_keys(week), args=[video_id, likes])
-        await self.redis.set(DIRTY_KEY, week)
+        await self._set_if_built(keys=[*_keys(week), DIRTY_KEY], args=[video_id, likes, week])
 
     async def top(self, pool: asyncpg.Pool, week: str, n: int) -> list[tuple[int, int]]:
         """The week's first n videos as (video id, likes), most liked first (ties: lower id first)."""

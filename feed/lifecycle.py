@@ -13,12 +13,12 @@ from feed.social.service import Social
 from feed.videos import store as videos_store
 from feed.videos.service import Videos
 from rooms.keys import BRIDGE, HUB, PRESENCE, USER_SOCKET_HOOKS
-from rooms.notify import user_room
 from server.background import periodic
 from server.keys import CONFIG, DB, REDIS
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
+TREND_LOCK_KEY = "feed:trending:lock"
 
 
 async def leaderboard_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -28,8 +28,12 @@ async def leaderboard_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def trending_step(app: web.Application) -> None:
+    """Recompute trend scores: one process per interval does it (a full pass costs seconds at 100,000 reels)."""
+    config = app[CONFIG].feed
+    if not await app[REDIS].set(TREND_LOCK_KEY, "1", px=max(1, int(config.trend_interval_s * 1000)), nx=True):
+        return
     async with app[DB].acquire() as conn:
-        changed = await videos_store.refresh_trending(conn, app[CONFIG].feed.trend_window_s)
+        changed = await videos_store.refresh_trending(conn, config.trend_window_s)
     if changed:
         log.debug("trend scores of %d videos changed", changed)
 
@@ -58,13 +62,8 @@ async def on_user_socket(app: web.Application, user: Principal, online: bool) ->
         await app[HUB].relay(BROADCAST_ROOM, "user:")
         if await presence.came_online(user.user_id):
             await social.announce_presence(user, True)
-    elif not _has_other_sockets(app, user.user_id) and await presence.went_offline(user.user_id):
+    elif app[HUB].sockets_of(user.user_id) == 0 and await presence.went_offline(user.user_id):
         await social.announce_presence(user, False)
-
-
-def _has_other_sockets(app: web.Application, user_id: int) -> bool:
-    return any(m.user is not None and m.user.user_id == user_id
-               for name, room in app[HUB].rooms.items() if name != user_room(user_id) for m in room.members)
 
 
 def setup_feed(app: web.Application) -> None:

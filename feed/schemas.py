@@ -252,9 +252,8 @@ class VideoOut(BaseModel):
     created_at: datetime
 
 
-class ToggleOut(BaseModel):
-    active: bool
-    count: int
+class FeedItemOut(VideoOut):
+    feed_source: str = Field(description="Which part of the mix chose it: personalized, trending or discovery.")
 
 
 class LikeOut(BaseModel):
@@ -265,11 +264,6 @@ class LikeOut(BaseModel):
 class SaveOut(BaseModel):
     saved: bool
     saves_count: int
-
-
-class CountOut(BaseModel):
-    views_count: int | None = None
-    shares_count: int | None = None
 
 
 class AddToCartOut(BaseModel):
@@ -306,12 +300,6 @@ class ReportOut(BaseModel):
 class FollowOut(BaseModel):
     following: bool
     followers_count: int
-
-
-class FollowRow(BaseModel):
-    follower: CreatorBrief
-    following: CreatorBrief
-    created_at: datetime
 
 
 class LeaderboardRow(BaseModel):

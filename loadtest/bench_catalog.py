@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import statistics
 import time
 
 import aiohttp
 import asyncpg
-from common import ROOT, fresh_database, start_server
+from common import ROOT, fresh_database, print_latencies, start_server, stop
 
 from server.embedded import EmbeddedServices
 
@@ -39,11 +37,6 @@ SELECT (SELECT array_agg(user_id) FROM sellers)[1 + g % 50],
 FROM generate_series(1, $1::int) g;
 ANALYZE;
 """
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def timed(session: aiohttp.ClientSession, url: str, n: int) -> list[float]:
@@ -85,14 +78,10 @@ async def run(database_url: str, redis_url: str, products: int, requests: int) -
                 "product detail": f"/api/products/products/{some_id}/",
             }
             await timed(session, base_url + cases["list, newest first"], 20)  # warm up
-            print(f"\n{'request':28} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}   ({requests} sequential each)")
-            for label, path in cases.items():
-                times = await timed(session, base_url + path, requests)
-                print(f"{label:28} {percentile(times, 0.5):8.2f} {percentile(times, 0.99):8.2f} "
-                      f"{statistics.mean(times):8.2f}")
+            results = {label: await timed(session, base_url + path, requests) for label, path in cases.items()}
+        print_latencies("request", results, f"{requests} sequential each")
     finally:
-        server.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(server.wait(), 30)
+        await stop(server, [])
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from array import array
 from typing import Any
 
 import msgpack
-from common import ROOT, connect_viewers, fresh_database, seed_live_stream, start_server, stop
+from common import ROOT, connect_viewers, fresh_database, percentile, seed_live_stream, start_server, stop
 
 from rooms.bridge import Bridge
 from server.embedded import EmbeddedServices
@@ -107,8 +107,8 @@ class Viewer(asyncio.Protocol):
 
 
 def pct(values: array, q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000 if ordered else float("nan")
+    """The q-quantile of microsecond values, in milliseconds."""
+    return percentile(values, q) / 1000
 
 
 async def run(database_url: str, redis_url: str, viewers: int, rate: int, seconds: float) -> None:

@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import statistics
 import time
 
 import aiohttp
 import asyncpg
-from common import ROOT, fresh_database, start_server
+from common import ROOT, fresh_database, print_latencies, start_server, stop
 
 from feed.videos.store import refresh_trending
 from server.config import load_config
@@ -67,11 +65,6 @@ INSERT INTO users (username, email, password_hash, role)
 SELECT 'bench_new_' || g, 'bench_new_' || g || '@example.com', 'x', 'buyer' FROM generate_series(1, 100) g;
 ANALYZE;
 """
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def scroll(session: aiohttp.ClientSession, url: str, token: str | None, pages: int) -> list[float]:
@@ -130,14 +123,9 @@ async def run(database_url: str, redis_url: str, reels: int, users: int, interac
             for _ in range(len(cold) - 1):  # signed out: one fixed pool of trending and recent reels
                 anonymous += await scroll(session, feed, None, min(pages, 3))
             results["signed out"] = anonymous
-        print(f"\n{'feed page of 20':16} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}   "
-              f"({sessions - 1} sessions x {pages} pages, sequential)")
-        for label, times in results.items():
-            print(f"{label:16} {percentile(times, 0.5):8.2f} {percentile(times, 0.99):8.2f} "
-                  f"{statistics.mean(times):8.2f}")
+        print_latencies("feed page of 20", results, f"{sessions - 1} sessions x {pages} pages, sequential")
     finally:
-        server.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(server.wait(), 30)
+        await stop(server, [])
 
 
 def main() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from yarl import URL
@@ -93,3 +94,18 @@ async def stop(server: asyncio.subprocess.Process, transports: list[asyncio.Base
         transport.close()
     server.send_signal(signal.SIGTERM)
     await asyncio.wait_for(server.wait(), 30)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-quantile (0.5, 0.99) of the values by rank; NaN when there are none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def print_latencies(title: str, results: dict[str, list[float]], note: str) -> None:
+    """A table of p50, p99 and mean in milliseconds, one row per label."""
+    width = max(len(title), *(len(label) for label in results))
+    print(f"\n{title:{width}} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}   ({note})")
+    for label, times in results.items():
+        print(f"{label:{width}} {percentile(times, 0.5):8.2f} {percentile(times, 0.99):8.2f} "
+              f"{statistics.mean(times):8.2f}")

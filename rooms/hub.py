@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -188,6 +189,7 @@ class Hub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
         self._relays: dict[str, str] = {}  # broadcast room -> prefix of the rooms whose members get it
+        self._sockets_of: Counter[int] = Counter()  # signed-in user -> memberships on this process
 
     def start(self) -> None:
         self._subscriber.start()
@@ -227,26 +229,46 @@ class Hub:
         room = self.rooms.get(name)
         if room is None:
             room = self.rooms[name] = Room(name)
-            room.members.add(member)
+            self._add(room, member)
             try:
                 await self._subscriber.subscribe(name)
             except BaseException:
-                room.members.discard(member)
+                self._remove(room, member)
                 if not room.members:
                     self.rooms.pop(name, None)
                 raise
             room.ready.set()
         else:
-            room.members.add(member)
+            self._add(room, member)
             await room.ready.wait()
         return room
+
+    def _add(self, room: Room, member: Member) -> None:
+        if member not in room.members and member.user is not None:
+            self._sockets_of[member.user.user_id] += 1
+        room.members.add(member)
+
+    def _remove(self, room: Room, member: Member) -> None:
+        if member in room.members and member.user is not None:
+            self._sockets_of[member.user.user_id] -= 1
+            if self._sockets_of[member.user.user_id] <= 0:
+                del self._sockets_of[member.user.user_id]
+        room.members.discard(member)
+
+    def users(self) -> set[int]:
+        """The signed-in users with a socket on this process."""
+        return set(self._sockets_of)
+
+    def sockets_of(self, user_id: int) -> int:
+        """How many room memberships the user has on this process (any room)."""
+        return self._sockets_of.get(user_id, 0)
 
     def leave(self, name: str, member: Member) -> None:
         """Remove a member; the last one out ends the process's subscription to the room."""
         room = self.rooms.get(name)
         if room is None:
             return
-        room.members.discard(member)
+        self._remove(room, member)
         if not room.members and room.ready.is_set():
             del self.rooms[name]
             task = asyncio.create_task(self._unsubscribe(name), name="room-unsubscribe")

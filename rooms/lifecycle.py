@@ -42,7 +42,7 @@ async def presence_step(app: web.Application) -> None:
     counts = {name: len(room.members) for name, room in hub.rooms.items() if name.startswith("stream:")}
     await presence.report(counts)
     await presence.publish_changes(list(counts))
-    await presence.report_online({m.user.user_id for room in hub.rooms.values() for m in room.members if m.user})
+    await presence.report_online(hub.users())
 
 
 presence_ctx = periodic("presence", lambda app: PRESENCE_INTERVAL_S, presence_step)

@@ -257,17 +257,19 @@ class Page(BaseModel, Generic[T]):
     results: list[T]
 
 
-def page_of(request: web.Request, query: PageQuery, count: int, results: list[Any]) -> dict[str, Any]:
+def page_of(request: web.Request, query: PageQuery, count: int, results: list[Any],
+            more: bool | None = None) -> dict[str, Any]:
     """The list envelope (models become JSON data) with next and previous links that keep the
-    request's other filters."""
+    request's other filters. `more` says whether a next page exists when `count` cannot (the feed)."""
     last = max(1, math.ceil(count / query.page_size))
 
     def link(page: int) -> str:
         return str(request.url.update_query(page=page, page_size=query.page_size))
 
+    has_next = query.page < last if more is None else more
     return {
         "count": count,
-        "next": link(query.page + 1) if query.page < last else None,
+        "next": link(query.page + 1) if has_next else None,
         "previous": link(min(query.page - 1, last)) if query.page > 1 else None,
         "results": [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in results],
     }

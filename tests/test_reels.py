@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from PIL import Image
 
 from feed.categories import load_defaults
 from server.config import media_path
-from server.keys import DB
+from server.keys import DB, REDIS
 from tests.helpers import Account, Api, category, product, verified_seller
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 200
@@ -360,3 +361,26 @@ async def test_feed_favours_categories_engaged_with_in_the_session(api: Api, adm
     personalized = [v for v in page.body["results"] if v["feed_source"] == "personalized"]
     # a liked category scores 2.0 x 5.0 (session) over others' 1.0 freshness: the personalized slots are food
     assert personalized and all(v["category"] == food for v in personalized)
+
+
+async def test_trend_scores_and_trending_creators(api: Api) -> None:
+    from feed.lifecycle import TREND_LOCK_KEY, trending_step
+
+    ritu = await api.register("ritu")
+    asha = await api.register("asha")
+    fan = await api.register("fan")
+    hot = await upload(api, ritu, "hot")
+    cold = await upload(api, asha, "cold")
+    path = f"/api/v1/shoppable-videos/{hot['id']}/"
+    await api.post(path + "like/", token=fan.access)  # 1.0
+    await api.post(path + "view/", token=fan.access)  # 0.1
+    await api.post(path + "view/")  # 0.1
+    await api.post(path + "share/", token=fan.access)  # 2.0
+    await api.post("/api/v1/user-follows/toggle_follow/", {"following_id": asha.id}, token=fan.access)
+    await api.client.app[REDIS].delete(TREND_LOCK_KEY)  # taken by the run at start-up, for the whole interval
+    await trending_step(api.client.app)
+    scores = {v: (await api.get(f"/api/v1/shoppable-videos/{v}/")).body["trend_score"] for v in (hot["id"], cold["id"])}
+    assert scores == {hot["id"]: pytest.approx(math.log(1 + 3.2), abs=1e-4), cold["id"]: 0.0}
+    trending = await api.get("/api/v1/creators/trending/")
+    # ritu: ln(4.2) = 1.44 of engagement; asha: one new follower = 2.0
+    assert [c["id"] for c in trending.body] == [asha.id, ritu.id]

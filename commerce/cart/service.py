@@ -10,9 +10,8 @@ import asyncpg
 from commerce.cart import store
 from commerce.cart.schemas import CartLine, CartOut, CartProduct
 from server.errors import Conflict, NotFound
+from server.media import media_url
 from server.money import CENT
-
-MEDIA_URL = "/media/"
 
 
 class OutOfStock(Conflict):
@@ -93,7 +92,7 @@ def cart_out(rows: list[asyncpg.Record]) -> CartOut:
             id=r["id"],
             product=CartProduct(
                 id=r["product_id"], name=r["name"], price=r["price"], stock=r["stock"], is_active=r["is_active"],
-                seller=r["seller_id"], image=MEDIA_URL + r["image"] if r["image"] else None,
+                seller=r["seller_id"], image=media_url(r["image"]),
             ),
             quantity=r["quantity"], price=price, source=r["source"], line_total=(price * r["quantity"]).quantize(CENT),
         ))

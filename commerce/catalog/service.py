@@ -10,7 +10,6 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from commerce.catalog import store
-from commerce.catalog.counts import bump_version, cached_count
 from commerce.catalog.images import accept_image
 from commerce.catalog.schemas import (
     CategoryIn,
@@ -24,11 +23,11 @@ from commerce.catalog.schemas import (
 )
 from server.accounts import store as accounts_store
 from server.config import Config, media_path
+from server.counts import bump_version, cached_count
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from server.media import MEDIA_URL
 from server.tokens import Principal
 from server.uploads import discard
-
-MEDIA_URL = "/media/"
 
 
 @dataclass

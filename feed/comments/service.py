@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import asyncpg
 
 from feed.comments import store
+from feed.engine.service import COUNT_SCOPE
 from feed.schemas import CommentIn, CommentOut, ReportIn, ReportOut, UserBrief
 from feed.videos import store as videos_store
 from feed.videos.service import Videos
+from server.counts import bump_version
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.tokens import Principal
 
@@ -70,7 +72,9 @@ class Comments:
             row = await store.insert_report(conn, data.video, me.user_id, data.reason, data.description)
             if row is None:
                 raise Conflict("You have already reported this video.", code="already_reported")
-            await store.hide_if_reported(conn, data.video, self.videos.config.feed.report_threshold)
+            hidden = await store.hide_if_reported(conn, data.video, self.videos.config.feed.report_threshold)
+        if hidden:
+            await bump_version(self.videos.redis, COUNT_SCOPE)
         return ReportOut(id=row["id"], video=row["video_id"], reason=row["reason"], description=row["description"],
                          status=row["status"], created_at=row["created_at"])
 
@@ -89,6 +93,7 @@ class Comments:
                 raise NotFound(f"No video with id {video_id}.", code="video_not_found")
             if not await store.review(conn, video_id, me.user_id, action):
                 raise Conflict("This video has no open reports.", code="no_open_reports")
+        await bump_version(self.videos.redis, COUNT_SCOPE)
 
 
 def comment_out(row: asyncpg.Record, replies: list[CommentOut] | None = None, replies_count: int = 0) -> CommentOut:

@@ -24,7 +24,6 @@ from feed.social.service import Social
 from feed.videos.routes import videos
 from rooms.keys import BRIDGE, PRESENCE
 from server.api import ApiRouter, Page, PageQuery, page_of, path_id
-from server.errors import NotAuthenticated
 from server.keys import CONFIG, DB
 from server.tokens import Principal
 from server.uploads import receive_upload
@@ -126,10 +125,7 @@ async def toggle_follow(request: web.Request, me: Principal, body: FollowIn) -> 
 @api.get("/api/v1/user-follows/", auth="optional", query=FollowQuery, response=Page[CreatorOut],
          summary="Whom ?user_id= follows (default: you)")
 async def list_follows(request: web.Request, me: Principal | None, query: FollowQuery) -> dict[str, Any]:
-    user_id = query.user_id or (me.user_id if me else None)
-    if user_id is None:
-        raise NotAuthenticated("Sign in, or say whose follows with ?user_id=.")
-    total, items = await social(request).follow_page(me, user_id, "following", query.page_size, query.offset)
+    total, items = await social(request).follows_of(me, query.user_id, query.page_size, query.offset)
     return page_of(request, query, total, items)
 
 

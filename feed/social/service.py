@@ -25,7 +25,7 @@ from rooms.notify import notify, push
 from rooms.presence import Presence
 from server.accounts import store as accounts
 from server.config import Config, media_path
-from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from server.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from server.media import media_url
 from server.tokens import Principal
 from server.uploads import discard
@@ -91,8 +91,7 @@ class Social:
         path = await accept_picture(temp, self.media, f"avatars/{user_id}")
         async with self.pool.acquire() as conn, conn.transaction():
             await store.ensure_profile(conn, user_id)
-            old = await conn.fetchval("SELECT avatar FROM creator_profiles WHERE user_id = $1", user_id)
-            await store.update_profile(conn, user_id, {"avatar": path})
+            old = await store.replace_avatar(conn, user_id, path)
         if old:
             await discard(self.media / old)
         return await self.creator(me, user_id)
@@ -108,6 +107,15 @@ class Social:
         return total, [creator_out(r) for r in rows]
 
     # ---- follows ----
+
+    async def follows_of(self, me: Principal | None, user_id: int | None, limit: int,
+                         offset: int) -> tuple[int, list[CreatorOut]]:
+        """Whom a user follows (by default the caller)."""
+        if user_id is None:
+            if me is None:
+                raise NotAuthenticated("Sign in, or say whose follows with ?user_id=.")
+            user_id = me.user_id
+        return await self.follow_page(me, user_id, "following", limit, offset)
 
     async def toggle_follow(self, me: Principal, following_id: int) -> FollowOut:
         """Follow or unfollow; both profiles' counters move in the same transaction. A new follower is told."""

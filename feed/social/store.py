@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from feed.videos.store import PRODUCT_BRIEF
-from server.sql import Conn, like_contains
+from server.sql import Conn, like_contains, update_columns
 
 CREATOR_COLUMNS = """u.id, u.username, COALESCE(cp.handle, u.username) AS handle,
     COALESCE(cp.display_name, u.username) AS display_name, cp.avatar, COALESCE(cp.bio, '') AS bio,
@@ -66,6 +66,7 @@ async def search_creators(conn: Conn, viewer: int, q: str | None, video_category
         where.append(f"""EXISTS (SELECT 1 FROM videos v JOIN products p ON p.id = v.product_id
                                  WHERE v.creator_id = u.id AND v.status = 'active' AND p.category_id = ${len(args)})""")
     clause = " AND ".join(where)
+    # The count takes the same parameters; $1 (the viewer) is only named so that the numbering holds.
     total: int = await conn.fetchval(f"SELECT count(*) {CREATORS_FROM} WHERE {clause} AND $1::bigint IS NOT NULL",
                                      *args)
     rows = await conn.fetch(
@@ -92,15 +93,19 @@ async def trending_creators(conn: Conn, window_s: int, limit: int, offset: int) 
     return [r["id"] for r in rows]
 
 
-async def creators_in_video_category(conn: Conn, viewer: int, category_id: int, limit: int,
-                                     offset: int) -> tuple[int, list[asyncpg.Record]]:
-    return await search_creators(conn, viewer, None, category_id, None, limit, offset)
+async def update_profile(conn: Conn, user_id: int, changes: dict[str, Any]) -> None:
+    await update_columns(conn, "creator_profiles", "user_id", user_id, changes, touch=True)
 
 
-async def update_profile(conn: asyncpg.Connection, user_id: int, changes: dict[str, Any]) -> None:
-    sets = [f"{k} = ${i + 2}" for i, k in enumerate(changes)]
-    await conn.execute(f"UPDATE creator_profiles SET {', '.join(sets)}, updated_at = now() WHERE user_id = $1",
-                       user_id, *changes.values())
+async def replace_avatar(conn: Conn, user_id: int, path: str) -> str | None:
+    """Set the profile's avatar; the path of the one it replaces (to delete), if any."""
+    old: str | None = await conn.fetchval(
+        """UPDATE creator_profiles c SET avatar = $2, updated_at = now()
+           FROM (SELECT avatar FROM creator_profiles WHERE user_id = $1 FOR UPDATE) old
+           WHERE c.user_id = $1 RETURNING old.avatar""",
+        user_id, path,
+    )
+    return old
 
 
 async def handle_taken(conn: Conn, handle: str, user_id: int) -> bool:

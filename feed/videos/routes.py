@@ -10,7 +10,6 @@ from aiohttp import web
 
 from feed.categories import Categories
 from feed.comments.service import Comments
-from feed.engine.service import Engine
 from feed.keys import LEADERBOARD
 from feed.leaderboard import parse_week
 from feed.schemas import (
@@ -19,6 +18,7 @@ from feed.schemas import (
     CommentIn,
     CommentOut,
     CommentQuery,
+    FeedItemOut,
     FeedQuery,
     LeaderboardQuery,
     LeaderboardRow,
@@ -39,7 +39,7 @@ from rooms.keys import BRIDGE
 from server.api import ApiRouter, Page, PageQuery, page_of, path_id
 from server.keys import CONFIG, DB, REDIS
 from server.tokens import Principal
-from server.uploads import read_form
+from server.uploads import Form, read_form
 
 api = ApiRouter("reels")
 V1 = "/api/v1/shoppable-videos/"
@@ -52,24 +52,21 @@ def videos(request: web.Request) -> Videos:
     return Videos(app[DB], app[REDIS], app[BRIDGE], app[CONFIG])
 
 
+async def reel_form(request: web.Request, service: Videos) -> Form:
+    """The form of a reel or a slide: video_file and image_file streamed to disk under their limits."""
+    limits = {"video_file": service.config.feed.max_video_bytes, "image_file": service.config.commerce.max_image_bytes}
+    return await read_form(request, limits, service.media / "tmp")
+
+
 def _action(name: str) -> str:
     return VIDEO + name + "/"
 
 
-@api.get(V1, auth="optional", query=FeedQuery, response=Page[VideoOut], aliases=["/api/videos/"],
+@api.get(V1, auth="optional", query=FeedQuery, response=Page[FeedItemOut], aliases=["/api/videos/"],
          summary="The personalized feed (signed in: each call continues the session without repeats)")
 async def feed(request: web.Request, me: Principal | None, query: FeedQuery) -> dict[str, Any]:
-    service = videos(request)
-    engine = Engine(service.pool, service.redis, service.config.feed)
-    page = await engine.page(me, query.category, query.page_size, query.page)
-    items = [v.model_dump(mode="json") | {"feed_source": page.sources.get(v.id)}
-             for v in await service.outs(page.ids, me)]
-    body = page_of(request, query, page.count, items)
-    if not page.more:
-        body["next"] = None
-    elif body["next"] is None:
-        body["next"] = str(request.url.update_query(page=query.page + 1, page_size=query.page_size))
-    return body
+    page, items = await videos(request).feed(me, query.category, query.page_size, query.page)
+    return page_of(request, query, page.count, items, more=page.more)
 
 
 @api.post(V1, upload="video_file", response=VideoOut, status=201, aliases=["/api/videos/"],
@@ -77,8 +74,7 @@ async def feed(request: web.Request, me: Principal | None, query: FeedQuery) -> 
                   "image_file, category, product, additional_products, tags)")
 async def upload(request: web.Request, me: Principal) -> VideoOut:
     service = videos(request)
-    limits = {"video_file": service.config.feed.max_video_bytes, "image_file": service.config.commerce.max_image_bytes}
-    form = await read_form(request, limits, service.media / "tmp")
+    form = await reel_form(request, service)
     return await service.upload(me, form)
 
 
@@ -101,8 +97,7 @@ async def delete_video(request: web.Request, me: Principal) -> None:
           summary="Add a slide to your COLLECTION (multipart: image_file or video_file, product, caption)")
 async def add_item(request: web.Request, me: Principal) -> VideoOut:
     service = videos(request)
-    limits = {"video_file": service.config.feed.max_video_bytes, "image_file": service.config.commerce.max_image_bytes}
-    form = await read_form(request, limits, service.media / "tmp")
+    form = await reel_form(request, service)
     return await service.add_item(me, path_id(request), form)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from commerce.cart.service import Cart
+from feed.engine.service import COUNT_SCOPE, Engine, FeedPage
 from feed.engine.session import Session
 from feed.leaderboard import Leaderboard
 from feed.media import accept_picture, accept_video
@@ -18,6 +21,7 @@ from feed.schemas import (
     AddToCartIn,
     AddToCartOut,
     CreatorBrief,
+    FeedItemOut,
     ItemIn,
     LikeOut,
     ProductBrief,
@@ -36,6 +40,7 @@ from rooms.notify import notify_followers
 from server.accounts import store as accounts
 from server.api import validate
 from server.config import Config, media_path
+from server.counts import bump_version
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import media_url
 from server.tokens import Principal
@@ -43,6 +48,8 @@ from server.uploads import Form, discard
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 20
+COLUMN = {"category": "category_id", "product": "product_id"}  # API field -> videos column
+CLEARED = {"tags": [], "description": ""}  # what null means for a PATCH field (others: NULL)
 LIST_FIELDS = ("additional_products", "tags")
 
 
@@ -99,6 +106,13 @@ class Videos:
         await self.visible(video_id, me)
         return (await self.outs([video_id], me))[0]
 
+    async def feed(self, me: Principal | None, category: int | None, size: int,
+                   page: int) -> tuple[FeedPage, list[FeedItemOut]]:
+        """A page of the personalized feed, each reel with the part of the mix that chose it."""
+        chosen = await Engine(self.pool, self.redis, self.config.feed).page(me, category, size, page)
+        items = [FeedItemOut(**dict(v), feed_source=chosen.sources[v.id]) for v in await self.outs(chosen.ids, me)]
+        return chosen, items
+
     async def in_category(self, me: Principal | None, category_id: int, limit: int,
                           offset: int) -> tuple[int, list[VideoOut]]:
         total, ids = await store.by_category(self.pool, category_id, limit, offset)
@@ -122,8 +136,7 @@ class Videos:
     async def upload(self, me: Principal, form: Form) -> VideoOut:
         """Create a video from a multipart form: fields checked, files checked by content, then one transaction
         (the creator's post count and the followers' notifications with it). Nothing is left on refusal."""
-        stored: list[str] = []
-        try:
+        async with self._cleanup_on_failure(form) as stored:
             data = validate(VideoIn, form_data(form.fields))
             await self._check_refs(data.category, [p for p in [data.product, *data.additional_products] if p])
             files = await self._store_files(me.user_id, form, stored)
@@ -139,12 +152,21 @@ class Videos:
                 name = await accounts.username(conn, me.user_id)
                 await notify_followers(conn, me.user_id, "new_reel", f"{name} posted a new reel: {data.title}",
                                        {"video_id": video_id})
+        await bump_version(self.redis, COUNT_SCOPE)
+        return await self.get(video_id, me)
+
+    @contextlib.asynccontextmanager
+    async def _cleanup_on_failure(self, form: Form) -> AsyncIterator[list[str]]:
+        """If the block fails, delete the form's temporary files and the media paths it stored (the list
+        yielded): a refused upload leaves nothing on disk."""
+        stored: list[str] = []
+        try:
+            yield stored
         except BaseException:
             await form.discard()
             for path in stored:
                 await discard(self.media / path)
             raise
-        return await self.get(video_id, me)
 
     async def _store_files(self, creator_id: int, form: Form, stored: list[str]) -> dict[str, str]:
         files: dict[str, str] = {}
@@ -173,16 +195,10 @@ class Videos:
             raise InvalidInput("The title cannot be null.", fields={"title": ["This field cannot be null."]})
         extra = changes.pop("additional_products", None)
         await self._check_refs(changes.get("category"), [p for p in [changes.get("product"), *(extra or [])] if p])
-        columns = {"category": "category_id", "product": "product_id"}
-        if "tags" in changes and changes["tags"] is None:
-            changes["tags"] = []
-        if "description" in changes and changes["description"] is None:
-            changes["description"] = ""
+        # null clears: no tags, no description, no category or product
+        columns = {name: (CLEARED.get(name) if value is None else value) for name, value in changes.items()}
         async with self.pool.acquire() as conn, conn.transaction():
-            if changes:
-                sets = {columns.get(k, k): v for k, v in changes.items()}
-                assignments = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(sets))
-                await conn.execute(f"UPDATE videos SET {assignments} WHERE id = $1", video_id, *sets.values())
+            await store.update(conn, video_id, {COLUMN.get(name, name): value for name, value in columns.items()})
             if extra is not None:
                 await store.set_additional_products(conn, video_id, extra)
         return await self.get(video_id, me)
@@ -195,13 +211,13 @@ class Videos:
             creator = await store.delete(conn, video_id)
             if creator is not None:
                 await social_store.bump_posts(conn, creator, -1)
+        await bump_version(self.redis, COUNT_SCOPE)
         for path in files:
             await discard(self.media / path)
 
     async def add_item(self, me: Principal, video_id: int, form: Form) -> VideoOut:
         """Append a slide (an image or a video, optionally a product) to one's own COLLECTION."""
-        stored: list[str] = []
-        try:
+        async with self._cleanup_on_failure(form) as stored:
             row = await self._owned(me, video_id)
             if row["content_type"] != "COLLECTION":
                 raise Conflict("Items belong to COLLECTION videos only.", code="not_a_collection")
@@ -217,11 +233,6 @@ class Videos:
                                             data.product, data.caption, MAX_ITEMS)
             if item is None:
                 raise Conflict(f"A collection holds at most {MAX_ITEMS} items.", code="too_many_items")
-        except BaseException:
-            await form.discard()
-            for path in stored:
-                await discard(self.media / path)
-            raise
         return await self.get(video_id, me)
 
     # ---- engagement ----

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from server.sql import Conn
+from server.sql import Conn, update_columns
 
 # A page of videos with everything the API shows, for a viewer (0 when signed out): is_liked and
 # is_saved are index probes in the same statement, so a page costs one round trip, not one per video.
@@ -77,6 +77,11 @@ async def insert(conn: Conn, creator_id: int, data: dict[str, Any]) -> int:
     return video_id
 
 
+async def update(conn: Conn, video_id: int, changes: dict[str, Any]) -> None:
+    """Set some columns (names from code) of a video."""
+    await update_columns(conn, "videos", "id", video_id, changes)
+
+
 async def set_additional_products(conn: asyncpg.Connection, video_id: int, product_ids: list[int]) -> None:
     await conn.execute("DELETE FROM video_products WHERE video_id = $1", video_id)
     await conn.executemany(
@@ -90,6 +95,29 @@ async def missing_products(conn: Conn, product_ids: list[int]) -> list[int]:
     found = await conn.fetch("SELECT id FROM products WHERE id = ANY($1::bigint[]) AND is_active", product_ids)
     have = {r["id"] for r in found}
     return [pid for pid in product_ids if pid not in have]
+
+
+async def categories(conn: Conn, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+    """Video categories by name."""
+    total: int = await conn.fetchval("SELECT count(*) FROM video_categories")
+    rows = await conn.fetch("SELECT * FROM video_categories ORDER BY lower(name) LIMIT $1 OFFSET $2", limit, offset)
+    return total, rows
+
+
+async def category(conn: Conn, category_id: int) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow("SELECT * FROM video_categories WHERE id = $1", category_id)
+    return row
+
+
+async def insert_category(conn: Conn, name: str, slug: str, description: str, icon: str, *,
+                          if_missing: bool = False) -> asyncpg.Record | None:
+    """A new video category; with if_missing, None instead of an error when the name or slug is taken."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"""INSERT INTO video_categories (name, slug, description, icon) VALUES ($1, $2, $3, $4)
+            {"ON CONFLICT DO NOTHING" if if_missing else ""} RETURNING *""",
+        name, slug, description, icon,
+    )
+    return row
 
 
 async def category_exists(conn: Conn, category_id: int) -> bool:

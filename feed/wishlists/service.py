@@ -98,15 +98,12 @@ class Wishlists:
         for name in ("name", "occasion"):
             if name in changes and changes[name] is None:
                 raise InvalidInput(f"{name} cannot be null.", fields={name: ["This field cannot be null."]})
-        if changes:
-            sets = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(changes))
-            await self.pool.execute(f"UPDATE wishlists SET {sets}, updated_at = now() WHERE id = $1",
-                                    wishlist_id, *changes.values())
+        await store.update(self.pool, wishlist_id, changes)
         return await self.get(me, wishlist_id)
 
     async def delete(self, me: Principal, wishlist_id: int) -> None:
         await self._require(me, wishlist_id, "owner")
-        await self.pool.execute("DELETE FROM wishlists WHERE id = $1", wishlist_id)
+        await store.delete(self.pool, wishlist_id)
 
     async def add_item(self, me: Principal, wishlist_id: int, data: WishlistItemIn) -> WishlistOut:
         await self._require(me, wishlist_id, "edit")

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from feed.videos.store import PRODUCT_BRIEF
-from server.sql import Conn
+from server.sql import Conn, update_columns
 
 
 async def fetch(conn: Conn, wishlist_id: int) -> asyncpg.Record | None:
@@ -85,6 +85,14 @@ async def insert(conn: Conn, owner_id: int, name: str, occasion: str, event_date
         owner_id, name, occasion, event_date, is_default,
     )
     return wishlist_id
+
+
+async def update(conn: Conn, wishlist_id: int, changes: dict[str, Any]) -> None:
+    await update_columns(conn, "wishlists", "id", wishlist_id, changes, touch=True)
+
+
+async def delete(conn: Conn, wishlist_id: int) -> None:
+    await conn.execute("DELETE FROM wishlists WHERE id = $1", wishlist_id)
 
 
 async def default_list(conn: Conn, owner_id: int) -> int:

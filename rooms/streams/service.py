@@ -18,9 +18,8 @@ from rooms.streams.schemas import AgoraOut, StreamIn, StreamOut, StreamProduct, 
 from server.accounts import store as accounts_store
 from server.config import Config
 from server.errors import Conflict, NotFound, PermissionDenied
+from server.media import media_url
 from server.tokens import Principal
-
-MEDIA_URL = "/media/"
 
 
 def room_of(stream_id: int) -> str:
@@ -92,10 +91,10 @@ class Streams:
                 raise Conflict(f"The show is {row['status'] if row else 'gone'}; only a scheduled show can start.",
                                code="not_scheduled")
             await apply_credits(conn, me.user_id, -1, "live_block", f"{stream_id}:0")
-            title = await conn.fetchval("SELECT title FROM livestreams WHERE id = $1", stream_id)
+            row = await store.fetch_stream(conn, stream_id)
             name = await accounts_store.username(conn, me.user_id)
             # Followers hear of it once the show is really live (the pusher sends after commit).
-            await notify_followers(conn, me.user_id, "seller_live", f"{name} is live: {title}",
+            await notify_followers(conn, me.user_id, "seller_live", f"{name} is live: {row['title'] if row else ''}",
                                    {"livestream_id": stream_id})
         await self.bridge.publish(room_of(stream_id), "stream_started", {"livestream_id": stream_id})
         return await self.get(stream_id), self.token(stream_id, me.user_id, publisher=True)
@@ -141,4 +140,4 @@ class Streams:
 
 def product_out(row: Any) -> StreamProduct:
     return StreamProduct(id=row["id"], name=row["name"], price=row["price"], stock=row["stock"],
-                         image=MEDIA_URL + row["image"] if row["image"] else None)
+                         image=media_url(row["image"]))

@@ -44,7 +44,8 @@ async def leaderboard_step(app: web.Application) -> None:
     week = await app[LEADERBOARD].take_change(config.leaderboard_push_s)
     if week is not None:
         videos = Videos(app[DB], app[REDIS], app[BRIDGE], app[CONFIG])
-        rows = await videos.leaderboard(app[LEADERBOARD], week, config.leaderboard_size)
+        # Every notification socket gets this once a second: rows carry a brief of each video, not all of it.
+        rows = await videos.leaderboard(app[LEADERBOARD], week, config.leaderboard_size, brief=True)
         await app[BRIDGE].publish(BROADCAST_ROOM, "leaderboard", {"week": week, "results": rows})
 
 

@@ -21,12 +21,13 @@ def pack_payload(type_: str, data: dict[str, Any], ts: int | None = None) -> byt
     return packed
 
 
-def ws_frame(payload: str | bytes) -> bytes:
-    """A complete, unmasked server WebSocket frame: text for str, binary for bytes (RFC 6455 5.2)."""
+def ws_frame(payload: str | bytes, *, text: bool | None = None) -> bytes:
+    """A complete, unmasked server WebSocket frame (RFC 6455 5.2): text for str, binary for bytes, or as
+    `text` says for bytes that are already UTF-8."""
     if isinstance(payload, str):
         body, first = payload.encode(), 0x81
     else:
-        body, first = payload, 0x82
+        body, first = payload, 0x81 if text else 0x82
     n = len(body)
     if n < 126:
         header = bytes((first, n))
@@ -83,3 +84,30 @@ class Event:
 def direct_frame(codec: str, type_: str, seq: int, data: dict[str, Any]) -> bytes:
     """A wire frame for one connection only (hello, ack, error, resync): it carries the room's seq so far."""
     return Event(type_, seq, now_ms(), data).wire(codec)
+
+
+class Broadcast:
+    """An event for the members of many rooms (the leaderboard): each member's frame carries that member's
+    seq, so the data is encoded once per codec and only the short envelope around it is built per member."""
+
+    __slots__ = ("_data", "data", "ts", "type")
+
+    def __init__(self, type_: str, ts: int, data: dict[str, Any]) -> None:
+        self.type = type_
+        self.ts = ts
+        self.data = data
+        self._data: dict[str, bytes] = {}
+
+    def wire(self, codec: str, seq: int) -> bytes:
+        """The same bytes Event(type, seq, ts, data).wire(codec) would give."""
+        data = self._data.get(codec)
+        if codec == "msgpack":
+            if data is None:
+                data = self._data[codec] = msgpack.packb(self.data, use_bin_type=True)
+            pack = msgpack.packb
+            body = b"\x84" + pack("type") + pack(self.type) + pack("seq") + pack(seq) + pack("ts") + pack(self.ts)
+            return ws_frame(body + pack("data") + data)
+        if data is None:
+            data = self._data[codec] = json.dumps(self.data, separators=(",", ":"), default=str).encode()
+        head = f'{{"type":{json.dumps(self.type)},"seq":{seq},"ts":{self.ts},"data":'.encode()
+        return ws_frame(head + data + b"}", text=True)

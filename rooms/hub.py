@@ -11,12 +11,11 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
 
 from aiohttp import WSCloseCode, web
 
 from rooms.bridge import Bridge, Subscriber
-from rooms.events import Event, direct_frame
+from rooms.events import Broadcast, Event
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -61,11 +60,11 @@ class Member:
         if frames:
             self.send(frames[0] if len(frames) == 1 else b"".join(frames))
 
-    def send_direct(self, type_: str, data: dict[str, Any]) -> None:
-        """An event from outside this member's room (a broadcast such as the leaderboard): it carries the
-        seq this member has reached, so the room's own numbering shows no gap."""
+    def send_broadcast(self, event: Broadcast) -> None:
+        """An event from outside this member's room (such as the leaderboard): it carries the seq this
+        member has reached, so the room's own numbering shows no gap."""
         if self._pending is None and not self.closed:
-            self.send(direct_frame(self.codec, type_, self.last_seq, data))
+            self.send(event.wire(self.codec, self.last_seq))
 
     def go_live(self, first: Iterable[bytes], last_seq: int) -> None:
         """Send `first` (hello or the resumed backlog), then what arrived meanwhile past last_seq."""
@@ -212,10 +211,11 @@ class Hub:
             room.deliver(event)
         prefix = self._relays.get(name)
         if prefix is not None:
+            broadcast = Broadcast(event.type, event.ts, event.data)
             for target, local in self.rooms.items():
                 if target.startswith(prefix):
                     for member in list(local.members):
-                        member.send_direct(event.type, event.data)
+                        member.send_broadcast(broadcast)
 
     async def relay(self, broadcast: str, prefix: str) -> None:
         """Deliver the events of room `broadcast` to every local member of the rooms named prefix*

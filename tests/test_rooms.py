@@ -456,3 +456,14 @@ async def test_users_with_an_open_socket_are_online(api: Api, admin: Account, ap
     await socket.next("hello")
     await presence_step(app)
     assert await app[PRESENCE].online([here.id, away.id]) == {here.id}
+
+
+@pytest.mark.parametrize("codec", ["json", "msgpack"])
+def test_a_broadcast_frame_is_the_event_frame_with_the_members_seq(codec: str) -> None:
+    from rooms.events import Broadcast, Event
+
+    data = {"week": "2026-W48", "results": [{"rank": 1, "video": {"id": 7, "title": "Saree \u2728 \"drape\""},
+                                             "likes": 3}], "long": "x" * 70000}
+    broadcast = Broadcast("leaderboard", 1764000000000, data)
+    for seq in (0, 41, 2**40):
+        assert broadcast.wire(codec, seq) == Event("leaderboard", seq, 1764000000000, data).wire(codec)

@@ -49,6 +49,7 @@ from server.uploads import Form, discard
 log = logging.getLogger(__name__)
 MAX_ITEMS = 20
 COLUMN = {"category": "category_id", "product": "product_id"}  # API field -> videos column
+BRIEF_FIELDS = {"id", "title", "video_file", "image_file", "likes_count", "creator"}
 CLEARED = {"tags": [], "description": ""}  # what null means for a PATCH field (others: NULL)
 LIST_FIELDS = ("additional_products", "tags")
 
@@ -321,13 +322,15 @@ class Videos:
         await self.visible(video_id, me)
         return await self.outs(await store.also_watched(self.pool, video_id, limit), me)
 
-    async def leaderboard(self, board: Leaderboard, week: str, limit: int,
-                          me: Principal | None = None) -> list[dict[str, Any]]:
-        """[{rank, video, likes}] for a week: videos no longer shown are left out, ranks are 1, 2, 3 ..."""
+    async def leaderboard(self, board: Leaderboard, week: str, limit: int, me: Principal | None = None, *,
+                          brief: bool = False) -> list[dict[str, Any]]:
+        """[{rank, video, likes}] for a week: videos no longer shown are left out, ranks are 1, 2, 3 ...
+        `brief` keeps only what a list row shows of each video (for the push to every socket)."""
         pairs = await board.top(self.pool, week, limit)
         outs = {v.id: v for v in await self.outs([vid for vid, _ in pairs], me) if v.status == "active"}
         rows = [(outs[vid], likes) for vid, likes in pairs if vid in outs][:limit]
-        return [{"rank": i + 1, "video": v.model_dump(mode="json"), "likes": likes}
+        keep = BRIEF_FIELDS if brief else None
+        return [{"rank": i + 1, "video": v.model_dump(mode="json", include=keep), "likes": likes}
                 for i, (v, likes) in enumerate(rows)]
 
 

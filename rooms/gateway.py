@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgpack
 from aiohttp import WSMsgType, web
 from pydantic import Field
+from yarl import URL
 
 from bidding.routes import auctions_of
 from bidding.schemas import BidIn
@@ -19,8 +20,9 @@ from rooms.hub import Member
 from rooms.keys import BRIDGE, HUB, PRESENCE
 from rooms.streams.service import Streams, room_of
 from server.api import path_id, validate
-from server.errors import DomainError, InvalidInput
+from server.errors import DomainError, InvalidInput, PermissionDenied
 from server.keys import CONFIG, DB, REDIS, TOKENS
+from server.sessions import COOKIE, Sessions
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -32,10 +34,20 @@ class BidFrame(BidIn):
 
 
 
-def socket_user(request: web.Request) -> Principal | None:
-    """The caller from ?token=; none means watch only. A bad or expired token is refused before upgrade."""
+async def socket_user(request: web.Request) -> Principal | None:
+    """The caller from ?token= (the apps), else from the console's session cookie; none means watch only.
+    A bad or expired token is refused before upgrade, and so is a cookie sent by a page of another
+    origin: browsers attach cookies to cross-site WebSocket handshakes, so the Origin is what tells."""
     token = request.query.get("token")
-    return request.app[TOKENS].read_access(token) if token else None
+    if token:
+        return request.app[TOKENS].read_access(token)
+    if COOKIE not in request.cookies:
+        return None
+    origin = request.headers.get("Origin")
+    if origin is not None and URL(origin).host_port_subcomponent != request.host:
+        raise PermissionDenied("This page's origin may not use the console's sign-in.", code="bad_origin")
+    session = await Sessions(request.app[REDIS], request.app[CONFIG]).load(request)
+    return session.principal if session else None
 
 
 def last_seq_param(request: web.Request) -> int | None:
@@ -69,7 +81,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
 
 async def _room_socket(request: web.Request, types: frozenset[str] | None) -> web.StreamResponse:
     stream_id = path_id(request)
-    me = socket_user(request)
+    me = await socket_user(request)
     last_seq = last_seq_param(request)
     service = streams(request)
     stream = await service.get(stream_id)  # 404 before the upgrade

@@ -12,6 +12,7 @@ from rooms.hub import Hub
 from rooms.keys import BRIDGE, HUB, PRESENCE
 from rooms.notify import push_stored
 from rooms.presence import Presence
+from rooms.streams import store as streams_store
 from rooms.streams.metering import meter
 from server.background import periodic
 from server.keys import CONFIG, DB, REDIS
@@ -41,7 +42,9 @@ async def presence_step(app: web.Application) -> None:
     hub, presence = app[HUB], app[PRESENCE]
     counts = {name: len(room.members) for name, room in hub.rooms.items() if name.startswith("stream:")}
     await presence.report(counts)
-    await presence.publish_changes(list(counts))
+    published = await presence.publish_changes(list(counts))
+    if published:  # the dashboard's "peak viewers" of a show
+        await streams_store.record_peaks(app[DB], {int(room.split(":", 1)[1]): n for room, n in published.items()})
     await presence.report_online(hub.users())
 
 

@@ -42,7 +42,7 @@ async def delete(request: web.Request, me: Principal) -> None:
 
 async def notifications_socket(request: web.Request) -> web.StreamResponse:
     """GET /ws/notifications/: the signed-in user's notifications and private events, live."""
-    me = socket_user(request)
+    me = await socket_user(request)
     if me is None:
         raise NotAuthenticated("Connect with ?token=<access token>.")
     room = notify.user_room(me.user_id)

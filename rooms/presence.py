@@ -85,8 +85,10 @@ class Presence:
             out[room] = total
         return out
 
-    async def publish_changes(self, rooms: list[str]) -> None:
-        """For each room, at most one process per second publishes `viewers`, and only if it changed."""
+    async def publish_changes(self, rooms: list[str]) -> dict[str, int]:
+        """For each room, at most one process per second publishes `viewers`, and only if it changed;
+        returns the totals this process published."""
+        published: dict[str, int] = {}
         for room in rooms:
             if not await self.redis.set(f"presence:{room}:lock", self.process, px=1000, nx=True):
                 continue
@@ -94,3 +96,5 @@ class Presence:
             last = await self.redis.getset(f"presence:{room}:last", total)
             if last is None or int(last) != total:
                 await self.bridge.publish(room, "viewers", {"count": total})
+                published[room] = total
+        return published

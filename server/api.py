@@ -14,7 +14,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, UnsupportedMediaType
-from server.keys import TOKENS
+from server.keys import CONFIG, REDIS, TOKENS
+from server.sessions import COOKIE, CSRF_HEADER, Sessions
 from server.tokens import Principal
 
 Access = Literal["public", "optional", "user"]
@@ -122,7 +123,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
     async def handle(request: web.Request) -> web.StreamResponse:
         kwargs: dict[str, Any] = {}
         if endpoint.auth != "public":
-            me = authenticate(request)
+            me = await authenticate(request)
             if me is None and endpoint.auth == "user":
                 raise NotAuthenticated()
             if me is not None and endpoint.roles and me.role not in endpoint.roles:
@@ -138,11 +139,21 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
     return handle
 
 
-def authenticate(request: web.Request) -> Principal | None:
-    """The caller from 'Authorization: Bearer <access token>'; None without the header."""
+async def authenticate(request: web.Request) -> Principal | None:
+    """The caller from 'Authorization: Bearer <access token>', else from the console's session cookie
+    (only with its CSRF token in X-CSRF-Token, so another site cannot call the API as the user);
+    None without either."""
     header = request.headers.get("Authorization")
     if header is None:
-        return None
+        if COOKIE not in request.cookies:
+            return None
+        session = await Sessions(request.app[REDIS], request.app[CONFIG]).load(request)
+        if session is None:
+            return None
+        if not session.csrf_ok(request.headers.get(CSRF_HEADER)):
+            raise PermissionDenied(f"A request signed in by cookie needs the {CSRF_HEADER} header of its page.",
+                                   code="csrf_failed")
+        return session.principal
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("The Authorization header must be 'Bearer <access token>'.", code="invalid_token")

@@ -31,6 +31,7 @@ def plugins() -> list[Plugin]:
     import feed.plugin
     import rooms.plugin
     import server.accounts.plugin
+    import server.console.plugin
 
     return [
         server.accounts.plugin.plugin,
@@ -38,6 +39,7 @@ def plugins() -> list[Plugin]:
         rooms.plugin.plugin,
         bidding.plugin.plugin,
         feed.plugin.plugin,
+        server.console.plugin.plugin,
     ]
 
 

@@ -242,6 +242,16 @@ class FeedConfig:
 
 
 @dataclass(frozen=True)
+class ConsoleConfig:
+    session_ttl_s: int = 43200
+    page_size: int = 25
+
+    def __post_init__(self) -> None:
+        _check(self.session_ttl_s >= 60, "console.session_ttl_s must be at least 60")
+        _check(5 <= self.page_size <= 100, "console.page_size must be between 5 and 100")
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
     format: str = "text"
@@ -267,6 +277,7 @@ class Config:
     agora: AgoraConfig = field(default_factory=AgoraConfig)
     rooms: RoomsConfig = field(default_factory=RoomsConfig)
     feed: FeedConfig = field(default_factory=FeedConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     def __post_init__(self) -> None:

@@ -69,6 +69,9 @@ async def read_form(request: web.Request, files: dict[str, int], folder: Path) -
             count += 1
             if count > MAX_FIELDS:
                 raise InvalidInput(f"The form has more than {MAX_FIELDS} fields.")
+            if part.name in files and part.filename == "":
+                await part.release()  # a browser's file input left empty: no file, not an empty file
+                continue
             if part.name in files:
                 if part.name in form.files:
                     raise InvalidInput(f"Send one '{part.name}' file.", fields={part.name: ["Only one file."]})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 
 
@@ -116,3 +119,52 @@ async def product(api: Api, seller: Account, category_id: int, name: str = "Silk
     reply = await api.post("/api/products/products/", body, token=seller.access)
     assert reply.status == 201, reply.body
     return dict(reply.body)
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browserless:
+    """A console user without a browser: its own cookie jar, forms posted as a browser posts them."""
+
+    def __init__(self, client: TestClient[Any, Any]) -> None:
+        self.client = client
+        self.session = aiohttp.ClientSession(base_url=client.make_url(""), cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    async def get(self, path: str, **kw: Any) -> tuple[int, str]:
+        """A page (redirects not followed): its status and HTML; remembers the page's CSRF token."""
+        async with self.session.get(path, allow_redirects=False, **kw) as resp:
+            text = await resp.text()
+            found = CSRF_INPUT.search(text)
+            if found:
+                self.csrf = html.unescape(found.group(1))
+            return resp.status, text if resp.status < 300 or resp.status >= 400 else resp.headers.get("Location", "")
+
+    async def post(self, path: str, data: Any = None, *, csrf: bool = True) -> tuple[int, str]:
+        """A form post with the page's CSRF token (unless csrf=False): status and HTML, or the redirect target."""
+        if isinstance(data, aiohttp.FormData):
+            form = data
+            if csrf:
+                form.add_field("csrf_token", self.csrf)
+        else:
+            form = aiohttp.FormData({**(data or {}), **({"csrf_token": self.csrf} if csrf else {})})
+        async with self.session.post(path, data=form, allow_redirects=False) as resp:
+            text = await resp.text()
+            return resp.status, resp.headers.get("Location", "") if resp.status in (302, 303) else text
+
+    async def login(self, username: str, password: str) -> tuple[int, str]:
+        await self.get("/console/login")
+        return await self.post("/console/login", {"username": username, "password": password})
+
+
+async def console_user(client: TestClient[Any, Any], username: str, password: str) -> Browserless:
+    """A signed-in console user (seller or admin)."""
+    user = Browserless(client)
+    status, location = await user.login(username, password)
+    assert status == 303 and location == "/console/", (status, location)
+    await user.get("/console/")
+    return user

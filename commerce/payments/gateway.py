@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from typing import Any
+from urllib.parse import quote
 
 import razorpay
 import requests
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, ContentTypeError, web
 from razorpay.errors import BadRequestError, GatewayError, ServerError, SignatureVerificationError
 
 from server.config import RazorpayConfig
@@ -77,6 +78,21 @@ class Gateway:
             self._client().utility.verify_webhook_signature(body, signature, self._webhook_secret)
         except SignatureVerificationError:
             raise InvalidSignature("The webhook signature does not match.") from None
+
+    async def pay_locally(self, order_id: str) -> dict[str, Any]:
+        """Development only: what Checkout does when the payer pays, done by the local Razorpay-compatible
+        server (its /_local/ step); answers Checkout's signed result fields."""
+        url = f"{self.base_url}/_local/orders/{quote(order_id, safe='')}/pay"
+        try:
+            async with ClientSession(timeout=ClientTimeout(total=15)) as session, \
+                    session.post(url, json={"outcome": "success"}) as response:
+                result: dict[str, Any] = await response.json()
+        except (OSError, TimeoutError, ContentTypeError):
+            raise ServiceUnavailable("The local Razorpay server cannot be reached.",
+                                     code="payment_gateway_unavailable") from None
+        if "razorpay_payment_id" not in result:
+            raise PaymentGatewayError(f"The local Razorpay refused the payment: {result.get('error')}")
+        return result
 
 
 GATEWAY = web.AppKey("razorpay_gateway", Gateway)

@@ -42,6 +42,15 @@ class Streams:
                                                   data.product_ids)
         return await self.get(stream_id)
 
+    async def update(self, me: Principal, stream_id: int, data: StreamIn) -> StreamOut:
+        """Change a scheduled show (its seller): title, description, time and products."""
+        await self._owned(me, stream_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await store.update_stream(conn, stream_id, data.title, data.description, data.scheduled_at,
+                                             data.product_ids):
+                raise Conflict("Only a scheduled show can be changed.", code="not_scheduled")
+        return await self.get(stream_id)
+
     async def row(self, stream_id: int) -> asyncpg.Record:
         row = await store.fetch_stream(self.pool, stream_id)
         if row is None:

@@ -28,6 +28,22 @@ async def insert_stream(conn: asyncpg.Connection, seller_id: int, title: str, de
     return stream_id
 
 
+async def update_stream(conn: asyncpg.Connection, stream_id: int, title: str, description: str,
+                        scheduled_at: datetime | None, product_ids: list[int]) -> bool:
+    """Change a show that has not started, its product list included; False if it is no longer scheduled."""
+    status: str = await conn.execute(
+        """UPDATE livestreams SET title = $2, description = $3, scheduled_at = $4
+           WHERE id = $1 AND status = 'scheduled'""",
+        stream_id, title, description, scheduled_at,
+    )
+    if status == "UPDATE 0":
+        return False
+    seller_id = await conn.fetchval("SELECT seller_id FROM livestreams WHERE id = $1", stream_id)
+    await conn.execute("DELETE FROM livestream_products WHERE livestream_id = $1", stream_id)
+    await set_products(conn, stream_id, seller_id, product_ids)
+    return True
+
+
 async def set_products(conn: asyncpg.Connection, stream_id: int, seller_id: int, product_ids: list[int]) -> None:
     """The show's products, in order; only the seller's own active products."""
     unique = list(dict.fromkeys(product_ids))
@@ -93,6 +109,16 @@ async def end(conn: Conn, stream_id: int, reason: str) -> bool:
         stream_id, reason,
     )
     return status != "UPDATE 0"
+
+
+async def record_peaks(conn: Conn, viewers: dict[int, int]) -> None:
+    """Raise each live show's peak_viewers to its current viewer count, in one statement."""
+    await conn.execute(
+        """UPDATE livestreams l SET peak_viewers = v.n
+           FROM unnest($1::bigint[], $2::int[]) AS v(id, n)
+           WHERE l.id = v.id AND l.status = 'live' AND v.n > l.peak_viewers""",
+        list(viewers), list(viewers.values()),
+    )
 
 
 async def pin_product(conn: Conn, stream_id: int, product_id: int) -> None:

@@ -85,3 +85,15 @@ async def get_user(request: web.Request, me: Principal) -> PublicUserOut:
           summary="Verify a seller and grant the free credit, once")
 async def verify_seller(request: web.Request, me: Principal) -> UserOut:
     return await accounts(request).verify_seller(me, path_id(request))
+
+
+@api.post(r"/api/admin/users/{id:\d+}/deactivate/", roles=["admin"], response=UserOut,
+          summary="Deactivate an account: no sign-in, its refresh tokens and console sessions end")
+async def deactivate_user(request: web.Request, me: Principal) -> UserOut:
+    return await accounts(request).set_active(me, path_id(request), False)
+
+
+@api.post(r"/api/admin/users/{id:\d+}/reactivate/", roles=["admin"], response=UserOut,
+          summary="Let a deactivated account sign in again")
+async def reactivate_user(request: web.Request, me: Principal) -> UserOut:
+    return await accounts(request).set_active(me, path_id(request), True)

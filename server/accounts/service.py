@@ -25,6 +25,7 @@ from server.config import Config
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from server.passwords import hash_password_async, verify_password_async
 from server.ratelimit import FixedWindow
+from server.sessions import Sessions
 from server.sql import Conn
 from server.tokens import Principal, TokenCodec
 
@@ -51,7 +52,13 @@ class Accounts:
         return await self._sign_in(user_id, role)
 
     async def login(self, login: str, password: str, client: str) -> AuthOut:
-        """Check the password (by username or e-mail); repeated failures are rate limited per client."""
+        """Sign in with tokens once the password is right."""
+        user_id, role = await self.check_password(login, password, client)
+        return await self._sign_in(user_id, role)
+
+    async def check_password(self, login: str, password: str, client: str) -> tuple[int, str]:
+        """(user id, role) when the password (by username or e-mail) is right and the account active;
+        repeated failures are rate limited per login and client."""
         key = f"{login.lower()}|{client}"
         limit = self._login_limit
         await limit.check(key, "Too many failed sign-ins; wait before trying again.")
@@ -63,7 +70,7 @@ class Accounts:
         if not row["is_active"]:
             raise PermissionDenied("This account is deactivated.", code="account_disabled")
         await limit.reset(key)
-        return await self._sign_in(row["id"], row["role"])
+        return row["id"], row["role"]
 
     async def _sign_in(self, user_id: int, role: str) -> AuthOut:
         pair = await self._issue_pair(self.pool, user_id, role, family=None)
@@ -155,6 +162,22 @@ class Accounts:
         if row is None or not row["is_active"]:
             raise NotFound(f"No user with id {user_id}.", code="user_not_found")
         return public_user_out(row)
+
+    async def set_active(self, admin: Principal, user_id: int, active: bool) -> UserOut:
+        """Deactivate (or reactivate) an account. Deactivation revokes its refresh tokens and ends its
+        console sessions at once; the apps are signed out when their access token ends."""
+        if user_id == admin.user_id and not active:
+            raise PermissionDenied("You cannot deactivate your own account.", code="own_account")
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await store.user_exists(conn, user_id):
+                raise NotFound(f"No user with id {user_id}.", code="user_not_found")
+            await store.update_user(conn, user_id, {"is_active": active})
+            if not active:
+                await store.revoke_user(conn, user_id)
+            row = await store.fetch_user(conn, user_id)
+        if not active:
+            await Sessions(self.redis, self.config).end_all(user_id)
+        return user_out(row)
 
     async def verify_seller(self, admin: Principal, seller_id: int) -> UserOut:
         """Mark a seller verified and grant the free credits, both at most once whatever the retries."""

@@ -1,0 +1,1 @@
+"""The seller and admin console: server-rendered pages under /console/."""

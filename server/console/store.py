@@ -1,0 +1,114 @@
+"""SQL that only the console asks: the seller's dashboard figures and the admin's lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from server.sql import Conn
+
+SOLD = "('paid', 'shipped', 'delivered')"
+
+
+async def dashboard(conn: Conn, seller_id: int) -> dict[str, Any]:
+    """Today's sales, orders to ship, credits, the next scheduled show and the last ended show's summary."""
+    today = await conn.fetchrow(
+        f"""SELECT coalesce(sum(total_amount), 0) AS amount, count(*) AS orders FROM orders
+            WHERE seller_id = $1 AND status IN {SOLD} AND paid_at >= date_trunc('day', now())""",
+        seller_id,
+    )
+    to_ship: int = await conn.fetchval(
+        "SELECT count(*) FROM orders WHERE seller_id = $1 AND status = 'paid'", seller_id)
+    credits: int = await conn.fetchval("SELECT credits FROM sellers WHERE user_id = $1", seller_id)
+    next_show = await conn.fetchrow(
+        """SELECT id, title, scheduled_at FROM livestreams WHERE seller_id = $1 AND status = 'scheduled'
+           ORDER BY scheduled_at ASC NULLS LAST, id LIMIT 1""",
+        seller_id,
+    )
+    live = await conn.fetchrow(
+        "SELECT id, title, started_at FROM livestreams WHERE seller_id = $1 AND status = 'live'", seller_id)
+    # What a show sold is what its auctions sold: each won auction is one item, at its winning bid.
+    last = await conn.fetchrow(
+        """SELECT l.id, l.title, l.started_at, l.ended_at, l.peak_viewers,
+                  count(b.winner_id) AS items_sold, coalesce(sum(b.winning_amount), 0) AS total,
+                  count(DISTINCT b.winner_id) AS buyers
+           FROM livestreams l LEFT JOIN biddings b ON b.livestream_id = l.id AND b.winner_id IS NOT NULL
+           WHERE l.id = (SELECT id FROM livestreams WHERE seller_id = $1 AND status = 'ended'
+                         ORDER BY ended_at DESC NULLS LAST, id DESC LIMIT 1)
+           GROUP BY l.id""",
+        seller_id,
+    )
+    return {"today": today, "to_ship": to_ship, "credits": credits, "next_show": next_show, "live": live,
+            "last_show": last}
+
+
+async def admin_counts(conn: Conn) -> asyncpg.Record:
+    """What waits for an admin: sellers to verify, reported videos, withdrawal requests."""
+    row: asyncpg.Record = await conn.fetchrow(
+        """SELECT (SELECT count(*) FROM sellers s JOIN users u ON u.id = s.user_id
+                   WHERE NOT s.verified AND u.is_active) AS sellers,
+                  (SELECT count(DISTINCT video_id) FROM video_reports WHERE status = 'open') AS reports,
+                  (SELECT count(*) FROM withdrawals WHERE status = 'requested') AS withdrawals"""
+    )
+    return row
+
+
+async def sellers(conn: Conn, verified: bool, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+    """Sellers waiting for verification (oldest first), or the verified ones (newest first)."""
+    where = "s.verified = $1 AND u.is_active"
+    count: int = await conn.fetchval(
+        f"SELECT count(*) FROM sellers s JOIN users u ON u.id = s.user_id WHERE {where}", verified)
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""SELECT u.id, u.username, u.email, u.created_at, s.business_name, s.gstin, s.verified_at, s.credits
+            FROM sellers s JOIN users u ON u.id = s.user_id WHERE {where}
+            ORDER BY CASE WHEN $1 THEN -u.id ELSE u.id END LIMIT $2 OFFSET $3""",
+        verified, limit, offset,
+    )
+    return count, rows
+
+
+async def users(conn: Conn, search: str | None, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+    """Every account, deactivated ones too, by username or e-mail prefix; newest first."""
+    where, args = "TRUE", []
+    if search:
+        pattern = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where, args = "(lower(u.username) LIKE $1 OR lower(u.email) LIKE $1)", [pattern]
+    n = len(args)
+    count: int = await conn.fetchval(f"SELECT count(*) FROM users u WHERE {where}", *args)
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""SELECT u.id, u.username, u.email, u.role, u.is_active, u.created_at FROM users u WHERE {where}
+            ORDER BY u.id DESC LIMIT ${n + 1} OFFSET ${n + 2}""",
+        *args, limit, offset,
+    )
+    return count, rows
+
+
+async def seller_products(conn: Conn, seller_id: int) -> list[asyncpg.Record]:
+    """The seller's active products by name, for pickers (a show's products, a reel's tags)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT id, name, price, stock FROM products WHERE seller_id = $1 AND is_active ORDER BY lower(name), id",
+        seller_id,
+    )
+    return rows
+
+
+async def show_auctions(conn: Conn, stream_id: int) -> list[asyncpg.Record]:
+    """A show's auctions, newest first, with their winners."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT b.id, b.status, b.mode, p.name AS product_name, b.current_amount, b.bids_count, b.ends_at,
+                  b.winning_amount, w.username AS winner
+           FROM biddings b JOIN products p ON p.id = b.product_id LEFT JOIN users w ON w.id = b.winner_id
+           WHERE b.livestream_id = $1 ORDER BY b.id DESC""",
+        stream_id,
+    )
+    return rows
+
+
+async def blocks_charged(conn: Conn, seller_id: int, stream_id: int) -> int:
+    """Blocks of air time already paid for this show (the first one at going live)."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM credit_ledger WHERE seller_id = $1 AND reason = 'live_block' AND ref LIKE $2",
+        seller_id, f"{stream_id}:%",
+    )
+    return count

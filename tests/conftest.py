@@ -62,15 +62,26 @@ async def _fresh_schema(db_url: str) -> None:
 
 
 async def reset_state(services: Services) -> None:
-    """Empty every table (ids restart) and Redis: each test starts from nothing."""
+    """Empty every table (ids restart) and Redis: each test starts from nothing. Only the tables that hold
+    rows or whose id sequence has moved are truncated: truncating all of them made every test ~0.2 s slower."""
     conn = await asyncpg.connect(services.database_url)
     try:
-        tables = await conn.fetch(
+        tables = [r["t"] for r in await conn.fetch(
             "SELECT quote_ident(tablename) AS t FROM pg_tables "
             "WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
-        )
+        )]
+        used = set()
         if tables:
-            await conn.execute(f"TRUNCATE {', '.join(r['t'] for r in tables)} RESTART IDENTITY CASCADE")
+            probe = " UNION ALL ".join(f"SELECT '{t}' AS t WHERE EXISTS (SELECT 1 FROM {t})" for t in tables)
+            used = {r["t"] for r in await conn.fetch(probe)}
+            used |= {r["t"] for r in await conn.fetch(
+                """SELECT quote_ident(t.relname) AS t FROM pg_sequences s
+                   JOIN pg_class sc ON sc.relname = s.sequencename AND s.schemaname = 'public'
+                   JOIN pg_depend d ON d.objid = sc.oid AND d.deptype IN ('a', 'i')
+                   JOIN pg_class t ON t.oid = d.refobjid
+                   WHERE s.last_value IS NOT NULL""")}
+        if used:
+            await conn.execute(f"TRUNCATE {', '.join(sorted(used))} RESTART IDENTITY CASCADE")
     finally:
         await conn.close()
     client = aioredis.from_url(services.redis_url)

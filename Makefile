@@ -5,12 +5,14 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: run test install dev lint clean help
+.PHONY: run test install dev lint clean help loadtest bench
 
 help:
 	@echo "make run     serve on http://127.0.0.1:8080 with demo data (embedded PostgreSQL and Valkey)"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff and mypy"
+	@echo "make loadtest  Locust against a fresh server on 127.0.0.1 (LOAD_ARGS=\"--users 100 --time 120 --workers 2\")"
+	@echo "make bench   the benchmark scripts, one table"
 	@echo "make clean   remove .venv and var/"
 
 $(VENV)/bin/python:
@@ -42,6 +44,10 @@ test: dev
 lint: dev
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+
+LOAD_ARGS ?= --users 60 --spawn-rate 10 --time 60 --workers 2 --products 2000
+loadtest: dev
+	$(PY) -u loadtest/run_load.py $(LOAD_ARGS)
 
 # Regenerate the lock files from pyproject.toml (needs pip-tools; not part of a normal install).
 lock:

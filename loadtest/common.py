@@ -29,13 +29,14 @@ async def fresh_database(server_url: str, name: str) -> str:
     return url
 
 
-async def start_server(database_url: str, redis_url: str, *, cpu: int | None = None,
+async def start_server(database_url: str, redis_url: str, *, cpu: int | None = None, workers: int = 1,
                        within_s: float = 60) -> tuple[asyncio.subprocess.Process, int]:
-    """`python -m server run` on a free loopback port (pinned to one CPU if asked), once it accepts."""
+    """`python -m server run` on a free loopback port (pinned to one CPU if asked, several processes on
+    the port if asked), once it accepts."""
     port = free_port()
     env = {**os.environ, "LSC_DATABASE_URL": database_url, "LSC_REDIS_URL": redis_url,
            "LSC_SERVER_PORT": str(port), "LSC_LOG_ACCESS_LOG": "false", "LSC_LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "server", "run"]
+    command = [sys.executable, "-m", "server", "run", "--workers", str(workers)]
     if cpu is not None:
         command = ["taskset", "-c", str(cpu), *command]
     process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env)

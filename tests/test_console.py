@@ -367,3 +367,24 @@ async def test_room_socket_takes_the_console_session_only_from_this_origin(
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await browser.session.ws_connect(f"/ws/livestream/{show.stream_id}/", origin="https://evil.example")
     assert refused.value.status == 403
+
+
+async def test_a_reel_uploaded_from_the_console_carries_its_products(
+        client: TestClient, api: Api, admin: Account, db: asyncpg.Connection, browsers: list[Browserless]) -> None:
+    seller = await verified_seller(api, admin, "weaver")
+    cat = await category(api, admin)
+    first, second = (await product(api, seller, cat, name="Saree"), await product(api, seller, cat, name="Stole"))
+    browser = await signed_in(client, browsers, "weaver", seller.password)
+    await browser.get("/console/reels/")
+    status, page = await browser.post("/console/reels/", form({"content_type": "IMAGE", "title": "No picture"}))
+    assert status == 400 and "An IMAGE needs its image_file." in page and 'value="No picture"' in page
+    status, location = await browser.post("/console/reels/", form(
+        {"content_type": "IMAGE", "title": "Drape", "product": str(first["id"]),
+         "additional_products": [str(second["id"])], "tags": "silk, wedding"},
+        {"image_file": ("d.png", png(), "image/png"), "video_file": ("", b"", "application/octet-stream")}))
+    assert status == 303 and location == "/console/reels/", location
+    row = await db.fetchrow("SELECT id, product_id, tags FROM videos WHERE title = 'Drape'")
+    assert row["product_id"] == first["id"] and sorted(row["tags"]) == ["silk", "wedding"]
+    assert await db.fetchval("SELECT product_id FROM video_products WHERE video_id = $1", row["id"]) == second["id"]
+    status, page = await browser.get("/console/reels/")
+    assert "Drape" in page and "Saree" in page

@@ -22,7 +22,7 @@ import aiohttp
 import asyncpg
 import msgpack
 from bench_fanout import Stats, Viewer, pct
-from common import ROOT, connect_viewers, fresh_database, start_server, stop
+from common import ROOT, connect_viewers, fresh_database, result, start_server, stop
 
 from server.config import load_config
 from server.embedded import EmbeddedServices
@@ -132,6 +132,9 @@ async def run(database_url: str, redis_url: str, viewers: int, bidders: int, rat
         print(f"bid -> ack:            p50 {pct(to_ms(ack_ns), 0.5):.1f} ms, p99 {pct(to_ms(ack_ns), 0.99):.1f} ms")
         print(f"bid -> viewers' event: p50 {pct(to_ms(event_ns), 0.5):.1f} ms, p99 {pct(to_ms(event_ns), 0.99):.1f} ms "
               f"({len(event_ns)} receipts)")
+        result("bids", viewers=viewers, rate=rate, outcomes=dict(outcomes), unanswered=len(sent),
+               ack_p50_ms=round(pct(to_ms(ack_ns), 0.5), 1), ack_p99_ms=round(pct(to_ms(ack_ns), 0.99), 1),
+               event_p50_ms=round(pct(to_ms(event_ns), 0.5), 1), event_p99_ms=round(pct(to_ms(event_ns), 0.99), 1))
     finally:
         await stop(server, transports)
 

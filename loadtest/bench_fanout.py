@@ -20,7 +20,7 @@ from array import array
 from typing import Any
 
 import msgpack
-from common import ROOT, connect_viewers, fresh_database, percentile, seed_live_stream, start_server, stop
+from common import ROOT, connect_viewers, fresh_database, percentile, result, seed_live_stream, start_server, stop
 
 from rooms.bridge import Bridge
 from server.embedded import EmbeddedServices
@@ -147,6 +147,9 @@ async def run(database_url: str, redis_url: str, viewers: int, rate: int, second
               f"{stats.received / elapsed:,.0f} deliveries/s over {elapsed:.1f} s, {stats.closed} disconnected")
         print(f"publish-to-receipt latency: p50 {pct(stats.latency_us, 0.5):.1f} ms, "
               f"p99 {pct(stats.latency_us, 0.99):.1f} ms, max {pct(stats.latency_us, 1.0):.1f} ms")
+        result("fanout", viewers=viewers, rate=rate, deliveries_per_s=round(stats.received / elapsed),
+               missing=expected - stats.received, p50_ms=round(pct(stats.latency_us, 0.5), 1),
+               p99_ms=round(pct(stats.latency_us, 0.99), 1))
     finally:
         await redis.aclose()
         await stop(server, transports)

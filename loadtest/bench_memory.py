@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from bench_fanout import Stats, Viewer
-from common import ROOT, connect_viewers, fresh_database, seed_live_stream, start_server, stop
+from common import ROOT, connect_viewers, fresh_database, result, seed_live_stream, start_server, stop
 
 from server.embedded import EmbeddedServices
 
@@ -47,6 +47,7 @@ async def run(database_url: str, redis_url: str, viewers: int) -> None:
         after = rss_kib(pid)
         print(f"server RSS {before / 1024:.1f} MiB with 1 viewer, {after / 1024:.1f} MiB with {viewers + 1}: "
               f"{(after - before) / viewers:.1f} KiB per idle viewer")
+        result("memory", viewers=viewers, kib_per_viewer=round((after - before) / viewers, 1))
     finally:
         await stop(server, transports)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -95,6 +96,11 @@ async def stop(server: asyncio.subprocess.Process, transports: list[asyncio.Base
         transport.close()
     server.send_signal(signal.SIGTERM)
     await asyncio.wait_for(server.wait(), 30)
+
+
+def result(bench: str, **figures: object) -> None:
+    """One machine-readable line of a benchmark's figures, which `bench_all.py` collects into its table."""
+    print("RESULT " + json.dumps({"bench": bench, **figures}), flush=True)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -17,6 +17,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's default reset query (UNLISTEN, RESET ALL, advisory unlock...):
+    this code never changes session state on pooled connections, and that query was one more round trip
+    per request (a transaction left open is still rolled back by asyncpg before this runs)."""
+
+
 async def create_pool(config: DatabaseConfig) -> asyncpg.Pool:
     """A pool sized and timed by config; every connection decodes jsonb."""
     pool = await asyncpg.create_pool(
@@ -25,6 +31,7 @@ async def create_pool(config: DatabaseConfig) -> asyncpg.Pool:
         max_size=config.pool_max,
         command_timeout=config.command_timeout_s,
         init=_init_connection,
+        reset=_keep_session,
     )
     assert pool is not None  # create_pool returns None only when awaited lazily
     return pool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import re
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID = web.RequestKey("request_id", str)
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Request ids: a random prefix per process and a counter. Unique across processes, and cheaper than a
+# uuid4 per request (an os.urandom call each).
+_ID_PREFIX = uuid.uuid4().hex[:12]
+_ids = itertools.count(1)
 # Failures of PostgreSQL or Redis themselves: the client may retry, so 503 rather than 500.
 _UNAVAILABLE = (
     OSError,  # connection refused or reset
@@ -39,7 +44,7 @@ _UNAVAILABLE = (
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Give the request an id, then log and measure it whatever the outcome."""
     incoming = request.headers.get("X-Request-ID", "")
-    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else f"{_ID_PREFIX}{next(_ids):x}"
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
     status = 499  # nginx's "client closed request": what is left if the handler is cancelled
@@ -56,21 +61,22 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
         request.app[METRICS].observe_request(request.method, route, status, elapsed)
-        ACCESS.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            status,
-            elapsed * 1000,
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "duration_ms": round(elapsed * 1000, 2),
-                "remote": request.remote,
-            },
-        )
+        if not ACCESS.disabled and ACCESS.isEnabledFor(logging.INFO):
+            ACCESS.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                status,
+                elapsed * 1000,
+                extra={
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "remote": request.remote,
+                },
+            )
 
 
 @web.middleware

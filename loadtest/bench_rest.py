@@ -1,0 +1,151 @@
+"""Benchmark: REST throughput of one server process: product list, product detail and the feed.
+
+The server runs pinned to core 0; a lean HTTP/1.1 client on core 1 keeps `--connections` keep-alive
+connections busy (one request in flight on each) for `--seconds` per endpoint, after a warm-up. Prints
+requests per second and the p50 and p99 latency. Data: 100,000 products, 20,000 reels with 200,000
+interactions; the feed is asked for by signed-in users, one per connection.
+
+    .venv/bin/python -u loadtest/bench_rest.py [--connections 32] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from array import array
+from collections.abc import Callable
+
+import asyncpg
+from bench_catalog import SEED as CATALOG
+from bench_feed import SEED as FEED
+from common import ROOT, fresh_database, percentile, result, start_server, stop
+
+from server.config import load_config
+from server.embedded import EmbeddedServices
+from server.tokens import TokenCodec
+
+
+class Client(asyncio.Protocol):
+    """One keep-alive connection sending the next request as soon as the last response is complete."""
+
+    def __init__(self, next_request: Callable[[], bytes], times: array, errors: list[int], until: float,
+                 done: asyncio.Future[None]) -> None:
+        self.next_request, self.times, self.errors, self.until, self.done = next_request, times, errors, until, done
+        self.buffer = b""
+        self.sent = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.send()
+
+    def send(self) -> None:
+        self.sent = time.perf_counter()
+        self.transport.write(self.next_request())  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = self.buffer[:end].lower()
+        start = head.find(b"content-length:")
+        length = int(head[start + 15:head.find(b"\r\n", start) if head.find(b"\r\n", start) > 0 else None])
+        if len(self.buffer) < end + 4 + length:
+            return
+        now = time.perf_counter()
+        self.times.append(int((now - self.sent) * 1_000_000))
+        if not self.buffer.startswith(b"HTTP/1.1 200"):
+            self.errors.append(1)
+        self.buffer = self.buffer[end + 4 + length:]
+        if now < self.until:
+            self.send()
+        elif not self.done.done():
+            self.done.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+async def measure(port: int, connections: int, seconds: float,
+                  request_for: Callable[[int], Callable[[], bytes]]) -> tuple[float, float, float, int]:
+    """(requests per second, p50 ms, p99 ms, errors) over `seconds` of load on `connections` connections."""
+    loop = asyncio.get_running_loop()
+    times: array = array("q")
+    errors: list[int] = []
+    until = time.perf_counter() + seconds
+    done = [loop.create_future() for _ in range(connections)]
+    transports = []
+    started = time.perf_counter()
+    for i in range(connections):
+        transport, _ = await loop.create_connection(
+            lambda i=i: Client(request_for(i), times, errors, until, done[i]), "127.0.0.1", port)
+        transports.append(transport)
+    await asyncio.wait_for(asyncio.gather(*done), seconds + 30)
+    elapsed = time.perf_counter() - started
+    for transport in transports:
+        transport.close()
+    ms = [t / 1000 for t in times]
+    return len(times) / elapsed, percentile(ms, 0.5), percentile(ms, 0.99), len(errors)
+
+
+def get(path: str, token: str | None = None) -> bytes:
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode()
+
+
+async def run(database_url: str, redis_url: str, connections: int, seconds: float) -> None:
+    url = await fresh_database(database_url, "lsc_bench_rest")
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(CATALOG.replace("$1::int", "100000"))
+        await conn.execute(FEED.format(reels=20000, users=2000, interactions=200000))
+        products = [r["id"] for r in await conn.fetch("SELECT id FROM products ORDER BY random() LIMIT 5000")]
+        await conn.execute("VACUUM ANALYZE")  # no autovacuum of the fresh rows in the middle of a measurement
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+    codec = TokenCodec(load_config(env={}).auth.jwt_secret, 3600, 3600)
+    server, port = await start_server(url, redis_url, cpu=0)
+    counter = iter(range(10**9))
+
+    def product_list(i: int) -> Callable[[], bytes]:
+        return lambda: get(f"/api/products/products/?page={1 + next(counter) % 20}&page_size=20")
+
+    def product_detail(i: int) -> Callable[[], bytes]:
+        return lambda: get(f"/api/products/products/{products[next(counter) % len(products)]}/")
+
+    def feed(i: int) -> Callable[[], bytes]:
+        token = codec.issue_access(100 + i, "buyer")
+        return lambda: get("/api/v1/shoppable-videos/?page_size=20", token)
+
+    rows = {}
+    try:
+        for name, request_for in (("product list", product_list), ("product detail", product_detail),
+                                  ("feed", feed)):
+            await measure(port, connections, 1.0, request_for)  # warm-up: caches, prepared statements
+            rps, p50, p99, errors = await measure(port, connections, seconds, request_for)
+            rows[name] = (rps, p50, p99, errors)
+            print(f"{name:<15} {rps:8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   {errors} errors")
+            result("rest", endpoint=name, connections=connections, rps=round(rps), p50_ms=round(p50, 2),
+                   p99_ms=round(p99, 2), errors=errors)
+    finally:
+        await stop(server, [])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {1})
+    import uvloop
+
+    with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
+        uvloop.run(run(services.database_url, services.redis_url, args.connections, args.seconds))
+
+
+if __name__ == "__main__":
+    main()

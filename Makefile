@@ -49,6 +49,9 @@ LOAD_ARGS ?= --users 60 --spawn-rate 10 --time 60 --workers 2 --products 2000
 loadtest: dev
 	$(PY) -u loadtest/run_load.py $(LOAD_ARGS)
 
+bench: dev
+	$(PY) -u loadtest/bench_all.py
+
 # Regenerate the lock files from pyproject.toml (needs pip-tools; not part of a normal install).
 lock:
 	$(PY) -m piptools compile -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links -o requirements/main.txt pyproject.toml

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -69,28 +70,21 @@ def chat(request: web.Request) -> Chat:
     return Chat(app[DB], app[REDIS], app[BRIDGE], app[CONFIG])
 
 
-async def livestream_socket(request: web.Request) -> web.StreamResponse:
-    """GET /ws/livestream/{id}/: every event of the show's room."""
-    return await _room_socket(request, None)
-
-
-async def chat_socket(request: web.Request) -> web.StreamResponse:
-    """GET /ws/chat/{id}/: the chat and viewer events of the same room."""
-    return await _room_socket(request, CHAT_TYPES)
-
-
-async def _room_socket(request: web.Request, types: frozenset[str] | None) -> web.StreamResponse:
+async def livestream_socket(request: web.Request, types: frozenset[str] | None = None) -> web.StreamResponse:
+    """GET /ws/livestream/{id}/: every event of the show's room (with `types`, only those)."""
     stream_id = path_id(request)
     me = await socket_user(request)
     last_seq = last_seq_param(request)
-    service = streams(request)
-    stream = await service.get(stream_id)  # 404 before the upgrade
+    # 404 before the upgrade. Only the dump is kept, and only until hello: this frame lives as long as
+    # the connection, and thousands of idle viewers each holding the show would add up.
+    livestream = (await streams(request).get(stream_id)).model_dump(mode="json")
     ws, member = await open_socket(request, me, types)
     room = room_of(stream_id)
     hub = request.app[HUB]
     try:
         await hub.join(room, member)
-        await _greet(request, member, room, stream.model_dump(mode="json"), last_seq, stream_id)
+        await _greet(request, member, room, livestream, last_seq, stream_id)
+        del livestream
         await serve_frames(request, ws, member, stream_id)
     finally:
         hub.leave(room, member)
@@ -102,8 +96,11 @@ async def open_socket(request: web.Request, me: Principal | None,
                       types: frozenset[str] | None) -> tuple[web.WebSocketResponse, Member]:
     """Upgrade with the codec the client asked for (msgpack, else JSON) and the configured limits."""
     config = request.app[CONFIG].rooms
-    ws = web.WebSocketResponse(protocols=("msgpack", "json"), heartbeat=config.heartbeat_s,
-                               max_msg_size=config.max_frame_bytes)
+    # No permessage-deflate: room frames are built once and written as they are to every member, and an
+    # inflate state per browser connection would cost tens of KiB for frames of a few hundred bytes.
+    # Pings come from the hub's heartbeat round (rooms.lifecycle), whose pongs serve_frames sees.
+    ws = web.WebSocketResponse(protocols=("msgpack", "json"), autoping=False,
+                               max_msg_size=config.max_frame_bytes, compress=False)
     await ws.prepare(request)
     codec = "msgpack" if ws.ws_protocol == "msgpack" else "json"
     return ws, Member(ws, request, codec, me, config.send_queue_size, types)
@@ -145,6 +142,12 @@ async def serve_frames(request: web.Request, ws: web.WebSocketResponse, member: 
                        stream_id: int | None) -> None:
     """Read the client's frames until it goes; each is answered by ack or error."""
     async for message in ws:
+        member.heard()
+        if message.type == WSMsgType.PONG:
+            continue
+        if message.type == WSMsgType.PING:
+            await ws.pong(message.data)
+            continue
         if message.type == WSMsgType.TEXT and member.codec == "json":
             try:
                 frame = json.loads(message.data)
@@ -213,3 +216,8 @@ def _error(member: Member, client_id: Any, code: str, message: str, extra: dict[
     data = {"client_id": client_id, "code": code, "message": message, **(extra or {})}
     member.send(direct_frame(member.codec, "error", member.last_seq, data))
 
+
+
+# GET /ws/chat/{id}/: the chat and viewer events of the same room. A partial, not a wrapper coroutine:
+# a wrapper's frame would live as long as each connection.
+chat_socket = functools.partial(livestream_socket, types=CHAT_TYPES)

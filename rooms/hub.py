@@ -1,7 +1,8 @@
 """The process-local hub: rooms with local members, fed by the process's one Redis subscription.
 
-Fan-out never awaits a socket: an event is offered to each member's bounded queue, and each member
-has one writer task. A member whose queue is full is disconnected (1013) instead of buffered.
+Fan-out never awaits a socket: an event is written straight to a socket that accepts data, else put in
+the member's bounded queue, which a writer task (started only then, gone once the queue is empty)
+drains. A member whose queue is full is disconnected (1013) instead of buffered.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
 
 from aiohttp import WSCloseCode, web
@@ -19,10 +20,15 @@ from rooms.events import Broadcast, Event
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
+PING = b"\x89\x00"  # a WebSocket ping frame with no payload (server frames are never masked)
 
 
 class Member:
     """One WebSocket connection in one room."""
+
+    # Thousands per process: slots instead of a dict each.
+    __slots__ = ("__weakref__", "_flow", "_kick", "_limit", "_pending", "_protocol", "_queue", "_transport",
+                 "_writer", "closed", "codec", "heard_at", "last_seq", "types", "user", "ws")
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, codec: str,
                  user: Principal | None, queue_size: int, types: frozenset[str] | None = None) -> None:
@@ -35,11 +41,14 @@ class Member:
         self._transport: asyncio.Transport | None = request.transport
         self._flow = request.writer  # its drain() waits while the transport's buffer is over its limit
         self._protocol = request.protocol
-        self._queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
+        # Frames waiting for a socket that is not accepting data, and the task that writes them: both
+        # exist only while something waits, so an idle viewer costs no task and no queue.
+        self._queue: deque[bytes] | None = None
         self._pending: list[Event] | None = []  # events that came before hello; None once live
         self._limit = queue_size
-        self._writer = asyncio.create_task(self._write(), name="ws-writer")
+        self._writer: asyncio.Task[None] | None = None
         self._kick: asyncio.Task[None] | None = None
+        self.heard_at = asyncio.get_running_loop().time()  # the last frame from the client (pongs too)
 
     def offer(self, events: list[Event]) -> None:
         """Send the room events this member has not seen, as one write; never waits."""
@@ -81,14 +90,32 @@ class Member:
         if self.closed:
             return
         transport = self._transport
-        if (self._queue.empty() and transport is not None and not transport.is_closing()
+        if (self._writer is None and transport is not None and not transport.is_closing()
                 and not self._protocol.writing_paused):
             transport.write(frame)  # no task switch: the common case for a reader that keeps up
             return
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if self._queue is None:
+            self._queue = deque()
+        elif len(self._queue) >= self._limit:
             self.overflow()
+            return
+        self._queue.append(frame)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name="ws-writer")
+
+    def heard(self) -> None:
+        """The client sent something (a pong counts): it is alive."""
+        self.heard_at = asyncio.get_running_loop().time()
+
+    def ping_or_drop(self, now: float, silence_s: float) -> None:
+        """One heartbeat round: drop a client silent for longer than silence_s, else ping it."""
+        if self.closed:
+            return
+        if now - self.heard_at > silence_s:
+            log.info("dropping a connection silent for %.0f s", now - self.heard_at)
+            self._start_close(WSCloseCode.GOING_AWAY, "no pong", graceful=False)
+            return
+        self.send(PING)
 
     def overflow(self) -> None:
         if self.closed:
@@ -103,9 +130,7 @@ class Member:
         self._kick = asyncio.create_task(self._close(code, reason, graceful), name="ws-kick")
 
     async def _close(self, code: int, reason: str, graceful: bool) -> None:
-        self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
+        await self._stop_writer()
         if graceful:
             try:
                 await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), 1.0)
@@ -128,33 +153,36 @@ class Member:
     async def finish(self) -> None:
         """Stop the writer once the connection's handler is done."""
         self.closed = True
-        self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
+        await self._stop_writer()
         if self._kick is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._kick
 
+    async def _stop_writer(self) -> None:
+        writer = self._writer
+        if writer is not None and writer is not asyncio.current_task():
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
     async def _write(self) -> None:
-        """Write whatever is queued in one go (one system call for many frames when busy), then wait
-        while the socket's buffer is over its limit: a reader that does not keep up fills the queue."""
+        """Wait while the socket's buffer is over its limit, then write everything queued in one go (one
+        system call for many frames); end once nothing is queued. A reader that does not keep up fills
+        the queue."""
         transport = self._transport
-        me = asyncio.current_task()
-        while True:
-            if me is not None and me.cancelling():
-                return
-            batch = [await self._queue.get()]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            if transport is None or transport.is_closing():
-                self.closed = True
-                return
-            transport.write(b"".join(batch))
-            try:
+        try:
+            while self._queue:
                 await self._flow.drain()
-            except (ConnectionError, RuntimeError):
-                self.closed = True
-                return
+                if transport is None or transport.is_closing():
+                    self.closed = True
+                    return
+                batch = b"".join(self._queue)
+                self._queue = None
+                transport.write(batch)
+        except (ConnectionError, RuntimeError):
+            self.closed = True
+        finally:
+            self._writer = None
 
 
 class Room:
@@ -254,6 +282,14 @@ class Hub:
             if self._sockets_of[member.user.user_id] <= 0:
                 del self._sockets_of[member.user.user_id]
         room.members.discard(member)
+
+    def heartbeat(self, silence_s: float) -> None:
+        """Ping every member and drop those silent for longer than silence_s. One pass for the whole
+        process instead of a timer per connection (aiohttp's heartbeat): idle viewers stay cheap."""
+        now = asyncio.get_running_loop().time()
+        for room in list(self.rooms.values()):
+            for member in list(room.members):
+                member.ping_or_drop(now, silence_s)
 
     def users(self) -> set[int]:
         """The signed-in users with a socket on this process."""

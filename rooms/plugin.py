@@ -4,7 +4,7 @@ from aiohttp import web
 
 from rooms.chat.routes import api as chat_api
 from rooms.gateway import chat_socket, livestream_socket
-from rooms.lifecycle import hub_ctx, meter_ctx, notification_push_ctx, presence_ctx, setup_rooms
+from rooms.lifecycle import heartbeat_ctx, hub_ctx, meter_ctx, notification_push_ctx, presence_ctx, setup_rooms
 from rooms.notify_routes import api as notifications_api
 from rooms.notify_routes import notifications_socket
 from rooms.streams.routes import api as streams_api
@@ -20,6 +20,6 @@ def setup(app: web.Application) -> None:
 
 plugin = Plugin(
     routers=(streams_api, chat_api, notifications_api),
-    lifecycles=(hub_ctx, presence_ctx, meter_ctx, notification_push_ctx),
+    lifecycles=(hub_ctx, presence_ctx, heartbeat_ctx, meter_ctx, notification_push_ctx),
     setup=setup,
 )

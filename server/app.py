@@ -14,7 +14,7 @@ from server.db import postgres_ctx
 from server.keys import CONFIG, METRICS, TOKENS
 from server.media import media_handler
 from server.metrics import Metrics
-from server.middleware import error_responses, request_context
+from server.middleware import request_context
 from server.openapi import setup_docs
 from server.plugin import Plugin
 from server.redis import redis_ctx
@@ -47,7 +47,7 @@ def create_app(config: Config) -> web.Application:
     """Build the app; resources open in cleanup contexts when it starts, nothing at import or here."""
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
-        middlewares=[request_context, error_responses],
+        middlewares=[request_context],
     )
     app[CONFIG] = config
     app[METRICS] = Metrics()

@@ -1,4 +1,4 @@
-"""Middlewares: request id, access log and metrics around every request; errors as contract JSON."""
+"""The middleware: request id, access log and metrics around every request; errors as contract JSON."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from server.logs import ACCESS
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-REQUEST_ID = web.RequestKey("request_id", str)
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Request ids: a random prefix per process and a counter. Unique across processes, and cheaper than a
 # uuid4 per request (an os.urandom call each).
@@ -42,14 +41,18 @@ _UNAVAILABLE = (
 
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give the request an id, then log and measure it whatever the outcome."""
+    """Give the request an id, answer every failure with the contract's error body (never a stack
+    trace), then log and measure it whatever the outcome. One middleware, not two: each adds a frame and
+    a wrapper that a WebSocket keeps for its whole life."""
     incoming = request.headers.get("X-Request-ID", "")
     request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else f"{_ID_PREFIX}{next(_ids):x}"
-    request[REQUEST_ID] = request_id
     started = time.perf_counter()
     status = 499  # nginx's "client closed request": what is left if the handler is cancelled
     try:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            response = failure_response(request, exc, request_id)
         status = response.status
         if not response.prepared:
             response.headers["X-Request-ID"] = request_id
@@ -79,25 +82,19 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             )
 
 
-@web.middleware
-async def error_responses(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn every failure into the contract's error body; never a stack trace to the client."""
-    try:
-        return await handler(request)
-    except DomainError as exc:
+def failure_response(request: web.Request, exc: Exception, request_id: str) -> web.StreamResponse:
+    """The contract's error response for a handler's failure; redirects and other non-errors go on."""
+    if isinstance(exc, DomainError):
         return error_response(exc)
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise  # redirects and other non-errors pass through
+            raise exc
         return error_response(_from_http(request, exc))
-    except _UNAVAILABLE as exc:
+    if isinstance(exc, _UNAVAILABLE):
         log.error("backing service unavailable on %s %s: %r", request.method, request.path, exc)
         return error_response(ServiceUnavailable("A backing service is unavailable; try again shortly."))
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(
-            InternalError(f"Something went wrong on our side (request id {request.get(REQUEST_ID, '-')}).")
-        )
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    return error_response(InternalError(f"Something went wrong on our side (request id {request_id})."))
 
 
 def error_response(exc: DomainError) -> web.Response:

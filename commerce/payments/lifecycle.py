@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from commerce.payments.gateway import GATEWAY, Gateway
-from commerce.payments.razorpay_local import create_local_razorpay
+from commerce.payments.razorpay_local import mount_local_razorpay
 from commerce.payments.service import Payments
 from server.background import periodic
 from server.keys import CONFIG, DB
@@ -25,9 +25,8 @@ def setup_gateway(app: web.Application) -> None:
     if not base_url:
         host = "127.0.0.1" if config.server.host in ("0.0.0.0", "::", "") else config.server.host
         own = f"http://{host}:{config.server.port}"
-        local = create_local_razorpay(config.razorpay.key_id, config.razorpay.key_secret,
-                                      config.razorpay.webhook_secret, f"{own}/api/payments/webhook/")
-        app.add_subapp(LOCAL_PREFIX, local)
+        mount_local_razorpay(app, LOCAL_PREFIX, config.razorpay.key_id, config.razorpay.key_secret,
+                             config.razorpay.webhook_secret, f"{own}/api/payments/webhook/")
         base_url = own + LOCAL_PREFIX
     app[GATEWAY] = Gateway(config.razorpay, base_url)
 

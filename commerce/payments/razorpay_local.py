@@ -192,12 +192,20 @@ async def _deliver(app: web.Application, events: list[tuple[str, str, str]]) -> 
 
 def create_local_razorpay(key_id: str, key_secret: str, webhook_secret: str,
                           webhook_url: str | None = None) -> web.Application:
-    """The local Razorpay as an aiohttp app (serve it alone, or mount it under a prefix)."""
+    """The local Razorpay as an aiohttp app of its own (tests serve it alone on a port)."""
     app = web.Application()
-    app[APP_KEY] = LocalRazorpay(key_id, key_secret, webhook_secret, webhook_url)
-    app.router.add_post("/v1/orders", create_order)
-    app.router.add_get("/v1/orders/{id}", _fetch("orders"))
-    app.router.add_get("/v1/payments/{id}", _fetch("payments"))
-    app.router.add_post("/v1/payments/{id}/refund", refund_payment)
-    app.router.add_post("/_local/orders/{id}/pay", local_pay)
+    mount_local_razorpay(app, "", key_id, key_secret, webhook_secret, webhook_url)
     return app
+
+
+def mount_local_razorpay(app: web.Application, prefix: str, key_id: str, key_secret: str, webhook_secret: str,
+                         webhook_url: str | None = None) -> None:
+    """Add the local Razorpay's routes under `prefix` to an app. Plain routes rather than a sub-app: a
+    sub-app puts one more middleware around every request of the main app, WebSockets included."""
+    app[APP_KEY] = LocalRazorpay(key_id, key_secret, webhook_secret, webhook_url)
+    prefix = prefix.rstrip("/")
+    app.router.add_post(f"{prefix}/v1/orders", create_order)
+    app.router.add_get(f"{prefix}/v1/orders/{{id}}", _fetch("orders"))
+    app.router.add_get(f"{prefix}/v1/payments/{{id}}", _fetch("payments"))
+    app.router.add_post(f"{prefix}/v1/payments/{{id}}/refund", refund_payment)
+    app.router.add_post(f"{prefix}/_local/orders/{{id}}/pay", local_pay)

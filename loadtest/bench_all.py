@@ -1,0 +1,112 @@
+"""`make bench`: every benchmark script in turn, then one table of their figures against the targets.
+
+Each script runs as its own process (a fresh server each, pinned to core 0, its load on core 1), prints its
+own lines, and one `RESULT {...}` line that this runner collects. The table is printed as Markdown (the
+README quotes it) and the raw results are written to var/bench/results.json. Bounded: each script has a
+fixed amount of work and a time limit.
+
+    .venv/bin/python -u loadtest/bench_all.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+RUNS: list[tuple[str, list[str]]] = [
+    ("bench_fanout.py", ["--viewers", "1000", "--rate", "200", "--seconds", "10"]),
+    ("bench_fanout.py", ["--viewers", "5000", "--rate", "40", "--seconds", "10"]),
+    ("bench_memory.py", ["--viewers", "5000"]),
+    ("bench_bids.py", ["--viewers", "1000", "--rate", "200", "--seconds", "10"]),
+    ("bench_rest.py", ["--connections", "16", "--seconds", "8"]),
+    ("bench_connections.py", ["--step", "2500", "--max", "17500", "--rate", "10"]),
+    ("send_floor.py", ["--connections", "2000"]),
+]
+# --quick: the same scripts on small numbers, to check the machinery (the figures mean little).
+QUICK: list[tuple[str, list[str]]] = [
+    ("bench_fanout.py", ["--viewers", "200", "--rate", "50", "--seconds", "2"]),
+    ("bench_memory.py", ["--viewers", "500"]),
+    ("bench_bids.py", ["--viewers", "100", "--rate", "50", "--seconds", "2"]),
+    ("bench_rest.py", ["--connections", "8", "--seconds", "1"]),
+    ("bench_connections.py", ["--step", "500", "--max", "1000", "--rate", "5", "--seconds", "1"]),
+    ("send_floor.py", ["--connections", "200"]),
+]
+
+
+def run(script: str, args: list[str], timeout_s: int) -> list[dict[str, Any]]:
+    """Run one script, echo its output, return its RESULT lines."""
+    print(f"\n$ python loadtest/{script} {' '.join(args)}", flush=True)
+    out = subprocess.run([sys.executable, "-u", str(HERE / script), *args], cwd=ROOT, capture_output=True,
+                         text=True, timeout=timeout_s)
+    results = []
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT "):
+            results.append(json.loads(line[7:]))
+        else:
+            print("  " + line)
+    if out.returncode != 0:
+        print(out.stderr[-3000:])
+        raise SystemExit(f"{script} failed with exit code {out.returncode}")
+    return results
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """The figures as a Markdown table, each beside its target."""
+    rows = ["| figure | measured | target |", "|---|---|---|"]
+    for r in results:
+        kind = r["bench"]
+        if kind == "fanout":
+            rows.append(f"| fan-out, {r['viewers']:,} viewers of one room, {r['rate']} events/s | "
+                        f"{r['deliveries_per_s']:,} deliveries/s, publish-to-receipt p50 {r['p50_ms']} ms, "
+                        f"p99 {r['p99_ms']} ms, {r['missing']} lost | "
+                        + ("≥ 200,000/s, p99 < 50 ms, none lost |" if r["viewers"] >= 5000 else "none lost |"))
+        elif kind == "memory":
+            rows.append(f"| server memory per idle viewer ({r['viewers']:,} sockets) | {r['kib_per_viewer']} KiB | "
+                        "≤ 16 KiB |")
+        elif kind == "bids":
+            rows.append(f"| bids, {r['rate']}/s with {r['viewers']:,} viewers | bid→ack p50 {r['ack_p50_ms']} ms, "
+                        f"p99 {r['ack_p99_ms']} ms; bid→viewers p50 {r['event_p50_ms']} ms, p99 {r['event_p99_ms']} ms"
+                        " | p99 < 10 ms |")
+        elif kind == "rest":
+            target = "≥ 5,000 req/s, p99 < 10 ms" if r["endpoint"] == "product detail" else "—"
+            rows.append(f"| REST {r['endpoint']}, one process, {r['connections']} connections | "
+                        f"{r['rps']:,} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms | {target} |")
+        elif kind == "connections":
+            rows.append(f"| viewers one process holds before p99 passes {r['limit_ms']:.0f} ms ({r['rate']} events/s)"
+                        f" | {r['held']:,} | — |")
+        elif kind == "send_floor":
+            rows.append(f"| kernel cost of one loopback send() (the floor of any per-viewer write) | "
+                        f"{r['us_per_send']} µs | — |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs, to check that everything works")
+    args = parser.parse_args()
+    runs = QUICK if args.quick else RUNS
+    started = time.monotonic()
+    results: list[dict[str, Any]] = []
+    for script, argv in runs:
+        results.extend(run(script, argv, timeout_s=900))
+    out = ROOT / "var" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"\nMeasured on {machine} in {time.monotonic() - started:.0f} s "
+          "(server pinned to core 0, load and embedded PostgreSQL and Valkey on core 1):\n")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

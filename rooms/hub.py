@@ -115,7 +115,8 @@ class Member:
             log.info("dropping a connection silent for %.0f s", now - self.heard_at)
             self._start_close(WSCloseCode.GOING_AWAY, "no pong", graceful=False)
             return
-        self.send(PING)
+        if self._pending is None:  # hello is always the first frame a client gets
+            self.send(PING)
 
     def overflow(self) -> None:
         if self.closed:

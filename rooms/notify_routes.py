@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 
 
 @api.get("/api/notifications/", query=PageQuery, summary="Your notifications, newest first, with the unread count")
-async def list_notifications(request: web.Request, me: Principal, query: PageQuery) -> dict[str, Any]:
+async def list_notifications(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
     total, unread, items = await notify.page(request.app[DB], me.user_id, query.page_size, query.offset)
-    return {**page_of(request, query, total, items), "unread": unread}
+    return page_of(request, query, total, items, extra={"unread": unread})
 
 
 @api.put(r"/api/notifications/{id:\d+}/read/", summary="Mark a notification read")

@@ -12,6 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import to_json
 
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, UnsupportedMediaType
 from server.keys import CONFIG, REDIS, TOKENS
@@ -269,18 +270,22 @@ class Page(BaseModel, Generic[T]):
 
 
 def page_of(request: web.Request, query: PageQuery, count: int, results: list[Any],
-            more: bool | None = None) -> dict[str, Any]:
-    """The list envelope (models become JSON data) with next and previous links that keep the
-    request's other filters. `more` says whether a next page exists when `count` cannot (the feed)."""
+            more: bool | None = None, extra: dict[str, Any] | None = None) -> web.Response:
+    """The list envelope as a JSON response, with next and previous links that keep the request's other
+    filters. `more` says whether a next page exists when `count` cannot (the feed); `extra` adds keys.
+    The results are serialized by pydantic's encoder in one pass: dumping each model to a dict and then
+    running the standard json module over the page took a quarter of a product list request."""
     last = max(1, math.ceil(count / query.page_size))
 
     def link(page: int) -> str:
         return str(request.url.update_query(page=page, page_size=query.page_size))
 
     has_next = query.page < last if more is None else more
-    return {
+    head = {
         "count": count,
         "next": link(query.page + 1) if has_next else None,
         "previous": link(min(query.page - 1, last)) if query.page > 1 else None,
-        "results": [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in results],
+        **(extra or {}),
     }
+    body = json.dumps(head, separators=(",", ":")).encode()[:-1] + b',"results":' + to_json(results) + b"}"
+    return web.Response(body=body, content_type="application/json")

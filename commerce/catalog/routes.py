@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from commerce.catalog.schemas import CategoryIn, CategoryOut, ProductIn, ProductOut, ProductPatch, ProductQuery
@@ -24,7 +22,7 @@ def catalog(request: web.Request) -> Catalog:
 
 @api.get("/api/products/categories/", auth="public", query=PageQuery, response=Page[CategoryOut],
          summary="Categories by name")
-async def list_categories(request: web.Request, query: PageQuery) -> dict[str, Any]:
+async def list_categories(request: web.Request, query: PageQuery) -> web.Response:
     count, items = await catalog(request).categories(query.page_size, query.offset)
     return page_of(request, query, count, items)
 
@@ -54,7 +52,7 @@ async def delete_category(request: web.Request, me: Principal) -> None:
 
 @api.get("/api/products/products/", auth="optional", query=ProductQuery, response=Page[ProductOut],
          summary="Search and filter active products")
-async def list_products(request: web.Request, me: Principal | None, query: ProductQuery) -> dict[str, Any]:
+async def list_products(request: web.Request, me: Principal | None, query: ProductQuery) -> web.Response:
     count, items = await catalog(request).products(me, query)
     return page_of(request, query, count, items)
 

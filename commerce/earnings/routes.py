@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from commerce.earnings.schemas import DecideIn, EarningsOut, WithdrawalOut, WithdrawalQuery, WithdrawIn
@@ -33,14 +31,14 @@ async def request_withdrawal(request: web.Request, me: Principal, body: Withdraw
 
 @api.get("/api/payments/seller/withdrawals/", roles=["seller"], query=WithdrawalQuery,
          response=Page[WithdrawalOut], summary="Your withdrawal requests")
-async def my_withdrawals(request: web.Request, me: Principal, query: WithdrawalQuery) -> dict[str, Any]:
+async def my_withdrawals(request: web.Request, me: Principal, query: WithdrawalQuery) -> web.Response:
     count, items = await earnings(request).withdrawals(me.user_id, query.status, query.page_size, query.offset)
     return page_of(request, query, count, items)
 
 
 @api.get("/api/admin/withdrawals/", roles=["admin"], query=WithdrawalQuery, response=Page[WithdrawalOut],
          summary="Withdrawal requests of every seller")
-async def all_withdrawals(request: web.Request, me: Principal, query: WithdrawalQuery) -> dict[str, Any]:
+async def all_withdrawals(request: web.Request, me: Principal, query: WithdrawalQuery) -> web.Response:
     count, items = await earnings(request).withdrawals(None, query.status, query.page_size, query.offset)
     return page_of(request, query, count, items)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from aiohttp import web
 
@@ -44,7 +43,7 @@ async def create_order(request: web.Request, me: Principal, body: CheckoutIn) ->
 
 @api.get("/api/orders/orders/", query=OrderQuery, response=Page[OrderOut],
          summary="Your orders (a buyer's purchases, a seller's sales, all for admins)")
-async def list_orders(request: web.Request, me: Principal, query: OrderQuery) -> dict[str, Any]:
+async def list_orders(request: web.Request, me: Principal, query: OrderQuery) -> web.Response:
     scope = {"buyer_id": me.user_id, "seller_id": None}
     if me.role == "seller":
         scope = {"buyer_id": None, "seller_id": me.user_id}
@@ -57,7 +56,7 @@ async def list_orders(request: web.Request, me: Principal, query: OrderQuery) ->
 
 @api.get("/api/orders/seller/orders/", roles=["seller"], query=OrderQuery, response=Page[OrderOut],
          summary="Orders of your products")
-async def seller_orders(request: web.Request, me: Principal, query: OrderQuery) -> dict[str, Any]:
+async def seller_orders(request: web.Request, me: Principal, query: OrderQuery) -> web.Response:
     count, items = await orders(request).page(buyer_id=None, seller_id=me.user_id, status=query.status,
                                               limit=query.page_size, offset=query.offset)
     return page_of(request, query, count, items)

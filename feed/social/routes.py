@@ -38,7 +38,7 @@ def social(request: web.Request) -> Social:
 
 @api.get("/api/v1/creators/", auth="optional", query=CreatorQuery, response=Page[CreatorOut],
          summary="Creators by ?q= (handle or name), ?video_category=, ?category= (catalog); most followed first")
-async def list_creators(request: web.Request, me: Principal | None, query: CreatorQuery) -> dict[str, Any]:
+async def list_creators(request: web.Request, me: Principal | None, query: CreatorQuery) -> web.Response:
     total, items = await social(request).search(me, query.q, query.video_category, query.category,
                                                 query.page_size, query.offset)
     return page_of(request, query, total, items)
@@ -52,7 +52,7 @@ async def trending(request: web.Request, me: Principal | None, query: PageQuery)
 
 @api.get("/api/v1/creators/me_following/", query=PageQuery, response=Page[CreatorOut],
          summary="The creators you follow")
-async def me_following(request: web.Request, me: Principal, query: PageQuery) -> dict[str, Any]:
+async def me_following(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
     total, items = await social(request).follow_page(me, me.user_id, "following", query.page_size, query.offset)
     return page_of(request, query, total, items)
 
@@ -78,14 +78,14 @@ async def upload_avatar(request: web.Request, me: Principal) -> CreatorOut:
 
 @api.get(CREATOR + "products/", auth="public", query=PageQuery, response=Page[ProductBrief],
          summary="Products the creator sells or shows in reels")
-async def creator_products(request: web.Request, query: PageQuery) -> dict[str, Any]:
+async def creator_products(request: web.Request, query: PageQuery) -> web.Response:
     total, items = await social(request).products(path_id(request), query.page_size, query.offset)
     return page_of(request, query, total, items)
 
 
 @api.get(CREATOR + "videos/", auth="optional", query=PageQuery, response=Page[VideoOut],
          summary="The creator's reels, newest first")
-async def creator_videos(request: web.Request, me: Principal | None, query: PageQuery) -> dict[str, Any]:
+async def creator_videos(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
     await social(request).creator(me, path_id(request))
     total, items = await videos(request).by_creator(me, path_id(request), query.page_size, query.offset)
     return page_of(request, query, total, items)
@@ -93,7 +93,7 @@ async def creator_videos(request: web.Request, me: Principal | None, query: Page
 
 @api.get(CREATOR + "followers/", auth="optional", query=PageQuery, response=Page[CreatorOut],
          summary="Who follows the creator, newest first")
-async def followers(request: web.Request, me: Principal | None, query: PageQuery) -> dict[str, Any]:
+async def followers(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
     total, items = await social(request).follow_page(me, path_id(request), "followers", query.page_size,
                                                      query.offset)
     return page_of(request, query, total, items)
@@ -101,7 +101,7 @@ async def followers(request: web.Request, me: Principal | None, query: PageQuery
 
 @api.get(CREATOR + "following/", auth="optional", query=PageQuery, response=Page[CreatorOut],
          summary="Whom the creator follows, newest first")
-async def following(request: web.Request, me: Principal | None, query: PageQuery) -> dict[str, Any]:
+async def following(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
     total, items = await social(request).follow_page(me, path_id(request), "following", query.page_size,
                                                      query.offset)
     return page_of(request, query, total, items)
@@ -109,7 +109,7 @@ async def following(request: web.Request, me: Principal | None, query: PageQuery
 
 @api.get(r"/api/v1/shoppable-video-categories/{id:\d+}/creators/", auth="optional", query=PageQuery,
          response=Page[CreatorOut], summary="Creators with reels in a video category")
-async def category_creators(request: web.Request, me: Principal | None, query: PageQuery) -> dict[str, Any]:
+async def category_creators(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
     total, items = await social(request).search(me, None, path_id(request), None, query.page_size, query.offset)
     return page_of(request, query, total, items)
 
@@ -124,7 +124,7 @@ async def toggle_follow(request: web.Request, me: Principal, body: FollowIn) -> 
 
 @api.get("/api/v1/user-follows/", auth="optional", query=FollowQuery, response=Page[CreatorOut],
          summary="Whom ?user_id= follows (default: you)")
-async def list_follows(request: web.Request, me: Principal | None, query: FollowQuery) -> dict[str, Any]:
+async def list_follows(request: web.Request, me: Principal | None, query: FollowQuery) -> web.Response:
     total, items = await social(request).follows_of(me, query.user_id, query.page_size, query.offset)
     return page_of(request, query, total, items)
 
@@ -145,13 +145,13 @@ async def friend_answer(request: web.Request, me: Principal, body: FriendAnswerI
 
 @api.get("/api/friends/requests/", query=PageQuery, response=Page[FriendRequestOut],
          summary="Friend requests waiting for your answer")
-async def friend_requests(request: web.Request, me: Principal, query: PageQuery) -> dict[str, Any]:
+async def friend_requests(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
     total, items = await social(request).incoming(me, query.page_size, query.offset)
     return page_of(request, query, total, items)
 
 
 @api.get("/api/friends/", query=PageQuery, response=Page[FriendOut], summary="Your friends, with who is online")
-async def friends(request: web.Request, me: Principal, query: PageQuery) -> dict[str, Any]:
+async def friends(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
     total, items = await social(request).friends(me, request.app[PRESENCE], query.page_size, query.offset)
     return page_of(request, query, total, items)
 

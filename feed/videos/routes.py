@@ -64,7 +64,7 @@ def _action(name: str) -> str:
 
 @api.get(V1, auth="optional", query=FeedQuery, response=Page[FeedItemOut], aliases=["/api/videos/"],
          summary="The personalized feed (signed in: each call continues the session without repeats)")
-async def feed(request: web.Request, me: Principal | None, query: FeedQuery) -> dict[str, Any]:
+async def feed(request: web.Request, me: Principal | None, query: FeedQuery) -> web.Response:
     page, items = await videos(request).feed(me, query.category, query.page_size, query.page)
     return page_of(request, query, page.count, items, more=page.more)
 
@@ -158,7 +158,7 @@ def comments(request: web.Request) -> Comments:
 
 @api.get("/api/v1/video-comments/", auth="optional", query=CommentQuery, response=Page[CommentOut],
          summary="A reel's comments, newest first, each with its first replies")
-async def list_comments(request: web.Request, me: Principal | None, query: CommentQuery) -> dict[str, Any]:
+async def list_comments(request: web.Request, me: Principal | None, query: CommentQuery) -> web.Response:
     total, items = await comments(request).page(me, query.video_id, query.page_size, query.offset)
     return page_of(request, query, total, items)
 
@@ -183,7 +183,7 @@ async def report(request: web.Request, me: Principal, body: ReportIn) -> ReportO
 
 @api.get("/api/admin/video-reports/", roles=["admin"], query=PageQuery,
          summary="Reels with open reports, hidden ones first")
-async def reported(request: web.Request, me: Principal, query: PageQuery) -> dict[str, Any]:
+async def reported(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
     total, items = await comments(request).reported(query.page_size, query.offset)
     return page_of(request, query, total, items)
 
@@ -202,7 +202,7 @@ def categories(request: web.Request) -> Categories:
 
 @api.get("/api/v1/shoppable-video-categories/", auth="public", query=PageQuery, response=Page[VideoCategoryOut],
          summary="Video categories by name")
-async def list_categories(request: web.Request, query: PageQuery) -> dict[str, Any]:
+async def list_categories(request: web.Request, query: PageQuery) -> web.Response:
     total, items = await categories(request).page(query.page_size, query.offset)
     return page_of(request, query, total, items)
 
@@ -221,7 +221,7 @@ async def get_category(request: web.Request) -> VideoCategoryOut:
 
 @api.get(r"/api/v1/shoppable-video-categories/{id:\d+}/videos/", auth="optional", query=PageQuery,
          response=Page[VideoOut], summary="A category's reels, newest first")
-async def category_videos(request: web.Request, me: Principal | None, query: PageQuery) -> dict[str, Any]:
+async def category_videos(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
     await categories(request).get(path_id(request))
     total, items = await videos(request).in_category(me, path_id(request), query.page_size, query.offset)
     return page_of(request, query, total, items)

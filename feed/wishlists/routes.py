@@ -32,7 +32,7 @@ def wishlists(request: web.Request) -> Wishlists:
 
 
 @api.get("/api/wishlists/", query=PageQuery, response=Page[WishlistOut], summary="Your wishlists")
-async def list_wishlists(request: web.Request, me: Principal, query: PageQuery) -> dict[str, Any]:
+async def list_wishlists(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
     total, items = await wishlists(request).mine(me, query.page_size, query.offset)
     return page_of(request, query, total, items)
 
@@ -45,7 +45,7 @@ async def create_wishlist(request: web.Request, me: Principal, body: WishlistIn)
 
 @api.get("/api/wishlists/shared-with-me/", query=PageQuery, response=Page[WishlistOut],
          summary="Wishlists others shared with you")
-async def shared_with_me(request: web.Request, me: Principal, query: PageQuery) -> dict[str, Any]:
+async def shared_with_me(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
     total, items = await wishlists(request).shared_with_me(me, query.page_size, query.offset)
     return page_of(request, query, total, items)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from rooms.gateway import streams
@@ -17,14 +15,14 @@ ONE = r"/api/livestreams/livestreams/{id:\d+}/"
 
 @api.get("/api/livestreams/livestreams/", auth="public", query=StreamQuery, response=Page[StreamOut],
          summary="Shows: live first, then scheduled soonest first, then ended")
-async def list_streams(request: web.Request, query: StreamQuery) -> dict[str, Any]:
+async def list_streams(request: web.Request, query: StreamQuery) -> web.Response:
     count, items = await streams(request).page(query.status, query.seller, query.page_size, query.offset)
     return page_of(request, query, count, items)
 
 
 @api.get("/api/livestreams/livestreams/live_now/", auth="public", query=PageQuery, response=Page[StreamOut],
          summary="Shows that are live now")
-async def live_now(request: web.Request, query: PageQuery) -> dict[str, Any]:
+async def live_now(request: web.Request, query: PageQuery) -> web.Response:
     count, items = await streams(request).page("live", None, query.page_size, query.offset)
     return page_of(request, query, count, items)
 

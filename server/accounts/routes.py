@@ -71,7 +71,7 @@ async def update_profile(request: web.Request, me: Principal, body: ProfileUpdat
 
 
 @api.get("/api/users/", query=UserSearch, response=Page[PublicUserOut], summary="Search public profiles")
-async def list_users(request: web.Request, me: Principal, query: UserSearch) -> dict[str, object]:
+async def list_users(request: web.Request, me: Principal, query: UserSearch) -> web.Response:
     count, users = await accounts(request).search(query.search, query.page_size, query.offset)
     return page_of(request, query, count, users)
 

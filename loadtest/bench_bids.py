@@ -15,17 +15,15 @@ import os
 import time
 from array import array
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 import msgpack
 from bench_fanout import Stats, Viewer, pct
-from common import ROOT, connect_viewers, fresh_database, result, start_server, stop
+from common import connect_viewers, fresh_database, result, run_benchmark, start_server, stop
 
 from server.config import load_config
-from server.embedded import EmbeddedServices
 from server.tokens import TokenCodec
 
 
@@ -146,11 +144,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=50, help="bids per second, all bidders together")
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    os.sched_setaffinity(0, {1})
-    import uvloop
-
-    with EmbeddedServices(Path(ROOT) / "var" / "bench", database="postgres") as services:
-        uvloop.run(run(services.database_url, services.redis_url, args.viewers, args.bidders, args.rate, args.seconds))
+    run_benchmark(lambda db, rd: run(db, rd, args.viewers, args.bidders, args.rate, args.seconds))
 
 
 if __name__ == "__main__":

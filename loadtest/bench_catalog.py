@@ -11,15 +11,11 @@ of requests per kind. Prints a table of p50 and p99 in milliseconds.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import time
 
 import aiohttp
 import asyncpg
-from common import ROOT, fresh_database, print_latencies, start_server, stop
-
-from server.embedded import EmbeddedServices
+from common import fresh_database, print_latencies, run_benchmark, start_server, stop
 
 SEED = """
 INSERT INTO users (username, email, password_hash, role)
@@ -89,12 +85,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
-    db, rd = os.environ.get("LSC_BENCH_DATABASE_URL"), os.environ.get("LSC_BENCH_REDIS_URL")
-    if db and rd:
-        asyncio.run(run(db, rd, args.products, args.requests))
-        return
-    with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
-        asyncio.run(run(services.database_url, services.redis_url, args.products, args.requests))
+    run_benchmark(lambda db, rd: run(db, rd, args.products, args.requests), core=None)
 
 
 if __name__ == "__main__":

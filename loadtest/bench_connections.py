@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import time
 from array import array
 
 from bench_fanout import Stats, pct, viewers_of
-from common import ROOT, connect_viewers, fresh_database, result, seed_live_stream, start_server, stop
+from common import connect_viewers, fresh_database, result, run_benchmark, seed_live_stream, start_server, stop
 
 from rooms.bridge import Bridge
-from server.embedded import EmbeddedServices
 from server.redis import create_redis
 
 LIMIT_MS = 100.0
@@ -86,11 +84,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server inherits it
     if args.max + 500 > hard:
         raise SystemExit(f"--max {args.max} needs more file descriptors than the limit of {hard}")
-    os.sched_setaffinity(0, {1})
-    import uvloop
-
-    with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
-        uvloop.run(run(services.database_url, services.redis_url, args.step, args.max, args.rate, args.seconds))
+    run_benchmark(lambda db, rd: run(db, rd, args.step, args.max, args.rate, args.seconds))
 
 
 if __name__ == "__main__":

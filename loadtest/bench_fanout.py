@@ -22,10 +22,18 @@ from collections.abc import Callable
 from typing import Any
 
 import msgpack
-from common import ROOT, connect_viewers, fresh_database, percentile, result, seed_live_stream, start_server, stop
+from common import (
+    connect_viewers,
+    fresh_database,
+    percentile,
+    result,
+    run_benchmark,
+    seed_live_stream,
+    start_server,
+    stop,
+)
 
 from rooms.bridge import Bridge
-from server.embedded import EmbeddedServices
 from server.redis import create_redis
 
 BENCH_TYPE = msgpack.packb("bench")  # how the event type appears near the start of the envelope
@@ -186,15 +194,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200, help="events per second into the room")
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    os.sched_setaffinity(0, {1})  # viewers, publisher and the embedded servers on core 1; the server on core 0
-    import uvloop
-
-    db, rd = os.environ.get("LSC_BENCH_DATABASE_URL"), os.environ.get("LSC_BENCH_REDIS_URL")
-    if db and rd:
-        uvloop.run(run(db, rd, args.viewers, args.rate, args.seconds))
-        return
-    with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
-        uvloop.run(run(services.database_url, services.redis_url, args.viewers, args.rate, args.seconds))
+    run_benchmark(lambda db, rd: run(db, rd, args.viewers, args.rate, args.seconds))
 
 
 if __name__ == "__main__":

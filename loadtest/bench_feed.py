@@ -15,17 +15,14 @@ Bounded: users x pages requests per kind. Prints p50 and p99 in milliseconds.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import time
 
 import aiohttp
 import asyncpg
-from common import ROOT, fresh_database, print_latencies, start_server, stop
+from common import fresh_database, print_latencies, run_benchmark, start_server, stop
 
 from feed.videos.store import refresh_trending
 from server.config import load_config
-from server.embedded import EmbeddedServices
 from server.tokens import TokenCodec
 
 SEED = """
@@ -137,12 +134,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=15, help="pages each user scrolls in one session")
     args = parser.parse_args()
     params = (args.reels, args.users, args.interactions, args.sessions, args.pages)
-    db, rd = os.environ.get("LSC_BENCH_DATABASE_URL"), os.environ.get("LSC_BENCH_REDIS_URL")
-    if db and rd:
-        asyncio.run(run(db, rd, *params))
-        return
-    with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
-        asyncio.run(run(services.database_url, services.redis_url, *params))
+    run_benchmark(lambda db, rd: run(db, rd, *params), core=None)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 from pathlib import Path
 
 from bench_fanout import Stats, Viewer
-from common import ROOT, connect_viewers, fresh_database, result, seed_live_stream, start_server, stop
-
-from server.embedded import EmbeddedServices
+from common import connect_viewers, fresh_database, result, run_benchmark, seed_live_stream, start_server, stop
 
 
 def rss_kib(pid: int) -> int:
@@ -56,11 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--viewers", type=int, default=5000)
     args = parser.parse_args()
-    os.sched_setaffinity(0, {1})
-    import uvloop
-
-    with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
-        uvloop.run(run(services.database_url, services.redis_url, args.viewers))
+    run_benchmark(lambda db, rd: run(db, rd, args.viewers))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from array import array
 from collections.abc import Callable
@@ -20,10 +19,9 @@ from collections.abc import Callable
 import asyncpg
 from bench_catalog import SEED as CATALOG
 from bench_feed import SEED as FEED
-from common import ROOT, fresh_database, percentile, result, start_server, stop
+from common import fresh_database, percentile, result, run_benchmark, start_server, stop
 
 from server.config import load_config
-from server.embedded import EmbeddedServices
 from server.tokens import TokenCodec
 
 
@@ -140,11 +138,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
-    os.sched_setaffinity(0, {1})
-    import uvloop
-
-    with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
-        uvloop.run(run(services.database_url, services.redis_url, args.connections, args.seconds))
+    run_benchmark(lambda db, rd: run(db, rd, args.connections, args.seconds))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import signal
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from yarl import URL
@@ -31,12 +31,13 @@ async def fresh_database(server_url: str, name: str) -> str:
 
 
 async def start_server(database_url: str, redis_url: str, *, cpu: int | None = None, workers: int = 1,
+                       env: dict[str, str] | None = None,
                        within_s: float = 60) -> tuple[asyncio.subprocess.Process, int]:
     """`python -m server run` on a free loopback port (pinned to one CPU if asked, several processes on
-    the port if asked), once it accepts."""
+    the port if asked, `env` added to its environment), once it accepts."""
     port = free_port()
     env = {**os.environ, "LSC_DATABASE_URL": database_url, "LSC_REDIS_URL": redis_url,
-           "LSC_SERVER_PORT": str(port), "LSC_LOG_ACCESS_LOG": "false", "LSC_LOG_LEVEL": "WARNING"}
+           "LSC_SERVER_PORT": str(port), "LSC_LOG_ACCESS_LOG": "false", "LSC_LOG_LEVEL": "WARNING", **(env or {})}
     command = [sys.executable, "-m", "server", "run", "--workers", str(workers)]
     if cpu is not None:
         command = ["taskset", "-c", str(cpu), *command]
@@ -96,6 +97,24 @@ async def stop(server: asyncio.subprocess.Process, transports: list[asyncio.Base
         transport.close()
     server.send_signal(signal.SIGTERM)
     await asyncio.wait_for(server.wait(), 30)
+
+
+def run_benchmark(body: Callable[[str, str], Awaitable[None]], *, core: int | None = 1) -> None:
+    """Run body(database_url, redis_url) on uvloop, this process pinned to `core` (the server gets the
+    other). The servers named by LSC_BENCH_DATABASE_URL and LSC_BENCH_REDIS_URL, else embedded ones
+    under var/bench, started for the run and stopped after."""
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+    import uvloop
+
+    from server.embedded import EmbeddedServices
+
+    db, rd = os.environ.get("LSC_BENCH_DATABASE_URL"), os.environ.get("LSC_BENCH_REDIS_URL")
+    if db and rd:
+        uvloop.run(body(db, rd))
+        return
+    with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
+        uvloop.run(body(services.database_url, services.redis_url))
 
 
 def result(bench: str, **figures: object) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import os
 import signal
 import subprocess
 import sys
@@ -79,9 +78,8 @@ async def main() -> int:
                                                 "server": {"var_dir": str(args.out / "server")}})
         await seed_demo(config)
         await add_products(database_url, args.products)
-        extra = {"LSC_SERVER_VAR_DIR": str(args.out / "server")}
-        os.environ.update(extra)
-        server, port = await start_server(database_url, redis_url, workers=args.workers)
+        server, port = await start_server(database_url, redis_url, workers=args.workers,
+                                          env={"LSC_SERVER_VAR_DIR": str(args.out / "server")})
         try:
             command = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless",
                        "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.time}s",

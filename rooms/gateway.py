@@ -22,8 +22,8 @@ from rooms.keys import BRIDGE, HUB, PRESENCE
 from rooms.streams.service import Streams, room_of
 from server.api import path_id, validate
 from server.errors import DomainError, InvalidInput, PermissionDenied
-from server.keys import CONFIG, DB, REDIS, TOKENS
-from server.sessions import COOKIE, Sessions
+from server.keys import CONFIG, DB, REDIS, SESSIONS, TOKENS
+from server.sessions import COOKIE
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ async def socket_user(request: web.Request) -> Principal | None:
     origin = request.headers.get("Origin")
     if origin is not None and URL(origin).host_port_subcomponent != request.host:
         raise PermissionDenied("This page's origin may not use the console's sign-in.", code="bad_origin")
-    session = await Sessions(request.app[REDIS], request.app[CONFIG]).load(request)
+    session = await request.app[SESSIONS].load(request)
     return session.principal if session else None
 
 
@@ -215,7 +215,6 @@ async def _handle(request: web.Request, member: Member, frame: Any, stream_id: i
 def _error(member: Member, client_id: Any, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
     data = {"client_id": client_id, "code": code, "message": message, **(extra or {})}
     member.send(direct_frame(member.codec, "error", member.last_seq, data))
-
 
 
 # GET /ws/chat/{id}/: the chat and viewer events of the same room. A partial, not a wrapper coroutine:

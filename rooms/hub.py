@@ -21,6 +21,7 @@ from server.tokens import Principal
 
 log = logging.getLogger(__name__)
 PING = b"\x89\x00"  # a WebSocket ping frame with no payload (server frames are never masked)
+HEARTBEAT_CHUNK = 500
 
 
 class Member:
@@ -284,13 +285,17 @@ class Hub:
                 del self._sockets_of[member.user.user_id]
         room.members.discard(member)
 
-    def heartbeat(self, silence_s: float) -> None:
+    async def heartbeat(self, silence_s: float) -> None:
         """Ping every member and drop those silent for longer than silence_s. One pass for the whole
-        process instead of a timer per connection (aiohttp's heartbeat): idle viewers stay cheap."""
+        process instead of a timer per connection (aiohttp's heartbeat): idle viewers stay cheap. The
+        pass yields to the loop every HEARTBEAT_CHUNK members: a ping is a system call, and thousands in
+        a row would hold up the room events behind them."""
         now = asyncio.get_running_loop().time()
-        for room in list(self.rooms.values()):
-            for member in list(room.members):
+        members = [m for room in list(self.rooms.values()) for m in room.members]
+        for start in range(0, len(members), HEARTBEAT_CHUNK):
+            for member in members[start:start + HEARTBEAT_CHUNK]:
                 member.ping_or_drop(now, silence_s)
+            await asyncio.sleep(0)
 
     def users(self) -> set[int]:
         """The signed-in users with a socket on this process."""

@@ -53,7 +53,7 @@ presence_ctx = periodic("presence", lambda app: PRESENCE_INTERVAL_S, presence_st
 
 async def heartbeat_step(app: web.Application) -> None:
     """Ping every socket of this process; a client silent for two rounds is dropped (it resumes elsewhere)."""
-    app[HUB].heartbeat(app[CONFIG].rooms.heartbeat_s)
+    await app[HUB].heartbeat(app[CONFIG].rooms.heartbeat_s)
 
 
 heartbeat_ctx = periodic("heartbeat", lambda app: app[CONFIG].rooms.heartbeat_s / 2, heartbeat_step)

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_json
 
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, UnsupportedMediaType
-from server.keys import CONFIG, REDIS, TOKENS
-from server.sessions import COOKIE, CSRF_HEADER, Sessions
+from server.keys import SESSIONS, TOKENS
+from server.sessions import COOKIE, CSRF_HEADER
 from server.tokens import Principal
 
 Access = Literal["public", "optional", "user"]
@@ -148,7 +148,7 @@ async def authenticate(request: web.Request) -> Principal | None:
     if header is None:
         if COOKIE not in request.cookies:
             return None
-        session = await Sessions(request.app[REDIS], request.app[CONFIG]).load(request)
+        session = await request.app[SESSIONS].load(request)
         if session is None:
             return None
         if not session.csrf_ok(request.headers.get(CSRF_HEADER)):

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server.config import Config
 from server.metrics import Metrics
+from server.sessions import Sessions
 from server.tokens import TokenCodec
 
 CONFIG = web.AppKey("config", Config)
@@ -15,3 +16,4 @@ DB = web.AppKey("db", asyncpg.Pool)
 REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCodec)
 METRICS = web.AppKey("metrics", Metrics)
+SESSIONS = web.AppKey("sessions", Sessions)

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from server.keys import CONFIG, REDIS
+from server.keys import CONFIG, REDIS, SESSIONS
+from server.sessions import Sessions
 
 
 def create_redis(url: str) -> aioredis.Redis:
@@ -22,5 +23,6 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         raise RuntimeError("redis.url is empty: start the app through `python -m server` or set LSC_REDIS_URL")
     client = create_redis(url)
     app[REDIS] = client
+    app[SESSIONS] = Sessions(client, app[CONFIG])  # browser sign-ins live in Redis: one per app
     yield
     await client.aclose()

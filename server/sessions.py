@@ -118,8 +118,10 @@ class Sessions:
 
     async def flash(self, session: Session, kind: str, text: str) -> None:
         """A message for the next page this browser sees (after a redirect)."""
-        await self.redis.rpush(f"flash:{session.id}", f"{kind}\x00{text}")
-        await self.redis.expire(f"flash:{session.id}", _FLASH_TTL_S)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.rpush(f"flash:{session.id}", f"{kind}\x00{text}")
+            pipe.expire(f"flash:{session.id}", _FLASH_TTL_S)
+            await pipe.execute()
 
     async def take_flash(self, session: Session) -> list[tuple[str, str]]:
         """The messages waiting for this browser, once."""

@@ -332,6 +332,10 @@ async def test_admin_verifies_reviews_decides_and_deactivates(
     boss = await signed_in(client, browsers, "root", "root-pass-123")
     status, page = await boss.get("/console/admin/sellers/")
     assert "newcomer" in page and "creator" not in page
+    status, page = await boss.get("/console/admin/users/?search=NEW")
+    assert "newcomer@example.com" in page and "creator@example.com" not in page
+    status, page = await boss.get("/console/admin/users/?search=%25")  # a wildcard is a plain character
+    assert "newcomer@example.com" not in page
     status, _ = await boss.post(f"/console/admin/sellers/{newcomer.id}/verify")
     assert status == 303 and await db.fetchval("SELECT verified FROM sellers WHERE user_id = $1", newcomer.id)
     status, page = await boss.get("/console/admin/reports/")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bidding.credits import apply_credits, ledger_balance
-from bidding.metering import blocks_started
+from bidding.metering import blocks_started, paid_until
 from rooms.keys import BRIDGE
 from rooms.notify import notify
 from rooms.streams.metering import meter
@@ -20,11 +21,15 @@ from tests.test_rooms import Socket, connect, live_show
 
 
 def test_blocks_started_counts_every_begun_block() -> None:
-    from datetime import UTC, datetime, timedelta
-
     start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
     assert [blocks_started(start, start + timedelta(minutes=m), 1800) for m in (0, 29, 30, 31, 60, 61)] == [
         1, 1, 2, 2, 3, 3]
+
+
+def test_paid_until_adds_the_charged_blocks_and_what_the_balance_buys() -> None:
+    start = datetime(2026, 1, 1, 18, 0, tzinfo=UTC)
+    assert paid_until(start, 1, 0, 1800) == start + timedelta(minutes=30)
+    assert paid_until(start, 2, 3, 1800) == start + timedelta(minutes=150)
 
 
 @pytest.fixture

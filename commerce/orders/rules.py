@@ -24,11 +24,16 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+def next_moves(current: str, actor: str) -> list[str]:
+    """The statuses `actor` may move an order to from `current`, in the order MOVES lists them."""
+    return [to for (frm, to), who in MOVES.items() if frm == current and actor in who]
+
+
 def check_move(current: str, target: str, actor: str) -> None:
     """Raise unless `actor` may move an order from `current` to `target`."""
     allowed = MOVES.get((current, target))
     if allowed is None:
-        nexts = sorted(t for (f, t), who in MOVES.items() if f == current and actor in who)
+        nexts = sorted(next_moves(current, actor))
         hint = f"; from {current} it can go to {', '.join(nexts)}" if nexts else f"; {current} is final for you"
         raise InvalidTransition(f"An order cannot go from {current} to {target}{hint}.")
     if actor not in allowed:

@@ -117,6 +117,13 @@ class Chat:
             raise NotFound("This user is not a moderator here.", code="not_moderator")
         return await store.moderators(self.pool, stream_id)
 
+    async def moderation(self, stream_id: int) -> dict[str, Any]:
+        """A show's chat settings and its moderators with their names (for the control room)."""
+        moderators = await store.moderators(self.pool, stream_id)
+        names = await accounts_store.usernames(self.pool, moderators)
+        return {"settings": await store.settings(self.pool, stream_id),
+                "moderators": [{"id": m, "username": names.get(m, "")} for m in moderators]}
+
     async def settings(self, me: Principal, stream_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         """Slow mode, blocked words and the pinned message; a new pinned message goes to the room."""
         await self._moderator(me, stream_id)

@@ -17,7 +17,7 @@ from bidding.metering import block_ref, blocks_started
 from rooms.bridge import Bridge
 from rooms.notify import push
 from rooms.streams.service import room_of
-from rooms.streams.store import end
+from rooms.streams.store import charged_blocks, end
 from server.config import Config
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,7 @@ async def meter(pool: asyncpg.Pool, bridge: Bridge, config: Config) -> None:
 async def _meter_show(pool: asyncpg.Pool, bridge: Bridge, config: Config, show: asyncpg.Record) -> None:
     credits = config.credits
     due = blocks_started(show["started_at"], show["now"], credits.block_s)
-    charged = {r["ref"] for r in await pool.fetch(
-        "SELECT ref FROM credit_ledger WHERE seller_id = $1 AND reason = 'live_block' AND ref LIKE $2",
-        show["seller_id"], f"{show['id']}:%",
-    )}
+    charged = await charged_blocks(pool, show["seller_id"], show["id"])
     short = False
     for block in range(1, due):
         ref = block_ref(show["id"], block)

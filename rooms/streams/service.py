@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from bidding.credits import apply_credits
+from bidding.metering import paid_until
 from rooms.agora import rtc_token
 from rooms.bridge import Bridge
 from rooms.notify import notify_followers
@@ -50,6 +52,11 @@ class Streams:
                                              data.product_ids):
                 raise Conflict("Only a scheduled show can be changed.", code="not_scheduled")
         return await self.get(stream_id)
+
+    async def paid_until(self, show: StreamOut, balance: int) -> datetime:
+        """When the show's air time runs out if the seller buys nothing more (for the control room)."""
+        charged = await store.charged_blocks(self.pool, show.seller.id, show.id)
+        return paid_until(show.started_at or datetime.now(UTC), len(charged), balance, self.config.credits.block_s)
 
     async def row(self, stream_id: int) -> asyncpg.Record:
         row = await store.fetch_stream(self.pool, stream_id)

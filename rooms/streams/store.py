@@ -31,14 +31,13 @@ async def insert_stream(conn: asyncpg.Connection, seller_id: int, title: str, de
 async def update_stream(conn: asyncpg.Connection, stream_id: int, title: str, description: str,
                         scheduled_at: datetime | None, product_ids: list[int]) -> bool:
     """Change a show that has not started, its product list included; False if it is no longer scheduled."""
-    status: str = await conn.execute(
+    seller_id: int | None = await conn.fetchval(
         """UPDATE livestreams SET title = $2, description = $3, scheduled_at = $4
-           WHERE id = $1 AND status = 'scheduled'""",
+           WHERE id = $1 AND status = 'scheduled' RETURNING seller_id""",
         stream_id, title, description, scheduled_at,
     )
-    if status == "UPDATE 0":
+    if seller_id is None:
         return False
-    seller_id = await conn.fetchval("SELECT seller_id FROM livestreams WHERE id = $1", stream_id)
     await conn.execute("DELETE FROM livestream_products WHERE livestream_id = $1", stream_id)
     await set_products(conn, stream_id, seller_id, product_ids)
     return True
@@ -119,6 +118,15 @@ async def record_peaks(conn: Conn, viewers: dict[int, int]) -> None:
            WHERE l.id = v.id AND l.status = 'live' AND v.n > l.peak_viewers""",
         list(viewers), list(viewers.values()),
     )
+
+
+async def charged_blocks(conn: Conn, seller_id: int, stream_id: int) -> set[str]:
+    """The ledger refs of the blocks of air time already charged for a show."""
+    rows = await conn.fetch(
+        "SELECT ref FROM credit_ledger WHERE seller_id = $1 AND reason = 'live_block' AND ref LIKE $2",
+        seller_id, f"{stream_id}:%",
+    )
+    return {r["ref"] for r in rows}
 
 
 async def pin_product(conn: Conn, stream_id: int, product_id: int) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import secrets
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from server.accounts.routes import accounts
-from server.console.web import LOGIN, STAFF, Console, Ctx, error_page, secure_page, signed_in
+from server.console.web import LOGIN, STAFF, Console, Ctx, error_page, page, signed_in
 from server.errors import DomainError
-from server.keys import CONFIG, REDIS
-from server.sessions import CSRF_FIELD, Sessions
+from server.keys import CONFIG, SESSIONS
+from server.sessions import CSRF_FIELD
 
 pages = Console()
 # Before sign-in there is no session to hold a CSRF token: the login form carries a random value that
@@ -36,14 +35,10 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 def _login_form(request: web.Request, next_path: str, username: str, error: str | None,
                 status: int) -> web.Response:
     token = secrets.token_urlsafe(24)
-    response = aiohttp_jinja2.render_template("console/login.html", request, {
-        "user": None, "flashes": [("error", error)] if error else [], "csrf": token, "csrf_field": CSRF_FIELD,
-        "next": next_path, "username": username, "path": request.path,
-    }, status=status)
-    secure = request.app[CONFIG].mode == "production"
+    response = page(request, "console/login.html", status, flashes=[("error", error)] if error else [],
+                    csrf=token, next=next_path, username=username)
     response.set_cookie(LOGIN_COOKIE, token, max_age=3600, path=LOGIN, httponly=True, samesite="Strict",
-                        secure=secure)
-    secure_page(response, request.app[CONFIG])
+                        secure=request.app[CONFIG].mode == "production")
     return response
 
 
@@ -63,7 +58,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if role not in STAFF:
         return error_page(request, 403, "Not allowed",
                           "The console is for sellers and admins. Buyers use the app.")
-    sessions = Sessions(request.app[REDIS], request.app[CONFIG])
+    sessions = request.app[SESSIONS]
     value, _ = await sessions.create(user_id, role)
     response = web.Response(status=303, headers={"Location": _next(request, next_path)})
     sessions.set_cookie(response, value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from commerce.orders.routes import orders
-from commerce.orders.rules import MOVES, STATUSES
+from commerce.orders.rules import STATUSES, next_moves
 from commerce.orders.schemas import StatusIn
 from server.api import validate
 from server.console.web import Console, Ctx
@@ -33,8 +33,7 @@ async def order_list(ctx: Ctx) -> web.StreamResponse:
 async def order_detail(ctx: Ctx) -> web.StreamResponse:
     order = await orders(ctx.request).get(ctx.me, int(ctx.request.match_info["id"]))  # others': 404
     actor = "admin" if ctx.me.role == "admin" else "seller"
-    moves = [to for (frm, to), who in MOVES.items() if frm == order.status and actor in who]
-    return await ctx.render("console/orders/detail.html", order=order, moves=moves)
+    return await ctx.render("console/orders/detail.html", order=order, moves=next_moves(order.status, actor))
 
 
 @pages.action(ONE + "/status", retry=order_detail)

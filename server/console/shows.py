@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from rooms.chat import store as chat_store
-from rooms.gateway import streams
+from rooms.gateway import chat, streams
 from rooms.streams.schemas import StreamIn, StreamOut
-from server.accounts import store as accounts_store
 from server.api import validate
 from server.console import store
 from server.console.web import SELLER, Console, Ctx
@@ -100,20 +97,12 @@ async def control_room(ctx: Ctx) -> web.StreamResponse:
     if show.status != "live":
         return await ctx.redirect(f"/console/shows/{show.id}", "The control room opens while the show is live.",
                                   "error")
-    block_s = ctx.config.credits.block_s
-    charged = await store.blocks_charged(ctx.app[DB], ctx.me.user_id, show.id)
     balance = ctx.user["credits"]
-    # Air time paid so far, plus what the balance would pay for, from the start of the show.
-    started = show.started_at or datetime.now(UTC)
-    covered_until = started + timedelta(seconds=block_s * (charged + balance))
-    pool = ctx.app[DB]
-    moderators = await chat_store.moderators(pool, show.id)
-    names = await accounts_store.usernames(pool, moderators)
+    covered_until = await streams(ctx.request).paid_until(show, balance)
     room = {
-        "stream_id": show.id, "settings": await chat_store.settings(pool, show.id),
-        "moderators": [{"id": m, "username": names.get(m, "")} for m in moderators],
+        "stream_id": show.id, **await chat(ctx.request).moderation(show.id),
         "products": [p.model_dump(mode="json") for p in show.products],
-        "credits": balance, "covered_until": covered_until.isoformat(), "block_s": block_s,
+        "credits": balance, "covered_until": covered_until.isoformat(), "block_s": ctx.config.credits.block_s,
         "grace_s": ctx.config.credits.grace_s,
         "min_duration_s": ctx.config.bidding.min_duration_s, "max_duration_s": ctx.config.bidding.max_duration_s,
     }

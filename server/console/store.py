@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from server.sql import Conn
+from server.sql import Conn, like_contains
 
 SOLD = "('paid', 'shipped', 'delivered')"
 
@@ -72,8 +72,7 @@ async def users(conn: Conn, search: str | None, limit: int, offset: int) -> tupl
     """Every account, deactivated ones too, by username or e-mail prefix; newest first."""
     where, args = "TRUE", []
     if search:
-        pattern = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where, args = "(lower(u.username) LIKE $1 OR lower(u.email) LIKE $1)", [pattern]
+        where, args = "(lower(u.username) LIKE ($1 || '%') OR lower(u.email) LIKE ($1 || '%'))", [like_contains(search)]
     n = len(args)
     count: int = await conn.fetchval(f"SELECT count(*) FROM users u WHERE {where}", *args)
     rows: list[asyncpg.Record] = await conn.fetch(
@@ -103,12 +102,3 @@ async def show_auctions(conn: Conn, stream_id: int) -> list[asyncpg.Record]:
         stream_id,
     )
     return rows
-
-
-async def blocks_charged(conn: Conn, seller_id: int, stream_id: int) -> int:
-    """Blocks of air time already paid for this show (the first one at going live)."""
-    count: int = await conn.fetchval(
-        "SELECT count(*) FROM credit_ledger WHERE seller_id = $1 AND reason = 'live_block' AND ref LIKE $2",
-        seller_id, f"{stream_id}:%",
-    )
-    return count

@@ -16,7 +16,7 @@ from aiohttp import web
 from server.accounts import store as accounts_store
 from server.config import Config, media_path
 from server.errors import DomainError, PermissionDenied
-from server.keys import CONFIG, DB, REDIS
+from server.keys import CONFIG, DB, SESSIONS
 from server.sessions import CSRF_FIELD, Session, Sessions
 from server.tokens import Principal
 from server.uploads import discard, read_form
@@ -58,7 +58,7 @@ class Ctx:
 
     @property
     def sessions(self) -> Sessions:
-        return Sessions(self.request.app[REDIS], self.config)
+        return self.request.app[SESSIONS]
 
     @property
     def form(self) -> dict[str, str]:
@@ -74,12 +74,8 @@ class Ctx:
         flashes = await self.sessions.take_flash(self.session)
         if self.error:
             flashes.append(("error", self.error))
-        response = aiohttp_jinja2.render_template(template, self.request, {
-            "user": self.user, "csrf": self.session.csrf, "csrf_field": CSRF_FIELD, "flashes": flashes,
-            "form": self.form, "errors": self.errors, "path": self.request.path, **context,
-        }, status=status)
-        secure_page(response, self.config)
-        return response
+        return page(self.request, template, status, user=self.user, csrf=self.session.csrf, flashes=flashes,
+                    form=self.form, errors=self.errors, **context)
 
     async def redirect(self, location: str, message: str | None = None, kind: str = "ok") -> web.Response:
         """303 to a page after a form post (so a reload never posts twice), with a message for it."""
@@ -91,7 +87,7 @@ class Ctx:
 PageHandler = Callable[[Ctx], Awaitable[web.StreamResponse]]
 
 
-def secure_page(response: web.StreamResponse, config: Config) -> None:
+def _secure_headers(response: web.StreamResponse, config: Config) -> None:
     """Headers of every console page: no caching of private data, no framing, scripts from here only."""
     production_checkout = config.mode == "production"
     response.headers["Content-Security-Policy"] = CSP.format(
@@ -103,14 +99,19 @@ def secure_page(response: web.StreamResponse, config: Config) -> None:
     response.headers["X-Frame-Options"] = "DENY"
 
 
+def page(request: web.Request, template: str, http_status: int = 200, **context: Any) -> web.Response:
+    """Any console page: the layout's defaults under the context, and the console's headers."""
+    response = aiohttp_jinja2.render_template(template, request, {
+        "user": None, "flashes": [], "csrf_field": CSRF_FIELD, "path": request.path, **context,
+    }, status=http_status)
+    _secure_headers(response, request.app[CONFIG])
+    return response
+
+
 def error_page(request: web.Request, status: int, title: str, message: str,
                user: asyncpg.Record | None = None) -> web.Response:
     """A refusal or failure as a page of its own, with the status it stands for."""
-    response = aiohttp_jinja2.render_template("console/error.html", request, {
-        "user": user, "status": status, "title": title, "message": message, "flashes": [], "path": request.path,
-    }, status=status)
-    secure_page(response, request.app[CONFIG])
-    return response
+    return page(request, "console/error.html", status, user=user, status=status, title=title, message=message)
 
 
 _TITLES = {400: "That did not work", 401: "Sign in", 403: "Not allowed", 404: "Not found", 409: "Not possible now",
@@ -150,7 +151,7 @@ class Console:
 
 async def signed_in(request: web.Request) -> tuple[Session, asyncpg.Record] | None:
     """The session and the user's row (with seller columns), or None if not signed in or deactivated."""
-    sessions = Sessions(request.app[REDIS], request.app[CONFIG])
+    sessions = request.app[SESSIONS]
     session = await sessions.load(request)
     if session is None:
         return None

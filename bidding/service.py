@@ -11,15 +11,17 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from bidding import rules, store
+from bidding.events import BiddingClosed, BiddingExtended, BiddingStarted, BidPlaced, OutbidData, WonData
 from bidding.schemas import BiddingOut, BidOut, OpenIn, Party, PlacedOut
 from commerce.cart.service import put_in_cart
 from rooms.bridge import Bridge
-from rooms.notify import notify
+from rooms.names import RoomName
+from rooms.notifications.service import notify
 from rooms.streams import store as streams_store
-from rooms.streams.service import room_of
 from server.accounts import store as accounts_store
-from server.config import Config
+from server.config import BiddingConfig
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
+from server.money import wire_number
 from server.ratelimit import FixedWindow
 from server.tokens import Principal
 
@@ -76,7 +78,7 @@ class Auctions:
     pool: asyncpg.Pool
     redis: aioredis.Redis
     bridge: Bridge
-    config: Config
+    config: BiddingConfig
 
     async def open(self, me: Principal, stream_id: int, data: OpenIn) -> BiddingOut:
         """The show's seller auctions one of their products during the live show."""
@@ -87,7 +89,7 @@ class Auctions:
             raise PermissionDenied("Only the show's seller opens auctions.")
         if stream["status"] != "live":
             raise Conflict("Auctions run during a live show.", code="not_live")
-        b = self.config.bidding
+        b = self.config
         if not b.min_duration_s <= data.duration_s <= b.max_duration_s:
             message = f"Between {b.min_duration_s} and {b.max_duration_s} seconds."
             raise InvalidInput(f"duration_s: {message}", fields={"duration_s": [message]})
@@ -102,7 +104,7 @@ class Auctions:
             anti_snipe_s=b.anti_snipe_s, duration_s=data.duration_s,
         )
         out = await self.get(bidding_id)
-        await self.bridge.publish(room_of(stream_id), "bidding_started", out.model_dump(mode="json"))
+        await self.bridge.emit(RoomName.stream(stream_id), BiddingStarted(**out.model_dump()))
         return out
 
     async def get(self, bidding_id: int, me: Principal | None = None) -> BiddingOut:
@@ -136,7 +138,7 @@ class Auctions:
         Nothing is published yet: `announce` does that once the caller has answered the bidder."""
         if me.role != "buyer":
             raise PermissionDenied("Only buyers bid.")
-        limit = FixedWindow(self.redis, "bid", self.config.bidding.bid_rate, self.config.bidding.bid_window_s)
+        limit = FixedWindow(self.redis, "bid", self.config.bid_rate, self.config.bid_window_s)
         if await limit.hit(f"{me.user_id}") > limit.limit:
             raise RateLimited("You are bidding too fast.", retry_after_s=limit.window_s)
         async with self.pool.acquire() as conn, conn.transaction():
@@ -148,7 +150,7 @@ class Auctions:
             decision = rules.place_bid(store.state(row), me.user_id, amount, max_amount, row["now"])
             if not decision.accepted:
                 assert decision.code is not None
-                extra = {"needed": float(decision.needed)} if decision.needed is not None else None
+                extra = {"needed": wire_number(decision.needed)} if decision.needed is not None else None
                 message = MESSAGES[decision.code]
                 if decision.needed is not None:
                     message = f"The bid must be at least {decision.needed}."
@@ -160,21 +162,22 @@ class Auctions:
         """After commit: the `bid` events (and `bidding_extended`) to the room, `outbid` to the overtaken."""
         row, decision, version = placed.row, placed.decision, placed.version
         out = await self.get(row["id"], placed.me)
-        room = room_of(row["livestream_id"])
+        room = RoomName.stream(row["livestream_id"])
         names = await accounts_store.usernames(self.pool, [b.bidder_id for b in decision.bids])
         for b in decision.bids:
-            await self.bridge.publish(room, "bid", {
-                "bidding_id": row["id"], "amount": float(b.amount), "proxy": b.proxy,
-                "bidder": {"id": b.bidder_id, "username": names.get(b.bidder_id, "")},
-                "version": version, "ends_at": out.ends_at.isoformat(),
-            })
+            await self.bridge.emit(room, BidPlaced(
+                bidding_id=row["id"], amount=b.amount, proxy=b.proxy,
+                bidder=Party(id=b.bidder_id, username=names.get(b.bidder_id, "")), version=version,
+                ends_at=out.ends_at,
+            ))
         if decision.extended:
-            await self.bridge.publish(room, "bidding_extended", out.model_dump(mode="json", exclude={"my_max"}))
+            await self.bridge.emit(room, BiddingExtended(**out.model_dump(exclude={"my_max"})))
         if decision.outbid is not None:
+            outbid = OutbidData(bidding_id=row["id"], livestream_id=row["livestream_id"],
+                                amount=out.current_amount or Decimal(0))
             await notify(self.pool, self.bridge, decision.outbid, "outbid",
                          f"You were outbid on {out.product_name}: now {out.current_amount}.",
-                         {"bidding_id": row["id"], "livestream_id": row["livestream_id"],
-                          "amount": float(out.current_amount or 0)})
+                         outbid.model_dump(mode="json"))
         return out
 
     async def close(self, me: Principal | None, bidding_id: int) -> BiddingOut:
@@ -187,23 +190,27 @@ class Auctions:
             if owner != me.user_id and me.role != "admin":
                 raise PermissionDenied("Only the show's seller closes its auctions.")
         async with self.pool.acquire() as conn, conn.transaction():
-            closed = await store.close(conn, bidding_id, "early" if me else "ended", early=me is not None)
+            # As a bid is placed: lock the row, decide by the rules, apply by a conditional update.
+            row = await store.lock(conn, bidding_id)
+            if row is None:
+                raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
+            if row["status"] != "open" or (me is None and row["ends_at"] > row["now"]):
+                raise Conflict("The auction is already closed.", code="auction_closed")
+            won = rules.winner(store.state(row), row["reserve_price"])
+            closed = await store.close(conn, bidding_id, "early" if me else "ended", won)
             if closed is None:
                 raise Conflict("The auction is already closed.", code="auction_closed")
             if closed["winner_id"] is not None:
                 await put_in_cart(conn, closed["winner_id"], closed["product_id"], source="auction",
                                   unit_price=closed["winning_amount"], ref=f"bidding:{bidding_id}")
         out = await self.get(bidding_id)
-        await self.bridge.publish(room_of(closed["livestream_id"]), "bidding_closed", {
-            "bidding_id": bidding_id,
-            "winner": out.winner.model_dump() if out.winner else None,
-            "amount": float(closed["winning_amount"]) if closed["winning_amount"] is not None else None,
-        })
+        await self.bridge.emit(RoomName.stream(closed["livestream_id"]), BiddingClosed(
+            bidding_id=bidding_id, winner=out.winner, amount=closed["winning_amount"]))
         if closed["winner_id"] is not None:
+            prize = WonData(bidding_id=bidding_id, product_id=closed["product_id"], amount=closed["winning_amount"])
             await notify(self.pool, self.bridge, closed["winner_id"], "auction_won",
                          f"You won {out.product_name} for {closed['winning_amount']}; it is in your cart.",
-                         {"bidding_id": bidding_id, "product_id": closed["product_id"],
-                          "amount": float(closed["winning_amount"])})
+                         prize.model_dump(mode="json"))
         return out
 
     async def sweep(self) -> int:

@@ -81,20 +81,16 @@ async def apply(conn: asyncpg.Connection, row: asyncpg.Record, decision: Decisio
     return version
 
 
-async def close(conn: asyncpg.Connection, bidding_id: int, reason: str, early: bool) -> asyncpg.Record | None:
-    """Close once: open -> closed (if past its end, or early by the owner); the leader wins if the reserve
-    is met. None when it was closed already or is not due."""
+async def close(conn: asyncpg.Connection, bidding_id: int, reason: str, winner: tuple[int, Decimal] | None,
+                ) -> asyncpg.Record | None:
+    """On the locked row: open -> closed with the winner the rules chose (or none). None if it was not open."""
+    winner_id, amount = winner if winner is not None else (None, None)
     return await conn.fetchrow(
         """UPDATE biddings SET status = 'closed', closed_at = now(), close_reason = $2, version = version + 1,
-                  winner_id = CASE WHEN leader_id IS NOT NULL
-                                    AND (reserve_price IS NULL OR current_amount >= reserve_price)
-                                   THEN leader_id END,
-                  winning_amount = CASE WHEN leader_id IS NOT NULL
-                                         AND (reserve_price IS NULL OR current_amount >= reserve_price)
-                                        THEN current_amount END
-           WHERE id = $1 AND status = 'open' AND ($3 OR ends_at <= now())
+                  winner_id = $3, winning_amount = $4
+           WHERE id = $1 AND status = 'open'
            RETURNING id, livestream_id, product_id, winner_id, winning_amount, leader_id, current_amount""",
-        bidding_id, reason, early,
+        bidding_id, reason, winner_id, amount,
     )
 
 

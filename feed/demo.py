@@ -10,8 +10,8 @@ from pathlib import Path
 import asyncpg
 
 from commerce.demo import COLOURS, picture, write_file
-from feed.categories import load_defaults
 from feed.social.store import ensure_profile
+from feed.videos.categories import load_defaults
 
 # (creator, title, video category slug, product name, tags)
 REELS = [

@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime
 import asyncpg
 import redis.asyncio as aioredis
 
+from rooms.names import RoomName
 from server.errors import InvalidInput
 
-BROADCAST_ROOM = "leaderboard:reels"
+BROADCAST_ROOM = RoomName.of("leaderboard", "reels")
 DIRTY_KEY = "lb:reels:dirty"
 PUSH_LOCK_KEY = "lb:reels:push-lock"
 KEEP_S = 40 * 86400  # a week's set outlives the week by a month; older weeks are rebuilt on demand

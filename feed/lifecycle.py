@@ -9,10 +9,11 @@ from aiohttp import web
 
 from feed.keys import LEADERBOARD
 from feed.leaderboard import BROADCAST_ROOM, Leaderboard
-from feed.social.service import Social
+from feed.social.keys import SOCIAL
 from feed.videos import store as videos_store
-from feed.videos.service import Videos
-from rooms.keys import BRIDGE, HUB, PRESENCE, USER_SOCKET_HOOKS
+from feed.videos.keys import VIDEOS
+from rooms.keys import BRIDGE, HUB, PRESENCE
+from rooms.names import prefix
 from server.background import periodic
 from server.keys import CONFIG, DB, REDIS
 from server.tokens import Principal
@@ -43,9 +44,8 @@ async def leaderboard_step(app: web.Application) -> None:
     config = app[CONFIG].feed
     week = await app[LEADERBOARD].take_change(config.leaderboard_push_s)
     if week is not None:
-        videos = Videos(app[DB], app[REDIS], app[BRIDGE], app[CONFIG])
         # Every notification socket gets this once a second: rows carry a brief of each video, not all of it.
-        rows = await videos.leaderboard(app[LEADERBOARD], week, config.leaderboard_size, brief=True)
+        rows = await app[VIDEOS].leaderboard(app[LEADERBOARD], week, config.leaderboard_size, brief=True)
         await app[BRIDGE].publish(BROADCAST_ROOM, "leaderboard", {"week": week, "results": rows})
 
 
@@ -57,15 +57,10 @@ leaderboard_push_ctx = periodic("leaderboard-push", lambda app: app[CONFIG].feed
 async def on_user_socket(app: web.Application, user: Principal, online: bool) -> None:
     """A notification socket opened (subscribe this process to leaderboard broadcasts; tell friends if the
     user just came online) or the user's last one here closed (tell friends if now offline)."""
-    presence = app[PRESENCE]
-    social = Social(app[DB], app[BRIDGE], app[CONFIG])
+    presence, social = app[PRESENCE], app[SOCIAL]
     if online:
-        await app[HUB].relay(BROADCAST_ROOM, "user:")
+        await app[HUB].relay(BROADCAST_ROOM, prefix("user"))
         if await presence.came_online(user.user_id):
             await social.announce_presence(user, True)
     elif app[HUB].sockets_of(user.user_id) == 0 and await presence.went_offline(user.user_id):
         await social.announce_presence(user, False)
-
-
-def setup_feed(app: web.Application) -> None:
-    app.setdefault(USER_SOCKET_HOOKS, []).append(on_user_socket)

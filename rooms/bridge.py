@@ -11,7 +11,8 @@ from typing import Any
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from rooms.events import Event, pack_payload
+from rooms.events import Event, RoomEvent, pack_payload
+from rooms.names import RoomName
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ return seq
 """
 
 
-def channel(room: str) -> str:
+def channel(room: RoomName) -> str:
     return f"room:{room}"
 
 
@@ -42,16 +43,20 @@ class Bridge:
         self._ttl = history_ttl_s
         self._script = client.register_script(_PUBLISH)
 
-    async def publish(self, room: str, type_: str, data: dict[str, Any]) -> int:
+    async def publish(self, room: RoomName, type_: str, data: dict[str, Any]) -> int:
         """Append an event to the room's log and send it to every subscribed process; returns its seq."""
         keys = [f"room:{room}:seq", f"room:{room}:log"]
         seq = await self._script(keys=keys, args=[channel(room), pack_payload(type_, data), self._size, self._ttl])
         return int(seq)
 
-    async def current_seq(self, room: str) -> int:
+    async def emit(self, room: RoomName, event: RoomEvent) -> int:
+        """Publish a declared event; returns its seq."""
+        return await self.publish(room, event.type, event.data())
+
+    async def current_seq(self, room: RoomName) -> int:
         return int(await self.redis.get(f"room:{room}:seq") or 0)
 
-    async def history(self, room: str) -> list[Event]:
+    async def history(self, room: RoomName) -> list[Event]:
         """The events the room still holds, oldest first."""
         messages = await self.redis.lrange(f"room:{room}:log", 0, -1)
         return [Event.from_wire(m if isinstance(m, bytes) else m.encode()) for m in messages]
@@ -61,7 +66,7 @@ class Subscriber:
     """The process's one pub/sub connection. subscribe() returns once Redis confirmed the channel, so
     that an event published afterwards cannot be missed."""
 
-    def __init__(self, client: aioredis.Redis, on_event: Callable[[str, Event], None]) -> None:
+    def __init__(self, client: aioredis.Redis, on_event: Callable[[RoomName, Event], None]) -> None:
         self._pubsub = client.pubsub()
         self._on_event = on_event
         self._confirm: dict[str, asyncio.Future[None]] = {}
@@ -81,7 +86,7 @@ class Subscriber:
                 pass
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def subscribe(self, name: str, timeout_s: float = 5.0) -> None:
+    async def subscribe(self, name: RoomName, timeout_s: float = 5.0) -> None:
         ch = channel(name)
         if ch in self._channels:
             return
@@ -92,7 +97,7 @@ class Subscriber:
             self._wake.set()
         await asyncio.wait_for(asyncio.shield(future), timeout_s)
 
-    async def unsubscribe(self, name: str) -> None:
+    async def unsubscribe(self, name: RoomName) -> None:
         ch = channel(name)
         self._channels.discard(ch)
         self._confirm.pop(ch, None)
@@ -127,4 +132,9 @@ class Subscriber:
                 except (ValueError, TypeError) as exc:
                     log.error("unreadable room message on %s: %r", ch, exc)
                     continue
-                self._on_event(ch.removeprefix("room:"), event)
+                try:
+                    room = RoomName.parse(ch.removeprefix("room:"))
+                except ValueError:
+                    log.error("message on a channel that names no room: %s", ch)
+                    continue
+                self._on_event(room, event)

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import msgpack
+from pydantic import BaseModel, ConfigDict
 
 CODECS = ("json", "msgpack")
+
+
+class RoomEvent(BaseModel):
+    """The declared data of a room event; `type` names it on the wire. Money fields are `Money`, so an event
+    carries exact amounts until it is encoded, and its JSON Schema documents the WebSocket contract."""
+
+    model_config = ConfigDict(frozen=True)
+    type: ClassVar[str]
+
+    def data(self) -> dict[str, Any]:
+        """The event's data as it goes on the wire."""
+        return self.model_dump(mode="json")
 
 
 def now_ms() -> int:

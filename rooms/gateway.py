@@ -1,38 +1,32 @@
-"""The WebSocket endpoints: auth, codec by subprotocol, hello or resume, client frames, ack and error."""
+"""The WebSocket plumbing every room socket shares: auth, codec by subprotocol, hello or resume, client
+frames dispatched from the command registry, each answered by `ack` or `error` (the socket stays open)."""
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgpack
 from aiohttp import WSMsgType, web
-from pydantic import Field
 from yarl import URL
 
-from bidding.routes import auctions_of
-from bidding.schemas import BidIn
-from rooms.chat.service import Chat
+from rooms.bridge import Bridge
+from rooms.commands import CommandContext, HelloContext, Registry, registry
 from rooms.events import direct_frame
 from rooms.hub import Member
-from rooms.keys import BRIDGE, HUB, PRESENCE
-from rooms.streams.service import Streams, room_of
-from server.api import path_id, validate
+from rooms.keys import BRIDGE, HUB
+from rooms.names import RoomName
+from server.api import validate
 from server.errors import DomainError, InvalidInput, PermissionDenied
-from server.keys import CONFIG, DB, REDIS, SESSIONS, TOKENS
+from server.keys import CONFIG, REQUEST_ID, SESSIONS, TOKENS
+from server.middleware import UNAVAILABLE
 from server.sessions import COOKIE
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
-CHAT_TYPES = frozenset({"chat", "chat_deleted", "chat_pinned", "viewers", "stream_ended"})
-
-
-class BidFrame(BidIn):
-    bidding_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
-
 
 
 async def socket_user(request: web.Request) -> Principal | None:
@@ -60,38 +54,6 @@ def last_seq_param(request: web.Request) -> int | None:
     return int(raw)
 
 
-def streams(request: web.Request) -> Streams:
-    app = request.app
-    return Streams(app[DB], app[BRIDGE], app[PRESENCE], app[CONFIG])
-
-
-def chat(request: web.Request) -> Chat:
-    app = request.app
-    return Chat(app[DB], app[REDIS], app[BRIDGE], app[CONFIG])
-
-
-async def livestream_socket(request: web.Request, types: frozenset[str] | None = None) -> web.StreamResponse:
-    """GET /ws/livestream/{id}/: every event of the show's room (with `types`, only those)."""
-    stream_id = path_id(request)
-    me = await socket_user(request)
-    last_seq = last_seq_param(request)
-    # 404 before the upgrade. Only the dump is kept, and only until hello: this frame lives as long as
-    # the connection, and thousands of idle viewers each holding the show would add up.
-    livestream = (await streams(request).get(stream_id)).model_dump(mode="json")
-    ws, member = await open_socket(request, me, types)
-    room = room_of(stream_id)
-    hub = request.app[HUB]
-    try:
-        await hub.join(room, member)
-        await _greet(request, member, room, livestream, last_seq, stream_id)
-        del livestream
-        await serve_frames(request, ws, member, stream_id)
-    finally:
-        hub.leave(room, member)
-        await member.finish()
-    return ws
-
-
 async def open_socket(request: web.Request, me: Principal | None,
                       types: frozenset[str] | None) -> tuple[web.WebSocketResponse, Member]:
     """Upgrade with the codec the client asked for (msgpack, else JSON) and the configured limits."""
@@ -106,10 +68,32 @@ async def open_socket(request: web.Request, me: Principal | None,
     return ws, Member(ws, request, codec, me, config.send_queue_size, types)
 
 
-async def _greet(request: web.Request, member: Member, room: str, livestream: dict[str, Any],
-                 last_seq: int | None, stream_id: int) -> None:
-    """hello with the room's state, or the events missed since last_seq, or resync when they are gone."""
-    bridge = request.app[BRIDGE]
+async def serve_room(request: web.Request, room: RoomName, me: Principal | None, *,
+                     greet: Callable[[Member], Awaitable[None]], types: frozenset[str] | None = None,
+                     on_leave: Callable[[], Awaitable[None]] | None = None) -> web.WebSocketResponse:
+    """Upgrade, join the room, `greet` the member (hello or resume), then serve its frames until it goes."""
+    ws, member = await open_socket(request, me, types)
+    hub = request.app[HUB]
+    try:
+        await hub.join(room, member)
+        await greet(member)
+        # This frame lives as long as the connection: what only hello needed (the show, say) goes now,
+        # since thousands of idle viewers each holding it would add up.
+        del greet
+        await serve_frames(request, ws, member, room)
+    finally:
+        hub.leave(room, member)
+        await member.finish()
+        if on_leave is not None:
+            await on_leave()
+    return ws
+
+
+async def greet(request: web.Request, member: Member, room: RoomName, last_seq: int | None,
+                base: dict[str, Any]) -> None:
+    """hello with the room's state (`base` and every registered hello part), or the events missed since
+    last_seq, or resync when they are gone."""
+    bridge: Bridge = request.app[BRIDGE]
     if last_seq is not None:
         history = await bridge.history(room)
         newest = history[-1].seq if history else await bridge.current_seq(room)
@@ -124,23 +108,20 @@ async def _greet(request: web.Request, member: Member, room: str, livestream: di
         member.send(direct_frame(member.codec, "resync", newest,
                                  {"reason": "The missed events are no longer held; reload the state."}))
     seq = await bridge.current_seq(room)
-    recent = await chat(request).history(stream_id, None, request.app[CONFIG].rooms.hello_chat)
+    parts = await registry(request.app).hello(HelloContext(request.app, room, member))
     hello = {
         "seq": seq,
-        "livestream": livestream,
-        "viewers": livestream["viewers"],
-        "bidding": await auctions_of(request.app).open_in(stream_id, member.user),
-        "chat": list(reversed(recent)),
-        "pinned_message": livestream["pinned_message"],
+        **base,
+        **parts,
         "you": {"id": member.user.user_id, "role": member.user.role} if member.user else None,
         "process": os.getpid(),  # which server process holds this connection (for operators and tests)
     }
     member.go_live([direct_frame(member.codec, "hello", seq, hello)], seq)
 
 
-async def serve_frames(request: web.Request, ws: web.WebSocketResponse, member: Member,
-                       stream_id: int | None) -> None:
+async def serve_frames(request: web.Request, ws: web.WebSocketResponse, member: Member, room: RoomName) -> None:
     """Read the client's frames until it goes; each is answered by ack or error."""
+    commands = registry(request.app)
     async for message in ws:
         member.heard()
         if message.type == WSMsgType.PONG:
@@ -167,10 +148,11 @@ async def serve_frames(request: web.Request, ws: web.WebSocketResponse, member: 
             continue
         else:
             break
-        await _handle(request, member, frame, stream_id)
+        await dispatch(request, commands, member, room, frame)
 
 
-async def _handle(request: web.Request, member: Member, frame: Any, stream_id: int | None) -> None:
+async def dispatch(request: web.Request, commands: Registry, member: Member, room: RoomName, frame: Any) -> None:
+    """One client frame: find its command, validate its data, run it; every failure is an `error` frame."""
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         _error(member, None, "bad_frame", 'A frame is an object with a "type" and a "data" object.')
         return
@@ -183,40 +165,38 @@ async def _handle(request: web.Request, member: Member, frame: Any, stream_id: i
         _error(member, None, "bad_frame", "client_id must be a string of at most 64 characters.")
         return
     kind = frame["type"]
-    extra: dict[str, Any] = {}
-    placed = None
     try:
-        if kind == "ping":
-            pass
-        elif stream_id is None:
-            raise DomainError(f"Unknown frame type {kind!r}; send ping.", code="unknown_type")
-        elif kind == "chat":
-            if member.user is None:
-                raise DomainError("Sign in to chat: connect with ?token=<access token>.", code="not_authenticated")
-            if "text" not in data:
-                raise InvalidInput("A chat frame needs data.text.", fields={"text": ["This field is required."]})
-            await chat(request).send(member.user, stream_id, data["text"])
-        elif kind == "bid":
-            if member.user is None:
-                raise DomainError("Sign in to bid: connect with ?token=<access token>.", code="not_authenticated")
-            bid = validate(BidFrame, data)
-            placed = await auctions_of(request.app).place(member.user, bid.bidding_id, bid.amount, bid.max_amount)
-            extra = {"version": placed.version, "leading": placed.leading}
-        else:
-            raise DomainError(f"Unknown frame type {kind!r}; send ping, chat or bid.", code="unknown_type")
+        command = commands.command(room.kind, kind)
+        if command is None:
+            known = commands.known(room.kind)
+            listed = known[0] if len(known) == 1 else f"{', '.join(known[:-1])} or {known[-1]}"
+            raise DomainError(f"Unknown frame type {kind!r}; send {listed}.", code="unknown_type")
+        if command.sign_in is not None and member.user is None:
+            raise DomainError(command.sign_in, code="not_authenticated")
+        body = {k: v for k, v in data.items() if k != "client_id"}
+        reply = await command.handler(CommandContext(request.app, member, room, client_id),
+                                      validate(command.model, body))
     except DomainError as exc:
         _error(member, client_id, exc.code, exc.message, exc.extra)
         return
-    member.send(direct_frame(member.codec, "ack", member.last_seq, {"client_id": client_id, **extra}))
-    if placed is not None:  # the bid is committed and the bidder answered; now the room hears of it
-        await auctions_of(request.app).announce(placed)
+    except UNAVAILABLE as exc:
+        log.error("backing service unavailable for a %r frame (request %s): %r", kind, request.get(REQUEST_ID), exc)
+        _error(member, client_id, "unavailable", "A backing service is unavailable; try again shortly.")
+        return
+    except Exception:
+        request_id = request.get(REQUEST_ID)
+        log.exception("socket command %r failed (request %s)", kind, request_id)
+        _error(member, client_id, "internal", f"Something went wrong on our side (request id {request_id}).")
+        return
+    ack = reply.ack if reply is not None else {}
+    member.send(direct_frame(member.codec, "ack", member.last_seq, {"client_id": client_id, **ack}))
+    if reply is not None and reply.then is not None:
+        try:
+            await reply.then()
+        except Exception:  # the sender has its ack; what failed after it is logged, the socket lives on
+            log.exception("after-ack work of a %r frame failed (request %s)", kind, request.get(REQUEST_ID))
 
 
 def _error(member: Member, client_id: Any, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
     data = {"client_id": client_id, "code": code, "message": message, **(extra or {})}
     member.send(direct_frame(member.codec, "error", member.last_seq, data))
-
-
-# GET /ws/chat/{id}/: the chat and viewer events of the same room. A partial, not a wrapper coroutine:
-# a wrapper's frame would live as long as each connection.
-chat_socket = functools.partial(livestream_socket, types=CHAT_TYPES)

@@ -17,6 +17,7 @@ from aiohttp import WSCloseCode, web
 
 from rooms.bridge import Bridge, Subscriber
 from rooms.events import Broadcast, Event
+from rooms.names import RoomName
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ class Room:
     """A room's local members. Events that arrive in one turn of the event loop go out together:
     one write per member per turn, however many events, and no added delay when there is one."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: RoomName) -> None:
         self.name = name
         self.members: set[Member] = set()
         self.ready = asyncio.Event()
@@ -213,11 +214,11 @@ class Hub:
 
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
-        self.rooms: dict[str, Room] = {}
+        self.rooms: dict[RoomName, Room] = {}
         self._subscriber = Subscriber(bridge.redis, self._on_event)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
-        self._relays: dict[str, str] = {}  # broadcast room -> prefix of the rooms whose members get it
+        self._relays: dict[RoomName, str] = {}  # broadcast room -> prefix of the rooms whose members get it
         self._sockets_of: Counter[int] = Counter()  # signed-in user -> memberships on this process
 
     def start(self) -> None:
@@ -235,7 +236,7 @@ class Hub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._subscriber.close()
 
-    def _on_event(self, name: str, event: Event) -> None:
+    def _on_event(self, name: RoomName, event: Event) -> None:
         room = self.rooms.get(name)
         if room is not None:
             room.deliver(event)
@@ -247,14 +248,14 @@ class Hub:
                     for member in list(local.members):
                         member.send_broadcast(broadcast)
 
-    async def relay(self, broadcast: str, prefix: str) -> None:
+    async def relay(self, broadcast: RoomName, prefix: str) -> None:
         """Deliver the events of room `broadcast` to every local member of the rooms named prefix*
         (one subscription per process, whatever the number of sockets)."""
         if self._relays.get(broadcast) != prefix:
             self._relays[broadcast] = prefix
         await self._subscriber.subscribe(broadcast)
 
-    async def join(self, name: str, member: Member) -> Room:
+    async def join(self, name: RoomName, member: Member) -> Room:
         """Add a member; the first member of a room waits until this process is subscribed to it."""
         room = self.rooms.get(name)
         if room is None:
@@ -305,7 +306,7 @@ class Hub:
         """How many room memberships the user has on this process (any room)."""
         return self._sockets_of.get(user_id, 0)
 
-    def leave(self, name: str, member: Member) -> None:
+    def leave(self, name: RoomName, member: Member) -> None:
         """Remove a member; the last one out ends the process's subscription to the room."""
         room = self.rooms.get(name)
         if room is None:
@@ -317,10 +318,10 @@ class Hub:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _unsubscribe(self, name: str) -> None:
+    async def _unsubscribe(self, name: RoomName) -> None:
         if name not in self.rooms:  # nobody came back meanwhile
             await self._subscriber.unsubscribe(name)
 
-    def local_count(self, name: str) -> int:
+    def local_count(self, name: RoomName) -> int:
         room = self.rooms.get(name)
         return len(room.members) if room else 0

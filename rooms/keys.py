@@ -1,4 +1,4 @@
-"""Where the rooms' process-wide objects live on the app."""
+"""Where the rooms' process-wide objects live on the app, and the hooks features hang on the plumbing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiohttp import web
 
 from rooms.bridge import Bridge
 from rooms.hub import Hub
+from rooms.names import RoomName
 from rooms.presence import Presence
 from server.tokens import Principal
 
@@ -18,3 +19,6 @@ PRESENCE = web.AppKey("presence", Presence)
 # this process closes (False): other packages hang friends' presence and broadcasts here.
 UserSocketHook = Callable[[web.Application, Principal, bool], Awaitable[None]]
 USER_SOCKET_HOOKS = web.AppKey("user_socket_hooks", list[UserSocketHook])
+# Called with the viewer totals this process just published (room -> viewers): the shows' peak viewers.
+ViewersHook = Callable[[web.Application, dict[RoomName, int]], Awaitable[None]]
+VIEWERS_HOOKS = web.AppKey("viewers_hooks", list[ViewersHook])

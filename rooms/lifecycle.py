@@ -1,4 +1,5 @@
-"""The rooms' lifecycle: the hub and its subscriber, the presence loop, and closing sockets on shutdown."""
+"""The rooms' lifecycle: the hub and its subscriber, the presence and heartbeat loops, the notification
+pusher, and closing sockets on shutdown."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from aiohttp import web
 
 from rooms.bridge import Bridge
 from rooms.hub import Hub
-from rooms.keys import BRIDGE, HUB, PRESENCE
-from rooms.notify import push_stored
+from rooms.keys import BRIDGE, HUB, PRESENCE, VIEWERS_HOOKS
+from rooms.names import prefix
+from rooms.notifications.service import push_stored
 from rooms.presence import Presence
-from rooms.streams import store as streams_store
-from rooms.streams.metering import meter
 from server.background import periodic
 from server.keys import CONFIG, DB, REDIS
 
@@ -39,12 +39,15 @@ async def close_sockets(app: web.Application) -> None:
 
 
 async def presence_step(app: web.Application) -> None:
+    """Report this process's viewers of every show room; publish the totals that changed."""
     hub, presence = app[HUB], app[PRESENCE]
-    counts = {name: len(room.members) for name, room in hub.rooms.items() if name.startswith("stream:")}
+    shows = prefix("stream")
+    counts = {name: len(room.members) for name, room in hub.rooms.items() if name.startswith(shows)}
     await presence.report(counts)
     published = await presence.publish_changes(list(counts))
-    if published:  # the dashboard's "peak viewers" of a show
-        await streams_store.record_peaks(app[DB], {int(room.split(":", 1)[1]): n for room, n in published.items()})
+    if published:
+        for hook in app.get(VIEWERS_HOOKS, []):
+            await hook(app, published)
     await presence.report_online(hub.users())
 
 
@@ -59,19 +62,12 @@ async def heartbeat_step(app: web.Application) -> None:
 heartbeat_ctx = periodic("heartbeat", lambda app: app[CONFIG].rooms.heartbeat_s / 2, heartbeat_step)
 
 
-async def meter_step(app: web.Application) -> None:
-    await meter(app[DB], app[BRIDGE], app[CONFIG])
-
-
 async def push_step(app: web.Application) -> bool:
     """Push stored notifications; True (again at once) while a full batch went out."""
     return await push_stored(app[DB], app[BRIDGE]) == 200
 
 
 notification_push_ctx = periodic("notification-push", lambda app: app[CONFIG].rooms.notification_push_s, push_step)
-
-
-meter_ctx = periodic("credit-meter", lambda app: app[CONFIG].credits.meter_interval_s, meter_step)
 
 
 def setup_rooms(app: web.Application) -> None:

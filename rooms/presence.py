@@ -9,6 +9,7 @@ import uuid
 import redis.asyncio as aioredis
 
 from rooms.bridge import Bridge
+from rooms.names import RoomName
 
 FRESH_S = 5  # a report older than this comes from a process that died
 ONLINE_TTL_S = 10  # a user is online while some process refreshed this within the last seconds
@@ -19,12 +20,12 @@ class Presence:
         self.bridge = bridge
         self.redis: aioredis.Redis = bridge.redis
         self.process = uuid.uuid4().hex[:12]
-        self._reported: set[str] = set()
+        self._reported: set[RoomName] = set()
         self._release = self.redis.register_script(
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
         )
 
-    async def report(self, counts: dict[str, int]) -> None:
+    async def report(self, counts: dict[RoomName, int]) -> None:
         """Write this process's counts (rooms it left get 0 and are then forgotten)."""
         now = int(time.time())
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -64,11 +65,11 @@ class Presence:
         flags = await self.redis.mget([f"online:{u}" for u in user_ids])
         return {u for u, flag in zip(user_ids, flags, strict=True) if flag is not None}
 
-    async def total(self, room: str) -> int:
+    async def total(self, room: RoomName) -> int:
         """Viewers of a room on every live process."""
         return (await self.totals([room]))[room]
 
-    async def totals(self, rooms: list[str]) -> dict[str, int]:
+    async def totals(self, rooms: list[RoomName]) -> dict[RoomName, int]:
         """Viewers of several rooms, in one round trip: the sum of the fresh reports of each."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for room in rooms:
@@ -85,10 +86,10 @@ class Presence:
             out[room] = total
         return out
 
-    async def publish_changes(self, rooms: list[str]) -> dict[str, int]:
+    async def publish_changes(self, rooms: list[RoomName]) -> dict[RoomName, int]:
         """For each room, at most one process per second publishes `viewers`, and only if it changed;
         returns the totals this process published."""
-        published: dict[str, int] = {}
+        published: dict[RoomName, int] = {}
         for room in rooms:
             if not await self.redis.set(f"presence:{room}:lock", self.process, px=1000, nx=True):
                 continue

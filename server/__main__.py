@@ -111,7 +111,7 @@ def cmd_seed_demo(config: Config, args: argparse.Namespace) -> None:
 
 
 def cmd_load_video_categories(config: Config, args: argparse.Namespace) -> None:
-    from feed.categories import load_defaults
+    from feed.videos.categories import load_defaults
 
     async def load() -> int:
         conn = await asyncpg.connect(config.database.url)

@@ -8,6 +8,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+import bidding.plugin
+import commerce.plugin
+import feed.plugin
+import rooms.chat.plugin
+import rooms.plugin
+import rooms.streams.plugin
+import server.accounts.plugin
+import server.console.plugin
 from server import ops
 from server.config import ROOT, Config, media_path
 from server.db import postgres_ctx
@@ -25,18 +33,14 @@ VERSION = "0.1.0"
 
 
 def plugins() -> list[Plugin]:
-    """The domain packages, in the order their lifecycles start (and reverse order they stop)."""
-    import bidding.plugin
-    import commerce.plugin
-    import feed.plugin
-    import rooms.plugin
-    import server.accounts.plugin
-    import server.console.plugin
-
+    """Every package, lowest layer first: the order their services are built and lifecycles start (and the
+    reverse of the order they stop)."""
     return [
         server.accounts.plugin.plugin,
-        commerce.plugin.plugin,
         rooms.plugin.plugin,
+        commerce.plugin.plugin,
+        rooms.streams.plugin.plugin,
+        rooms.chat.plugin.plugin,
         bidding.plugin.plugin,
         feed.plugin.plugin,
         server.console.plugin.plugin,
@@ -66,7 +70,7 @@ def create_app(config: Config) -> web.Application:
     for p in installed:
         if p.setup is not None:
             p.setup(app)
-        app.cleanup_ctx.extend(p.lifecycles)
+        app.cleanup_ctx.extend(p.contexts())
     setup_docs(app, routers, TITLE, VERSION)
     app.router.add_static("/static/", Path(ROOT, "static"))
     media = media_path(config)

@@ -6,12 +6,12 @@ import logging
 
 import asyncpg
 
-from bidding.credits import apply_credits
 from commerce.demo import seed_catalog
 from feed.demo import seed_reels
 from server.accounts.schemas import RegisterBuyer, RegisterSeller
 from server.accounts.service import create_user, verify_seller
 from server.config import Config, media_path
+from server.credits.store import apply_credits
 from server.db import create_pool
 from server.passwords import hash_password_async
 

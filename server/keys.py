@@ -17,3 +17,5 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCodec)
 METRICS = web.AppKey("metrics", Metrics)
 SESSIONS = web.AppKey("sessions", Sessions)
+# The id of the request (or WebSocket handshake) for logs and error messages.
+REQUEST_ID = web.RequestKey("request_id", str)

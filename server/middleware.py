@@ -16,7 +16,7 @@ import redis.exceptions
 from aiohttp import web
 
 from server.errors import DomainError, InternalError, ServiceUnavailable
-from server.keys import CONFIG, METRICS
+from server.keys import CONFIG, METRICS, REQUEST_ID
 from server.logs import ACCESS
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _ID_PREFIX = uuid.uuid4().hex[:12]
 _ids = itertools.count(1)
 # Failures of PostgreSQL or Redis themselves: the client may retry, so 503 rather than 500.
-_UNAVAILABLE = (
+UNAVAILABLE = (
     OSError,  # connection refused or reset
     asyncio.TimeoutError,
     asyncpg.exceptions.PostgresConnectionError,
@@ -46,6 +46,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     a wrapper that a WebSocket keeps for its whole life."""
     incoming = request.headers.get("X-Request-ID", "")
     request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else f"{_ID_PREFIX}{next(_ids):x}"
+    request[REQUEST_ID] = request_id
     started = time.perf_counter()
     status = 499  # nginx's "client closed request": what is left if the handler is cancelled
     try:
@@ -90,7 +91,7 @@ def failure_response(request: web.Request, exc: Exception, request_id: str) -> w
         if exc.status < 400:
             raise exc
         return error_response(_from_http(request, exc))
-    if isinstance(exc, _UNAVAILABLE):
+    if isinstance(exc, UNAVAILABLE):
         log.error("backing service unavailable on %s %s: %r", request.method, request.path, exc)
         return error_response(ServiceUnavailable("A backing service is unavailable; try again shortly."))
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)

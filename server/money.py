@@ -28,16 +28,17 @@ def parse_money(value: Any) -> Decimal:
     return amount.quantize(CENT)
 
 
-def _to_json(amount: Decimal) -> float:
-    # The contract's wire format is a JSON number. Amounts have at most 12 significant digits,
-    # which a double's shortest repr reproduces exactly ("19.99" -> 19.99 -> "19.99").
-    return float(amount)
+def wire_number(value: Decimal) -> float:
+    """Money as the wire carries it: the contract's format is a JSON (or MessagePack) number. This is the one
+    place an amount becomes a float, at encoding: amounts have at most 12 significant digits (MAX_AMOUNT),
+    which a double's shortest repr reproduces exactly ("19.99" -> 19.99 -> "19.99")."""
+    return float(value)
 
 
 Money = Annotated[
     Decimal,
     BeforeValidator(parse_money),
-    PlainSerializer(_to_json, return_type=float, when_used="json"),
+    PlainSerializer(wire_number, return_type=float, when_used="json"),
     WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}], "examples": [499.0]}, mode="validation"),
     WithJsonSchema({"type": "number", "multipleOf": 0.01, "examples": [499.0]}, mode="serialization"),
 ]
@@ -56,6 +57,6 @@ def percent_of(amount: Decimal, basis_points: int) -> Decimal:
 # Amounts the server reports that may be negative (a refund entry, a balance owed): same wire format.
 SignedMoney = Annotated[
     Decimal,
-    PlainSerializer(_to_json, return_type=float, when_used="json"),
+    PlainSerializer(wire_number, return_type=float, when_used="json"),
     WithJsonSchema({"type": "number", "multipleOf": 0.01, "examples": [-499.0]}),
 ]

@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 from yarl import URL
 
-from bidding.credits import ledger_balance
+from server.credits.store import ledger_balance
 from tests.helpers import Account, Api
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bidding import rules
-from bidding.routes import auctions_of
+from bidding.keys import AUCTIONS
 from server.app import create_app
 from tests.conftest import make_config
 from tests.helpers import Account, Api
@@ -166,7 +166,7 @@ async def test_two_processes_closing_at_once_close_once(api: Api, admin: Account
     auction = await open_auction(api, show)
     await bid(api, asha, auction["id"], amount=120)
     await db.execute("UPDATE biddings SET ends_at = now() - interval '1 second' WHERE id = $1", auction["id"])
-    results = await asyncio.gather(*(auctions_of(a).sweep() for a in (api.client.server.app, other.server.app)
+    results = await asyncio.gather(*(a[AUCTIONS].sweep() for a in (api.client.server.app, other.server.app)
                                      for _ in range(3)))
     assert sum(results) == 1
     cart = (await api.get("/api/orders/cart/", token=asha.access)).body
@@ -183,7 +183,7 @@ async def test_the_sweeper_closes_what_a_dead_process_left_open(api: Api, admin:
     # The process that opened it is gone; another one starts, and its sweeper (a round at start-up, then
     # one every bidding.sweep_interval_s) closes it.
     survivor = await aiohttp_client(create_app(make_config(clean)))
-    await auctions_of(survivor.server.app).sweep()
+    await survivor.server.app[AUCTIONS].sweep()
     row = await db.fetchrow("SELECT status, winner_id, close_reason FROM biddings WHERE id = $1", auction["id"])
     assert (row["status"], row["winner_id"], row["close_reason"]) == ("closed", asha.id, "ended")
     cart = (await api.get("/api/orders/cart/", token=asha.access)).body

@@ -8,8 +8,8 @@ import sys
 
 import asyncpg
 
-from bidding.credits import ledger_balance
 from server.config import ROOT, Config
+from server.credits.store import ledger_balance
 from server.demo import DEMO_CREDITS, seed_demo
 from server.embedded import free_port
 from tests.conftest import Services

@@ -16,7 +16,7 @@ from commerce.earnings.rules import Balance, split_sale
 from commerce.mail.sender import SmtpMailer, backoff_s, send_due
 from server.app import create_app
 from server.embedded import free_port
-from server.keys import CONFIG, DB
+from server.keys import DB
 from tests.conftest import make_config
 from tests.helpers import Account, Api, category, product, verified_seller
 
@@ -36,7 +36,7 @@ async def seller(api: Api, admin: Account) -> Account:
 
 async def paid_order(api: Api, db: asyncpg.Connection, app: Any, seller: Account, price: str, name: str) -> int:
     """A paid order through the one transition every payment path uses."""
-    from commerce.orders.service import transition
+    from commerce.orders.keys import ORDERS
 
     buyer = await api.register(name)
     item = await product(api, seller, await category(api, await api.login("root", "root-pass-123"), f"cat-{name}"),
@@ -45,7 +45,7 @@ async def paid_order(api: Api, db: asyncpg.Connection, app: Any, seller: Account
     order = (await api.post("/api/orders/orders/create/", {"shipping_address": "1 Main Road, Pune 411001"},
                             token=buyer.access)).body
     async with app[DB].acquire() as conn, conn.transaction():
-        await transition(conn, app[CONFIG], order["id"], "paid", "payment", buyer.id, "test payment")
+        await app[ORDERS].transition(conn, order["id"], "paid", "payment", buyer.id, "test payment")
     return int(order["id"])
 
 

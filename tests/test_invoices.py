@@ -12,8 +12,8 @@ import asyncpg
 from pypdf import PdfReader
 
 from commerce.invoices.render import InvoiceData, Line, render_invoice
-from commerce.orders.service import transition
-from server.keys import CONFIG, DB
+from commerce.orders.keys import ORDERS
+from server.keys import DB
 from tests.helpers import Account, Api, category, product, verified_seller
 
 ADDRESS = {"name": "Asha Rao", "line1": "12 MG Road", "city": "Bengaluru", "state": "KA", "postal_code": "560001"}
@@ -28,7 +28,7 @@ async def place(api: Api, buyer: Account, product_id: int, quantity: int = 1) ->
 
 async def pay(app: Any, order_id: int, buyer_id: int) -> None:
     async with app[DB].acquire() as conn, conn.transaction():
-        await transition(conn, app[CONFIG], order_id, "paid", "payment", buyer_id, "test payment")
+        await app[ORDERS].transition(conn, order_id, "paid", "payment", buyer_id, "test payment")
 
 
 def pdf_text(data: bytes) -> str:

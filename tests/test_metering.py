@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bidding.credits import apply_credits, ledger_balance
-from bidding.metering import blocks_started, paid_until
 from rooms.keys import BRIDGE
-from rooms.notify import notify
+from rooms.notifications.service import notify
 from rooms.streams.metering import meter
 from server.app import create_app
+from server.credits.rules import blocks_started, paid_until
+from server.credits.store import apply_credits, ledger_balance
 from server.keys import CONFIG, DB
 from tests.conftest import make_config
 from tests.helpers import Account, Api
@@ -56,7 +56,7 @@ async def test_two_processes_metering_one_show_charge_each_block_once(two_meters
                      show.stream_id)  # blocks 0..3 begun; 0 was paid at the start
     apps = (a.server.app, b.server.app)
     for _ in range(2):
-        await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG]) for x in apps))
+        await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG].credits) for x in apps))
     refs = await db.fetch("SELECT ref FROM credit_ledger WHERE seller_id = $1 AND reason = 'live_block' ORDER BY ref",
                           show.seller.id)
     assert [r["ref"] for r in refs] == [f"{show.stream_id}:{i}" for i in range(4)]
@@ -77,14 +77,14 @@ async def test_out_of_credits_warns_once_then_ends_after_grace(two_meters: Any, 
     await db.execute("UPDATE livestreams SET started_at = now() - interval '61 seconds' WHERE id = $1",
                      show.stream_id)
     apps = (a.server.app, b.server.app)
-    await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG]) for x in apps))
+    await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG].credits) for x in apps))
     warning = await owner.next("credit_warning")
     assert warning["data"]["livestream_id"] == show.stream_id and warning["data"]["grace_s"] == 30
-    await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG]) for x in apps))  # still within the grace
+    await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG].credits) for x in apps))  # still within the grace
     assert (await api.get(f"/api/livestreams/livestreams/{show.stream_id}/")).body["status"] == "live"
     await db.execute("UPDATE livestreams SET credit_warned_at = now() - interval '31 seconds' WHERE id = $1",
                      show.stream_id)
-    await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG]) for x in apps))
+    await asyncio.gather(*(meter(x[DB], x[BRIDGE], x[CONFIG].credits) for x in apps))
     ended = await viewer.next("stream_ended")
     assert ended["data"] == {"livestream_id": show.stream_id, "reason": "credits"}
     assert (await api.get(f"/api/livestreams/livestreams/{show.stream_id}/")).body["status"] == "ended"
@@ -101,12 +101,12 @@ async def test_credits_bought_within_the_grace_keep_the_show_live(two_meters: An
     show = await live_show(api, admin)
     await db.execute("UPDATE livestreams SET started_at = now() - interval '61 seconds' WHERE id = $1",
                      show.stream_id)
-    await meter(app[DB], app[BRIDGE], app[CONFIG])
+    await meter(app[DB], app[BRIDGE], app[CONFIG].credits)
     assert await db.fetchval("SELECT credit_warned_at FROM livestreams WHERE id = $1", show.stream_id) is not None
     await add_credits(app, show.seller.id, 3, "pack-2")
     await db.execute("UPDATE livestreams SET credit_warned_at = now() - interval '31 seconds' WHERE id = $1",
                      show.stream_id)
-    await meter(app[DB], app[BRIDGE], app[CONFIG])
+    await meter(app[DB], app[BRIDGE], app[CONFIG].credits)
     row = await db.fetchrow("SELECT status, credit_warned_at FROM livestreams WHERE id = $1", show.stream_id)
     assert row["status"] == "live" and row["credit_warned_at"] is None
     assert await db.fetchval("SELECT credits FROM sellers WHERE user_id = $1", show.seller.id) == 2
@@ -135,8 +135,8 @@ async def test_notifications_are_stored_pushed_read_and_deleted(api: Api, app: A
 
 async def test_order_changes_notify_the_buyer_once_after_commit(api: Api, app: Any, admin: Account, db: Any,
                                                                 aiohttp_client: Any, clean: Any) -> None:
-    from commerce.orders.service import transition
-    from rooms.notify import push_stored
+    from commerce.orders.keys import ORDERS
+    from rooms.notifications.service import push_stored
     from tests.helpers import category, product, verified_seller
 
     # A second process, started before anything is stored: its start-up push finds nothing to send.
@@ -150,10 +150,10 @@ async def test_order_changes_notify_the_buyer_once_after_commit(api: Api, app: A
     order = (await api.post("/api/orders/orders/create/", {"shipping_address": "1 Main Road, Pune 411001"},
                             token=buyer.access)).body
     async with app[DB].acquire() as conn, conn.transaction():
-        await transition(conn, app[CONFIG], order["id"], "paid", "payment", buyer.id)
+        await app[ORDERS].transition(conn, order["id"], "paid", "payment", buyer.id)
     try:  # a change that rolls back leaves no notification behind
         async with app[DB].acquire() as conn, conn.transaction():
-            await transition(conn, app[CONFIG], order["id"], "shipped", "seller", seller.id, "AWB 9")
+            await app[ORDERS].transition(conn, order["id"], "shipped", "seller", seller.id, "AWB 9")
             raise RuntimeError("rolled back")
     except RuntimeError:
         pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from commerce.cart.service import put_in_cart
 from commerce.orders.expiry import expire_unpaid
+from commerce.orders.keys import ORDERS
 from server.keys import CONFIG, DB
 from tests.helpers import Account, Api, category, product, verified_seller
 
@@ -257,7 +259,8 @@ async def test_unpaid_orders_expire_once_even_with_two_sweepers(api: Api, app: A
     await db.execute("UPDATE orders SET created_at = now() - interval '2 hours' WHERE id = ANY($1::bigint[])", ids[:3])
     await db.execute("UPDATE orders SET status = 'paid' WHERE id = $1", ids[0])  # paid just in time
     config = app[CONFIG].replace(commerce={"order_payment_timeout_s": 3600})
-    results = await asyncio.gather(expire_unpaid(app[DB], config), expire_unpaid(app[DB], config))
+    orders = dataclasses.replace(app[ORDERS], config=config.commerce)
+    results = await asyncio.gather(expire_unpaid(app[DB], orders), expire_unpaid(app[DB], orders))
     assert sum(results) == 2
     statuses = dict(await db.fetch("SELECT id, status FROM orders"))
     assert [statuses[i] for i in ids] == ["paid", "cancelled", "cancelled", "pending_payment"]

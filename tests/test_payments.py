@@ -12,13 +12,11 @@ import aiohttp
 import asyncpg
 import pytest
 
-from commerce.payments.gateway import GATEWAY
+from commerce.payments.keys import PAYMENTS
 from commerce.payments.razorpay_local import APP_KEY, LocalRazorpay, create_local_razorpay
-from commerce.payments.service import Payments
 from server.app import create_app
 from server.config import Config
 from server.embedded import free_port
-from server.keys import DB
 from tests.conftest import make_config
 from tests.helpers import Account, Api, category, product, verified_seller
 
@@ -224,7 +222,7 @@ async def test_cancelling_a_paid_order_refunds_it_once(env: Env, db: asyncpg.Con
     cancel = await env.api.post(f"/api/orders/orders/{order['id']}/status/", {"status": "cancelled"},
                                 token=env.seller.access)
     assert cancel.status == 200 and cancel.body["payment"]["status"] == "refund_pending"
-    service = Payments(env.app[DB], env.app[GATEWAY], env.config)
+    service = env.app[PAYMENTS]
     assert await service.issue_due_refunds() == 1
     assert await service.issue_due_refunds() == 0
     row = await db.fetchrow("SELECT status, refund_id FROM payments")

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from PIL import Image
 
-from feed.categories import load_defaults
+from feed.videos.categories import load_defaults
 from server.config import media_path
 from server.keys import DB, REDIS
 from tests.helpers import Account, Api, category, product, verified_seller

@@ -13,7 +13,7 @@ from feed.keys import LEADERBOARD
 from feed.leaderboard import iso_week
 from feed.lifecycle import leaderboard_step
 from rooms.keys import BRIDGE
-from rooms.notify import push_stored
+from rooms.notifications.service import push_stored
 from server.keys import DB, REDIS
 from tests.helpers import Account, Api, category, product, verified_seller
 from tests.test_reels import upload
@@ -60,7 +60,7 @@ async def test_creator_profiles_search_and_edit(api: Api, admin: Account) -> Non
 
 
 async def test_creator_products_and_category_listings(api: Api, admin: Account) -> None:
-    from feed.categories import load_defaults
+    from feed.videos.categories import load_defaults
     await load_defaults(api.client.app[DB])
     fashion = await api.client.app[DB].fetchval("SELECT id FROM video_categories WHERE slug = 'fashion'")
     seller = await verified_seller(api, admin, "weaver")

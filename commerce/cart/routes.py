@@ -4,37 +4,33 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from commerce.cart.keys import CART
 from commerce.cart.schemas import CartAdd, CartOut, CartRemove, CartUpdate
-from commerce.cart.service import Cart
 from server.api import ApiRouter
-from server.keys import DB
 from server.tokens import Principal
 
 api = ApiRouter("cart")
 
 
-def cart(request: web.Request) -> Cart:
-    return Cart(request.app[DB])
-
 
 @api.get("/api/orders/cart/", roles=["buyer"], response=CartOut, summary="The cart and its total")
 async def view_cart(request: web.Request, me: Principal) -> CartOut:
-    return await cart(request).view(me.user_id)
+    return await request.app[CART].view(me.user_id)
 
 
 @api.post("/api/orders/cart/add/", roles=["buyer"], body=CartAdd, response=CartOut,
           summary="Add units of a product (409 out_of_stock past the stock)")
 async def add_to_cart(request: web.Request, me: Principal, body: CartAdd) -> CartOut:
-    return await cart(request).add(me.user_id, body.product_id, body.quantity)
+    return await request.app[CART].add(me.user_id, body.product_id, body.quantity)
 
 
 @api.post("/api/orders/cart/update/", roles=["buyer"], body=CartUpdate, response=CartOut,
           summary="Set the quantity of a line you added (0 removes it)")
 async def update_cart(request: web.Request, me: Principal, body: CartUpdate) -> CartOut:
-    return await cart(request).update(me.user_id, body.product_id, body.quantity)
+    return await request.app[CART].update(me.user_id, body.product_id, body.quantity)
 
 
 @api.delete("/api/orders/cart/remove/", roles=["buyer"], body=CartRemove, response=CartOut,
             summary="Remove a product's lines from the cart")
 async def remove_from_cart(request: web.Request, me: Principal, body: CartRemove) -> CartOut:
-    return await cart(request).remove(me.user_id, body.product_id, body.source)
+    return await request.app[CART].remove(me.user_id, body.product_id, body.source)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from commerce.catalog.keys import CATALOG
 from commerce.catalog.schemas import CategoryIn, CategoryOut, ProductIn, ProductOut, ProductPatch, ProductQuery
-from commerce.catalog.service import Catalog
 from server.api import ApiRouter, Page, PageQuery, page_of, path_id
-from server.keys import CONFIG, DB, REDIS
+from server.keys import CONFIG
 from server.tokens import Principal
 from server.uploads import receive_upload
 
@@ -16,77 +16,74 @@ CATEGORY = r"/api/products/categories/{id:\d+}/"
 PRODUCT = r"/api/products/products/{id:\d+}/"
 
 
-def catalog(request: web.Request) -> Catalog:
-    return Catalog(request.app[DB], request.app[REDIS], request.app[CONFIG])
-
 
 @api.get("/api/products/categories/", auth="public", query=PageQuery, response=Page[CategoryOut],
          summary="Categories by name")
 async def list_categories(request: web.Request, query: PageQuery) -> web.Response:
-    count, items = await catalog(request).categories(query.page_size, query.offset)
+    count, items = await request.app[CATALOG].categories(query.page_size, query.offset)
     return page_of(request, query, count, items)
 
 
 @api.post("/api/products/categories/", roles=["admin", "seller"], body=CategoryIn, response=CategoryOut,
           status=201, summary="Add a category (admins and verified sellers)")
 async def create_category(request: web.Request, me: Principal, body: CategoryIn) -> CategoryOut:
-    return await catalog(request).create_category(me, body)
+    return await request.app[CATALOG].create_category(me, body)
 
 
 @api.get(CATEGORY, auth="public", response=CategoryOut, summary="A category")
 async def get_category(request: web.Request) -> CategoryOut:
-    return await catalog(request).category(path_id(request))
+    return await request.app[CATALOG].category(path_id(request))
 
 
 @api.put(CATEGORY, roles=["admin", "seller"], body=CategoryIn, response=CategoryOut,
          summary="Replace a category (an admin, or the seller who created it)")
 async def replace_category(request: web.Request, me: Principal, body: CategoryIn) -> CategoryOut:
-    return await catalog(request).replace_category(me, path_id(request), body)
+    return await request.app[CATALOG].replace_category(me, path_id(request), body)
 
 
 @api.delete(CATEGORY, roles=["admin", "seller"], status=204,
             summary="Delete a category no product uses (an admin, or the seller who created it)")
 async def delete_category(request: web.Request, me: Principal) -> None:
-    await catalog(request).delete_category(me, path_id(request))
+    await request.app[CATALOG].delete_category(me, path_id(request))
 
 
 @api.get("/api/products/products/", auth="optional", query=ProductQuery, response=Page[ProductOut],
          summary="Search and filter active products")
 async def list_products(request: web.Request, me: Principal | None, query: ProductQuery) -> web.Response:
-    count, items = await catalog(request).products(me, query)
+    count, items = await request.app[CATALOG].products(me, query)
     return page_of(request, query, count, items)
 
 
 @api.post("/api/products/products/", roles=["seller"], body=ProductIn, response=ProductOut, status=201,
           summary="List a product (verified sellers)")
 async def create_product(request: web.Request, me: Principal, body: ProductIn) -> ProductOut:
-    return await catalog(request).create_product(me, body)
+    return await request.app[CATALOG].create_product(me, body)
 
 
 @api.get(PRODUCT, auth="optional", response=ProductOut, summary="A product")
 async def get_product(request: web.Request, me: Principal | None) -> ProductOut:
-    return await catalog(request).product(path_id(request), me)
+    return await request.app[CATALOG].product(path_id(request), me)
 
 
 @api.put(PRODUCT, body=ProductIn, response=ProductOut, summary="Replace a product (its seller)")
 async def replace_product(request: web.Request, me: Principal, body: ProductIn) -> ProductOut:
-    return await catalog(request).update_product(me, path_id(request), body)
+    return await request.app[CATALOG].update_product(me, path_id(request), body)
 
 
 @api.patch(PRODUCT, body=ProductPatch, response=ProductOut, summary="Change some fields of a product (its seller)")
 async def patch_product(request: web.Request, me: Principal, body: ProductPatch) -> ProductOut:
-    return await catalog(request).update_product(me, path_id(request), body)
+    return await request.app[CATALOG].update_product(me, path_id(request), body)
 
 
 @api.delete(PRODUCT, status=204, summary="Take a product off the catalog (its seller); orders keep it")
 async def delete_product(request: web.Request, me: Principal) -> None:
-    await catalog(request).deactivate_product(me, path_id(request))
+    await request.app[CATALOG].deactivate_product(me, path_id(request))
 
 
 @api.post(r"/api/products/products/{id:\d+}/images/", upload="file", response=ProductOut, status=201,
           summary="Add an image (JPEG, PNG or WebP, checked by content) to a product (its seller)")
 async def upload_image(request: web.Request, me: Principal) -> ProductOut:
-    service = catalog(request)
+    service = request.app[CATALOG]
     product_id = path_id(request)
     await service.require_editable(me, product_id)
     temp = await receive_upload(request, "file", service.media / "tmp", request.app[CONFIG].commerce.max_image_bytes)

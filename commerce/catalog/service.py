@@ -22,7 +22,7 @@ from commerce.catalog.schemas import (
     SellerBrief,
 )
 from server.accounts import store as accounts_store
-from server.config import Config, media_path
+from server.config import CommerceConfig
 from server.counts import bump_version, cached_count
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import MEDIA_URL
@@ -34,11 +34,8 @@ from server.uploads import discard
 class Catalog:
     pool: asyncpg.Pool
     redis: aioredis.Redis
-    config: Config
-
-    @property
-    def media(self) -> Path:
-        return media_path(self.config)
+    config: CommerceConfig
+    media: Path  # where uploads are kept
 
     async def _require_verified_seller(self, me: Principal) -> None:
         verified = await accounts_store.seller_verified(self.pool, me.user_id)
@@ -135,7 +132,7 @@ class Catalog:
         filters = store.ProductFilter(search=q.search, category=q.category, seller=q.seller, min_price=q.min_price,
                                       max_price=q.max_price, include_inactive=q.include_inactive)
         count = await cached_count(self.redis, filters, lambda: store.count_products(self.pool, filters),
-                                   self.config.commerce.list_count_cache_s)
+                                   self.config.list_count_cache_s)
         rows = await store.page_products(self.pool, filters, q.ordering, q.page_size, q.offset)
         return count, [product_out(r) for r in rows]
 
@@ -147,7 +144,7 @@ class Catalog:
             await discard(temp)
             raise
         stored = await accept_image(temp, self.media, f"products/{product_id}")
-        limit = self.config.commerce.max_images_per_product
+        limit = self.config.max_images_per_product
         async with self.pool.acquire() as conn, conn.transaction():
             image_id = await store.insert_image(
                 conn, product_id, stored.relative_path, stored.content_type, stored.size, stored.width, stored.height,

@@ -10,9 +10,10 @@ import asyncpg
 from commerce.earnings import store
 from commerce.earnings.schemas import EarningsOut, EntryOut, WithdrawalOut
 from commerce.mail.effects import withdrawal_decided
-from rooms.notify import notify_after_commit
-from server.config import Config
+from rooms.notifications.service import notify_after_commit
+from server.config import CommerceConfig
 from server.errors import Conflict, InvalidInput, NotFound
+from server.money import wire_number
 from server.tokens import Principal
 
 ENTRIES_SHOWN = 100
@@ -25,7 +26,7 @@ class InsufficientBalance(Conflict):
 @dataclass
 class Earnings:
     pool: asyncpg.Pool
-    config: Config
+    config: CommerceConfig
 
     async def summary(self, seller_id: int) -> EarningsOut:
         """Totals and the latest entries of a seller."""
@@ -42,7 +43,7 @@ class Earnings:
         The seller's row lock serializes the check and the insert, so two requests cannot both
         spend the same balance.
         """
-        minimum = self.config.commerce.min_withdrawal
+        minimum = self.config.min_withdrawal
         if amount < minimum:
             raise InvalidInput(f"The smallest withdrawal is {minimum}.", fields={"amount": [f"At least {minimum}."]})
         async with self.pool.acquire() as conn, conn.transaction():
@@ -50,7 +51,7 @@ class Earnings:
             available = (await store.balance(conn, seller_id)).available
             if amount > available:
                 raise InsufficientBalance(f"Only {available} is available to withdraw.",
-                                          extra={"available": float(available)})
+                                          extra={"available": wire_number(available)})
             row = await store.insert_withdrawal(conn, seller_id, amount)
         return withdrawal_out(row)
 

@@ -14,12 +14,12 @@ from commerce.invoices import store
 from commerce.invoices.render import InvoiceData, Line, render_invoice
 from commerce.orders import store as orders_store
 from commerce.orders.hooks import OrderChange
-from server.config import Config, media_path
+from server.config import CommerceConfig
 from server.errors import Conflict, NotFound
 from server.tokens import Principal
 
 
-async def number_paid_order(conn: asyncpg.Connection, change: OrderChange, config: Config) -> None:
+async def number_paid_order(conn: asyncpg.Connection, change: OrderChange) -> None:
     """Order effect: a paid order gets its invoice number in the payment's transaction."""
     if change.new_status == "paid":
         await store.assign_number(conn, change.order_id)
@@ -39,7 +39,8 @@ def _ship_to(address: Any) -> list[str]:
 @dataclass
 class Invoices:
     pool: asyncpg.Pool
-    config: Config
+    config: CommerceConfig
+    media: Path  # invoices are kept under media/invoices
 
     async def pdf(self, me: Principal, order_id: int) -> Path:
         """The invoice file of an order, rendered once (off the event loop) and then kept."""
@@ -49,17 +50,17 @@ class Invoices:
         row = await store.invoice_data(self.pool, order_id)
         if row is None:
             raise Conflict("The order is not paid, so it has no invoice yet.", code="invoice_not_available")
-        path = media_path(self.config) / "invoices" / f"{row['number']}.pdf"
+        path = self.media / "invoices" / f"{row['number']}.pdf"
         if await asyncio.to_thread(path.exists):
             return path
         items = await orders_store.fetch_items(self.pool, [order_id])
         data = InvoiceData(
-            platform=self.config.commerce.platform_name, number=row["number"], issued_at=row["issued_at"],
+            platform=self.config.platform_name, number=row["number"], issued_at=row["issued_at"],
             order_id=order_id, seller_name=row["business_name"], seller_gstin=row["gstin"],
             seller_email=row["seller_email"], buyer_name=row["buyer_name"], buyer_email=row["buyer_email"],
             ship_to=_ship_to(row["shipping_address"]),
             lines=[Line(i["name"], i["quantity"], i["unit_price"]) for i in items], total=row["total_amount"],
-            tax_label=self.config.commerce.tax_label, tax_rate_bps=self.config.commerce.tax_rate_bps,
+            tax_label=self.config.tax_label, tax_rate_bps=self.config.tax_rate_bps,
         )
         await asyncio.to_thread(_write_once, path, data)
         return path

@@ -8,28 +8,23 @@ from commerce.mail import store
 from commerce.mail.messages import order_mail as compose_order_mail
 from commerce.mail.messages import withdrawal_mail
 from commerce.orders.hooks import OrderChange
-from server.config import Config
+from server.config import CommerceConfig
 
 
-async def _recipient(conn: asyncpg.Connection, user_id: int) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow("SELECT email, username FROM users WHERE id = $1", user_id)
-    return row
-
-
-async def order_mail(conn: asyncpg.Connection, change: OrderChange, config: Config) -> None:
+async def order_mail(conn: asyncpg.Connection, change: OrderChange, *, commerce: CommerceConfig) -> None:
     """Tell the buyer about the order event."""
-    buyer = await _recipient(conn, change.buyer_id)
-    mail = compose_order_mail(config.commerce.platform_name, buyer["username"], change.order_id, change.new_status,
+    buyer = await store.recipient(conn, change.buyer_id)
+    mail = compose_order_mail(commerce.platform_name, buyer["username"], change.order_id, change.new_status,
                               change.total_amount, change.note)
     if mail is not None:
         await store.enqueue(conn, f"order:{change.order_id}:{change.new_status}", buyer["email"], mail.subject,
                             mail.body)
 
 
-async def withdrawal_decided(conn: asyncpg.Connection, withdrawal: asyncpg.Record, config: Config) -> None:
+async def withdrawal_decided(conn: asyncpg.Connection, withdrawal: asyncpg.Record, commerce: CommerceConfig) -> None:
     """Tell the seller an admin approved or rejected their withdrawal."""
-    seller = await _recipient(conn, withdrawal["seller_id"])
-    mail = withdrawal_mail(config.commerce.platform_name, seller["username"], withdrawal["id"], withdrawal["amount"],
+    seller = await store.recipient(conn, withdrawal["seller_id"])
+    mail = withdrawal_mail(commerce.platform_name, seller["username"], withdrawal["id"], withdrawal["amount"],
                            withdrawal["status"], withdrawal["note"])
     await store.enqueue(conn, f"withdrawal:{withdrawal['id']}:{withdrawal['status']}", seller["email"], mail.subject,
                         mail.body)

@@ -47,3 +47,9 @@ async def mark_failed_attempt(conn: Conn, outbox_id: int, error: str, retry_in_s
            WHERE id = $1""",
         outbox_id, error[:1000], retry_in_s,
     )
+
+
+async def recipient(conn: Conn, user_id: int) -> asyncpg.Record:
+    """A user's e-mail address and name."""
+    row: asyncpg.Record = await conn.fetchrow("SELECT email, username FROM users WHERE id = $1", user_id)
+    return row

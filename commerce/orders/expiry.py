@@ -8,27 +8,27 @@ import asyncpg
 from aiohttp import web
 
 from commerce.orders import store
-from commerce.orders.service import transition
+from commerce.orders.keys import ORDERS
+from commerce.orders.service import Orders
 from server.background import periodic
-from server.config import Config
 from server.errors import DomainError
 from server.keys import CONFIG, DB
 
 log = logging.getLogger(__name__)
 
 
-async def expire_unpaid(pool: asyncpg.Pool, config: Config) -> int:
+async def expire_unpaid(pool: asyncpg.Pool, orders: Orders) -> int:
     """Cancel the unpaid orders past commerce.order_payment_timeout_s; returns how many this call cancelled.
 
     Every process may run this at once: each order moves by one conditional update, so it is
     cancelled once, and one paid in the meantime is left alone.
     """
     cancelled = 0
-    for order_id in await store.expired_orders(pool, config.commerce.order_payment_timeout_s):
+    for order_id in await store.expired_orders(pool, orders.config.order_payment_timeout_s):
         try:
             async with pool.acquire() as conn, conn.transaction():
-                await transition(conn, config, order_id, "cancelled", "expiry", None, "Not paid in time",
-                                 expected="pending_payment")
+                await orders.transition(conn, order_id, "cancelled", "expiry", None, "Not paid in time",
+                                        expected="pending_payment")
             cancelled += 1
         except DomainError:
             continue  # paid, or cancelled by someone else, in the meantime
@@ -36,7 +36,7 @@ async def expire_unpaid(pool: asyncpg.Pool, config: Config) -> int:
 
 
 async def expiry_step(app: web.Application) -> None:
-    cancelled = await expire_unpaid(app[DB], app[CONFIG])
+    cancelled = await expire_unpaid(app[DB], app[ORDERS])
     if cancelled:
         log.info("cancelled %d unpaid order(s) past their time", cancelled)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from commerce.orders.hooks import OrderChange
-from rooms.notify import notify_after_commit
-from server.config import Config
+from rooms.notifications.service import notify_after_commit
 
 TEXTS = {
     "paid": "Payment received for order #{id}.",
@@ -16,7 +15,7 @@ TEXTS = {
 }
 
 
-async def notify_buyer(conn: asyncpg.Connection, change: OrderChange, config: Config) -> None:
+async def notify_buyer(conn: asyncpg.Connection, change: OrderChange) -> None:
     """Order effect: an `order_status` notification to the buyer (not for placing: they just did)."""
     text = TEXTS.get(change.new_status)
     if text is not None:

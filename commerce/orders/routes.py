@@ -6,20 +6,16 @@ import re
 
 from aiohttp import web
 
-from commerce.invoices.service import Invoices
+from commerce.invoices.keys import INVOICES
+from commerce.orders.keys import ORDERS
 from commerce.orders.schemas import CheckoutIn, OrderOut, OrderQuery, StatusIn
-from commerce.orders.service import Orders
 from server.api import ApiRouter, Page, page_of, path_id
 from server.errors import InvalidInput
-from server.keys import CONFIG, DB
 from server.tokens import Principal
 
 api = ApiRouter("orders")
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
-
-def orders(request: web.Request) -> Orders:
-    return Orders(request.app[DB], request.app[CONFIG])
 
 
 def idempotency_key(request: web.Request) -> str | None:
@@ -36,7 +32,7 @@ def idempotency_key(request: web.Request) -> str | None:
           summary="Check out the cart (one seller's items) into an unpaid order; stock is taken atomically. "
                   "An Idempotency-Key header makes a retry return the same order.")
 async def create_order(request: web.Request, me: Principal, body: CheckoutIn) -> web.Response:
-    order, created = await orders(request).checkout(me.user_id, body, idempotency_key(request))
+    order, created = await request.app[ORDERS].checkout(me.user_id, body, idempotency_key(request))
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return web.Response(body=order.model_dump_json(), status=201, content_type="application/json", headers=headers)
 
@@ -49,7 +45,7 @@ async def list_orders(request: web.Request, me: Principal, query: OrderQuery) ->
         scope = {"buyer_id": None, "seller_id": me.user_id}
     elif me.role == "admin":
         scope = {"buyer_id": None, "seller_id": None}
-    count, items = await orders(request).page(**scope, status=query.status, limit=query.page_size,
+    count, items = await request.app[ORDERS].page(**scope, status=query.status, limit=query.page_size,
                                               offset=query.offset)
     return page_of(request, query, count, items)
 
@@ -57,21 +53,21 @@ async def list_orders(request: web.Request, me: Principal, query: OrderQuery) ->
 @api.get("/api/orders/seller/orders/", roles=["seller"], query=OrderQuery, response=Page[OrderOut],
          summary="Orders of your products")
 async def seller_orders(request: web.Request, me: Principal, query: OrderQuery) -> web.Response:
-    count, items = await orders(request).page(buyer_id=None, seller_id=me.user_id, status=query.status,
+    count, items = await request.app[ORDERS].page(buyer_id=None, seller_id=me.user_id, status=query.status,
                                               limit=query.page_size, offset=query.offset)
     return page_of(request, query, count, items)
 
 
 @api.get(r"/api/orders/orders/{id:\d+}/", response=OrderOut, summary="An order (its buyer, its seller, admins)")
 async def get_order(request: web.Request, me: Principal) -> OrderOut:
-    return await orders(request).get(me, path_id(request))
+    return await request.app[ORDERS].get(me, path_id(request))
 
 
 @api.get(r"/api/orders/orders/{id:\d+}/invoice/",
          summary="The PDF invoice of a paid order (its buyer, its seller, admins); 409 before payment")
 async def invoice(request: web.Request, me: Principal) -> web.FileResponse:
     order_id = path_id(request)
-    path = await Invoices(request.app[DB], request.app[CONFIG]).pdf(me, order_id)
+    path = await request.app[INVOICES].pdf(me, order_id)
     return web.FileResponse(path, headers={
         "Content-Type": "application/pdf",
         "Content-Disposition": f'inline; filename="{path.name}"',
@@ -83,4 +79,4 @@ async def invoice(request: web.Request, me: Principal) -> web.FileResponse:
           summary="Move an order: the seller ships, delivers or cancels (stock returns); the buyer may "
                   "cancel while unpaid")
 async def change_status(request: web.Request, me: Principal, body: StatusIn) -> OrderOut:
-    return await orders(request).change_status(me, path_id(request), body.status, body.note)
+    return await request.app[ORDERS].change_status(me, path_id(request), body.status, body.note)

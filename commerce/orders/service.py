@@ -11,7 +11,8 @@ from typing import Any
 import asyncpg
 
 from commerce.cart.service import OutOfStock, line_price
-from commerce.orders import hooks, store
+from commerce.orders import store
+from commerce.orders.hooks import OrderChange, OrderEffect
 from commerce.orders.rules import check_move, returns_stock
 from commerce.orders.schemas import (
     CheckoutIn,
@@ -22,43 +23,46 @@ from commerce.orders.schemas import (
     SellerParty,
     TrackingOut,
 )
-from server.config import Config
+from server.config import CommerceConfig
 from server.errors import Conflict, NotFound
 from server.money import CENT
 from server.sql import Conn
 from server.tokens import Principal
 
 
-async def transition(
-    conn: asyncpg.Connection, config: Config, order_id: int, target: str, actor: str, actor_id: int | None,
-    note: str = "", *, expected: str | None = None,
-) -> hooks.OrderChange:
-    """Move an order to `target` in the caller's transaction: checked by the rules, applied by one
-    conditional update (so two processes cannot both do it), with tracking, stock return and hooks.
-    """
-    row = await store.fetch_status(conn, order_id)
-    if row is None:
-        raise NotFound(f"No order with id {order_id}.", code="order_not_found")
-    current = row["status"]
-    if expected is not None and current != expected:
-        raise Conflict(f"The order is {current}, not {expected}.", code="invalid_transition")
-    check_move(current, target, actor)
-    moved = await store.move(conn, order_id, current, target)
-    if moved is None:
-        raise Conflict("The order changed meanwhile; reload it.", code="invalid_transition")
-    if returns_stock(current, target):
-        await store.return_stock(conn, order_id)
-    await store.add_event(conn, order_id, target, note, actor_id)
-    change = hooks.OrderChange(order_id, moved["buyer_id"], moved["seller_id"], current, target, note,
-                               moved["total_amount"])
-    await hooks.run(conn, change, config)
-    return change
-
-
 @dataclass
 class Orders:
     pool: asyncpg.Pool
-    config: Config
+    config: CommerceConfig
+    # What reacts to an order change (earnings, invoice, refund, mail, the buyer's notification), composed in
+    # commerce.plugin; each runs in the change's transaction.
+    effects: tuple[OrderEffect, ...] = ()
+
+    async def transition(self, conn: asyncpg.Connection, order_id: int, target: str, actor: str,
+                         actor_id: int | None, note: str = "", *, expected: str | None = None) -> OrderChange:
+        """Move an order to `target` in the caller's transaction: checked by the rules, applied by one
+        conditional update (so two processes cannot both do it), with tracking, stock return and effects."""
+        row = await store.fetch_status(conn, order_id)
+        if row is None:
+            raise NotFound(f"No order with id {order_id}.", code="order_not_found")
+        current = row["status"]
+        if expected is not None and current != expected:
+            raise Conflict(f"The order is {current}, not {expected}.", code="invalid_transition")
+        check_move(current, target, actor)
+        moved = await store.move(conn, order_id, current, target)
+        if moved is None:
+            raise Conflict("The order changed meanwhile; reload it.", code="invalid_transition")
+        if returns_stock(current, target):
+            await store.return_stock(conn, order_id)
+        await store.add_event(conn, order_id, target, note, actor_id)
+        change = OrderChange(order_id, moved["buyer_id"], moved["seller_id"], current, target, note,
+                             moved["total_amount"])
+        await self._react(conn, change)
+        return change
+
+    async def _react(self, conn: asyncpg.Connection, change: OrderChange) -> None:
+        for effect in self.effects:
+            await effect(conn, change)
 
     async def checkout(self, buyer_id: int, data: CheckoutIn, key: str | None) -> tuple[OrderOut, bool]:
         """Turn the cart (one seller's) into a pending order, taking stock atomically.
@@ -119,8 +123,8 @@ class Orders:
         await store.set_total(conn, order_id, total.quantize(CENT))
         await store.delete_cart_lines(conn, [line["id"] for line in lines])
         await store.add_event(conn, order_id, "pending_payment", "Order placed", buyer_id)
-        await hooks.run(conn, hooks.OrderChange(order_id, buyer_id, sellers[0], None, "pending_payment", "",
-                                                total.quantize(CENT)), self.config)
+        await self._react(conn, OrderChange(order_id, buyer_id, sellers[0], None, "pending_payment", "",
+                                             total.quantize(CENT)))
         return order_id
 
     async def change_status(self, me: Principal, order_id: int, target: str, note: str) -> OrderOut:
@@ -130,7 +134,7 @@ class Orders:
             raise NotFound(f"No order with id {order_id}.", code="order_not_found")
         actor = "admin" if me.role == "admin" else ("seller" if row["seller_id"] == me.user_id else "buyer")
         async with self.pool.acquire() as conn, conn.transaction():
-            await transition(conn, self.config, order_id, target, actor, me.user_id, note)
+            await self.transition(conn, order_id, target, actor, me.user_id, note)
         return await self.view(order_id)
 
     async def get(self, me: Principal, order_id: int) -> OrderOut:
@@ -165,7 +169,7 @@ class Orders:
         for e in await store.fetch_events(conn, ids):
             tracking[e["order_id"]].append(TrackingOut(status=e["status"], note=e["note"], at=e["created_at"]))
         payments = {p["order_id"]: p for p in await store.fetch_payments(conn, ids)}
-        timeout = timedelta(seconds=self.config.commerce.order_payment_timeout_s)
+        timeout = timedelta(seconds=self.config.order_payment_timeout_s)
         return [
             OrderOut(
                 id=r["id"], status=r["status"],

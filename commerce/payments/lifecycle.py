@@ -7,10 +7,10 @@ import logging
 from aiohttp import web
 
 from commerce.payments.gateway import GATEWAY, Gateway
+from commerce.payments.keys import PAYMENTS
 from commerce.payments.razorpay_local import mount_local_razorpay
-from commerce.payments.service import Payments
 from server.background import periodic
-from server.keys import CONFIG, DB
+from server.keys import CONFIG
 
 log = logging.getLogger(__name__)
 LOCAL_PREFIX = "/dev/razorpay"
@@ -32,7 +32,7 @@ def setup_gateway(app: web.Application) -> None:
 
 
 async def refund_step(app: web.Application) -> None:
-    issued = await Payments(app[DB], app[GATEWAY], app[CONFIG]).issue_due_refunds()
+    issued = await app[PAYMENTS].issue_due_refunds()
     if issued:
         log.info("issued %d refund(s)", issued)
 

@@ -12,14 +12,14 @@ from typing import Any
 
 import asyncpg
 
-from bidding.credits import apply_credits
-from bidding.credits import balance as credit_balance
 from commerce.orders import store as orders_store
-from commerce.orders.service import Orders, transition
+from commerce.orders.service import Orders
 from commerce.payments import store
 from commerce.payments.gateway import Gateway
 from commerce.payments.schemas import CheckoutOut, CreditsOut, VerifyOut
-from server.config import Config
+from server.config import RazorpayConfig
+from server.credits.store import apply_credits
+from server.credits.store import balance as credit_balance
 from server.errors import Conflict, DomainError, InvalidInput, NotFound
 from server.money import to_paise
 from server.tokens import Principal
@@ -27,7 +27,7 @@ from server.tokens import Principal
 log = logging.getLogger(__name__)
 
 
-async def capture(conn: asyncpg.Connection, config: Config, payment: asyncpg.Record,
+async def capture(conn: asyncpg.Connection, orders: Orders, payment: asyncpg.Record,
                   razorpay_payment_id: str) -> str:
     """Apply a successful payment once, in the caller's transaction (the payment row is locked).
 
@@ -46,8 +46,8 @@ async def capture(conn: asyncpg.Connection, config: Config, payment: asyncpg.Rec
         return "captured"
     order = await orders_store.fetch_status(conn, payment["order_id"])
     if order is not None and order["status"] == "pending_payment":
-        await transition(conn, config, payment["order_id"], "paid", "payment", payment["user_id"],
-                         f"Paid with Razorpay ({razorpay_payment_id})")
+        await orders.transition(conn, payment["order_id"], "paid", "payment", payment["user_id"],
+                                 f"Paid with Razorpay ({razorpay_payment_id})")
         return "captured"
     # The order expired (its stock went back) or was cancelled before the payment landed.
     await store.mark_refund_pending(conn, payment["id"])
@@ -58,7 +58,8 @@ async def capture(conn: asyncpg.Connection, config: Config, payment: asyncpg.Rec
 class Payments:
     pool: asyncpg.Pool
     gateway: Gateway
-    config: Config
+    config: RazorpayConfig
+    orders: Orders
 
     def _checkout(self, row: asyncpg.Record) -> CheckoutOut:
         return CheckoutOut(razorpay_order_id=row["razorpay_order_id"], amount=row["amount_paise"], currency="INR",
@@ -89,10 +90,10 @@ class Payments:
 
     async def buy_credits(self, me: Principal, credits: int) -> CheckoutOut:
         """A Razorpay order for live-show credits; they land in the ledger once the payment is confirmed."""
-        limit = self.config.razorpay.max_credits_per_purchase
+        limit = self.config.max_credits_per_purchase
         if credits > limit:
             raise InvalidInput(f"At most {limit} credits per purchase.", fields={"credits": [f"At most {limit}."]})
-        amount = credits * self.config.razorpay.credit_price_paise
+        amount = credits * self.config.credit_price_paise
         created = await self.gateway.create_order(amount, f"credits-{me.user_id}",
                                                   {"seller_id": str(me.user_id), "credits": str(credits)})
         row = await store.insert_payment(self.pool, purpose="credits", user_id=me.user_id, order_id=None,
@@ -107,7 +108,7 @@ class Payments:
             payment = await store.lock_payment(conn, razorpay_order_id)
             if payment is None or payment["user_id"] != me.user_id:
                 raise NotFound("No payment of yours has this Razorpay order id.", code="payment_not_found")
-            outcome = await capture(conn, self.config, payment, razorpay_payment_id)
+            outcome = await capture(conn, self.orders, payment, razorpay_payment_id)
         if outcome == "refund":
             await self.issue_due_refunds()
         if outcome == "refund" or payment["status"] in ("refund_pending", "refunded"):
@@ -116,7 +117,7 @@ class Payments:
         if payment["purpose"] == "credits":
             balance = await credit_balance(self.pool, me.user_id)
             return VerifyOut(status="captured", credits=CreditsOut(purchased=payment["credits"], balance=balance))
-        order = await Orders(self.pool, self.config).view(payment["order_id"])
+        order = await self.orders.view(payment["order_id"])
         return VerifyOut(status="captured", order=order)
 
     async def webhook(self, body: str, signature: str | None, event_id: str | None) -> dict[str, str]:
@@ -152,7 +153,7 @@ class Payments:
                 return False
             if int(entity["amount"]) != payment["amount_paise"]:
                 raise InvalidInput(f"The {event} amount differs from the order's.", code="amount_mismatch")
-            return await capture(conn, self.config, payment, str(entity["id"])) == "refund"
+            return await capture(conn, self.orders, payment, str(entity["id"])) == "refund"
         if event == "payment.failed":
             entity = payload["payment"]["entity"]
             reason = str(entity.get("error_description") or "Payment failed")

@@ -72,7 +72,7 @@ class Comments:
             row = await store.insert_report(conn, data.video, me.user_id, data.reason, data.description)
             if row is None:
                 raise Conflict("You have already reported this video.", code="already_reported")
-            hidden = await store.hide_if_reported(conn, data.video, self.videos.config.feed.report_threshold)
+            hidden = await store.hide_if_reported(conn, data.video, self.videos.config.report_threshold)
         if hidden:
             await bump_version(self.videos.redis, COUNT_SCOPE)
         return ReportOut(id=row["id"], video=row["video_id"], reason=row["reason"], description=row["description"],

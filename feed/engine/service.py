@@ -4,7 +4,7 @@ user from seeing a video twice."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -35,10 +35,10 @@ class Engine:
     pool: asyncpg.Pool
     redis: aioredis.Redis
     config: FeedConfig
+    session: Session = field(init=False)
 
-    @property
-    def session(self) -> Session:
-        return Session(self.redis, self.config.session_ttl_s)
+    def __post_init__(self) -> None:
+        self.session = Session(self.redis, self.config.session_ttl_s)
 
     async def profile(self, user_id: int, now: datetime) -> tuple[rules.Profile, set[int]]:
         """Stage 1 for a user, and the videos the session has already shown."""

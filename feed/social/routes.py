@@ -18,13 +18,11 @@ from feed.schemas import (
     FriendRequestIn,
     FriendRequestOut,
     ProductBrief,
-    VideoOut,
 )
-from feed.social.service import Social
-from feed.videos.routes import videos
-from rooms.keys import BRIDGE, PRESENCE
+from feed.social.keys import SOCIAL
+from rooms.keys import PRESENCE
 from server.api import ApiRouter, Page, PageQuery, page_of, path_id
-from server.keys import CONFIG, DB
+from server.keys import CONFIG
 from server.tokens import Principal
 from server.uploads import receive_upload
 
@@ -32,14 +30,12 @@ api = ApiRouter("creators and friends")
 CREATOR = r"/api/v1/creators/{id:\d+}/"
 
 
-def social(request: web.Request) -> Social:
-    return Social(request.app[DB], request.app[BRIDGE], request.app[CONFIG])
 
 
 @api.get("/api/v1/creators/", auth="optional", query=CreatorQuery, response=Page[CreatorOut],
          summary="Creators by ?q= (handle or name), ?video_category=, ?category= (catalog); most followed first")
 async def list_creators(request: web.Request, me: Principal | None, query: CreatorQuery) -> web.Response:
-    total, items = await social(request).search(me, query.q, query.video_category, query.category,
+    total, items = await request.app[SOCIAL].search(me, query.q, query.video_category, query.category,
                                                 query.page_size, query.offset)
     return page_of(request, query, total, items)
 
@@ -47,54 +43,46 @@ async def list_creators(request: web.Request, me: Principal | None, query: Creat
 @api.get("/api/v1/creators/trending/", auth="optional", query=PageQuery, response=list[CreatorOut],
          summary="Creators by recent follower growth and engagement")
 async def trending(request: web.Request, me: Principal | None, query: PageQuery) -> list[dict[str, Any]]:
-    return [c.model_dump(mode="json") for c in await social(request).trending(me, query.page_size, query.offset)]
+    return [c.model_dump(mode="json") for c in await request.app[SOCIAL].trending(me, query.page_size, query.offset)]
 
 
 @api.get("/api/v1/creators/me_following/", query=PageQuery, response=Page[CreatorOut],
          summary="The creators you follow")
 async def me_following(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
-    total, items = await social(request).follow_page(me, me.user_id, "following", query.page_size, query.offset)
+    total, items = await request.app[SOCIAL].follow_page(me, me.user_id, "following", query.page_size, query.offset)
     return page_of(request, query, total, items)
 
 
 @api.get(CREATOR, auth="optional", response=CreatorOut, summary="A creator's profile")
 async def get_creator(request: web.Request, me: Principal | None) -> CreatorOut:
-    return await social(request).creator(me, path_id(request))
+    return await request.app[SOCIAL].creator(me, path_id(request))
 
 
 @api.patch(CREATOR, body=CreatorPatch, response=CreatorOut,
            summary="Change your profile: handle, display_name, bio, social_links")
 async def patch_creator(request: web.Request, me: Principal, body: CreatorPatch) -> CreatorOut:
-    return await social(request).update(me, path_id(request), body)
+    return await request.app[SOCIAL].update(me, path_id(request), body)
 
 
 @api.post(CREATOR + "avatar/", upload="avatar", response=CreatorOut, status=201,
           summary="Upload your avatar (multipart 'avatar': JPEG, PNG or WebP)")
 async def upload_avatar(request: web.Request, me: Principal) -> CreatorOut:
-    service = social(request)
-    temp = await receive_upload(request, "avatar", service.media / "tmp", service.config.commerce.max_image_bytes)
+    service = request.app[SOCIAL]
+    temp = await receive_upload(request, "avatar", service.media / "tmp", request.app[CONFIG].commerce.max_image_bytes)
     return await service.set_avatar(me, path_id(request), temp)
 
 
 @api.get(CREATOR + "products/", auth="public", query=PageQuery, response=Page[ProductBrief],
          summary="Products the creator sells or shows in reels")
 async def creator_products(request: web.Request, query: PageQuery) -> web.Response:
-    total, items = await social(request).products(path_id(request), query.page_size, query.offset)
-    return page_of(request, query, total, items)
-
-
-@api.get(CREATOR + "videos/", auth="optional", query=PageQuery, response=Page[VideoOut],
-         summary="The creator's reels, newest first")
-async def creator_videos(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
-    await social(request).creator(me, path_id(request))
-    total, items = await videos(request).by_creator(me, path_id(request), query.page_size, query.offset)
+    total, items = await request.app[SOCIAL].products(path_id(request), query.page_size, query.offset)
     return page_of(request, query, total, items)
 
 
 @api.get(CREATOR + "followers/", auth="optional", query=PageQuery, response=Page[CreatorOut],
          summary="Who follows the creator, newest first")
 async def followers(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
-    total, items = await social(request).follow_page(me, path_id(request), "followers", query.page_size,
+    total, items = await request.app[SOCIAL].follow_page(me, path_id(request), "followers", query.page_size,
                                                      query.offset)
     return page_of(request, query, total, items)
 
@@ -102,7 +90,7 @@ async def followers(request: web.Request, me: Principal | None, query: PageQuery
 @api.get(CREATOR + "following/", auth="optional", query=PageQuery, response=Page[CreatorOut],
          summary="Whom the creator follows, newest first")
 async def following(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
-    total, items = await social(request).follow_page(me, path_id(request), "following", query.page_size,
+    total, items = await request.app[SOCIAL].follow_page(me, path_id(request), "following", query.page_size,
                                                      query.offset)
     return page_of(request, query, total, items)
 
@@ -110,7 +98,7 @@ async def following(request: web.Request, me: Principal | None, query: PageQuery
 @api.get(r"/api/v1/shoppable-video-categories/{id:\d+}/creators/", auth="optional", query=PageQuery,
          response=Page[CreatorOut], summary="Creators with reels in a video category")
 async def category_creators(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
-    total, items = await social(request).search(me, None, path_id(request), None, query.page_size, query.offset)
+    total, items = await request.app[SOCIAL].search(me, None, path_id(request), None, query.page_size, query.offset)
     return page_of(request, query, total, items)
 
 
@@ -119,13 +107,13 @@ async def category_creators(request: web.Request, me: Principal | None, query: P
 @api.post("/api/v1/user-follows/toggle_follow/", body=FollowIn, response=FollowOut,
           summary="Follow or unfollow a user (toggle)")
 async def toggle_follow(request: web.Request, me: Principal, body: FollowIn) -> FollowOut:
-    return await social(request).toggle_follow(me, body.following_id)
+    return await request.app[SOCIAL].toggle_follow(me, body.following_id)
 
 
 @api.get("/api/v1/user-follows/", auth="optional", query=FollowQuery, response=Page[CreatorOut],
          summary="Whom ?user_id= follows (default: you)")
 async def list_follows(request: web.Request, me: Principal | None, query: FollowQuery) -> web.Response:
-    total, items = await social(request).follows_of(me, query.user_id, query.page_size, query.offset)
+    total, items = await request.app[SOCIAL].follows_of(me, query.user_id, query.page_size, query.offset)
     return page_of(request, query, total, items)
 
 
@@ -134,28 +122,28 @@ async def list_follows(request: web.Request, me: Principal | None, query: Follow
 @api.post("/api/friends/request/", body=FriendRequestIn, response=FriendRequestOut, status=201,
           summary="Ask a user to be friends (accepts their request if they already asked you)")
 async def friend_request(request: web.Request, me: Principal, body: FriendRequestIn) -> FriendRequestOut:
-    return await social(request).request_friend(me, body.user_id)
+    return await request.app[SOCIAL].request_friend(me, body.user_id)
 
 
 @api.put(r"/api/friends/request/{id:\d+}/", body=FriendAnswerIn, response=FriendRequestOut,
          summary="Accept or reject a friend request sent to you")
 async def friend_answer(request: web.Request, me: Principal, body: FriendAnswerIn) -> FriendRequestOut:
-    return await social(request).answer(me, path_id(request), body.action)
+    return await request.app[SOCIAL].answer(me, path_id(request), body.action)
 
 
 @api.get("/api/friends/requests/", query=PageQuery, response=Page[FriendRequestOut],
          summary="Friend requests waiting for your answer")
 async def friend_requests(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
-    total, items = await social(request).incoming(me, query.page_size, query.offset)
+    total, items = await request.app[SOCIAL].incoming(me, query.page_size, query.offset)
     return page_of(request, query, total, items)
 
 
 @api.get("/api/friends/", query=PageQuery, response=Page[FriendOut], summary="Your friends, with who is online")
 async def friends(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
-    total, items = await social(request).friends(me, request.app[PRESENCE], query.page_size, query.offset)
+    total, items = await request.app[SOCIAL].friends(me, request.app[PRESENCE], query.page_size, query.offset)
     return page_of(request, query, total, items)
 
 
 @api.delete(r"/api/friends/{id:\d+}/", status=204, summary="End a friendship")
 async def unfriend(request: web.Request, me: Principal) -> None:
-    await social(request).unfriend(me, path_id(request))
+    await request.app[SOCIAL].unfriend(me, path_id(request))

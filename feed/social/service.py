@@ -8,6 +8,7 @@ from pathlib import Path
 
 import asyncpg
 
+from feed.briefs.views import product_brief
 from feed.media import accept_picture
 from feed.schemas import (
     CreatorOut,
@@ -19,12 +20,11 @@ from feed.schemas import (
     UserBrief,
 )
 from feed.social import store
-from feed.videos.service import product_brief
 from rooms.bridge import Bridge
-from rooms.notify import notify, push
+from rooms.notifications.service import notify, push
 from rooms.presence import Presence
 from server.accounts import store as accounts
-from server.config import Config, media_path
+from server.config import FeedConfig
 from server.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from server.media import media_url
 from server.tokens import Principal
@@ -35,11 +35,8 @@ from server.uploads import discard
 class Social:
     pool: asyncpg.Pool
     bridge: Bridge
-    config: Config
-
-    @property
-    def media(self) -> Path:
-        return media_path(self.config)
+    config: FeedConfig
+    media: Path  # where avatars are kept
 
     # ---- creators ----
 
@@ -58,7 +55,7 @@ class Social:
         return total, [creator_out(r) for r in rows]
 
     async def trending(self, me: Principal | None, limit: int, offset: int) -> list[CreatorOut]:
-        ids = await store.trending_creators(self.pool, self.config.feed.trend_window_s, limit, offset)
+        ids = await store.trending_creators(self.pool, self.config.trend_window_s, limit, offset)
         return await self.creators(me, ids)
 
     async def _own_profile(self, me: Principal, user_id: int) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from feed.videos.store import PRODUCT_BRIEF
+from feed.briefs.store import PRODUCT_BRIEF
 from server.sql import Conn, like_contains, update_columns
 
 CREATOR_COLUMNS = """u.id, u.username, COALESCE(cp.handle, u.username) AS handle,

@@ -13,6 +13,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from commerce.cart.service import Cart
+from feed.briefs.views import creator_brief, product_brief
 from feed.engine.service import COUNT_SCOPE, Engine, FeedPage
 from feed.engine.session import Session
 from feed.leaderboard import Leaderboard
@@ -20,7 +21,6 @@ from feed.media import accept_picture, accept_video
 from feed.schemas import (
     AddToCartIn,
     AddToCartOut,
-    CreatorBrief,
     FeedItemOut,
     ItemIn,
     LikeOut,
@@ -36,10 +36,10 @@ from feed.schemas import (
 from feed.social import store as social_store
 from feed.videos import store
 from rooms.bridge import Bridge
-from rooms.notify import notify_followers
+from rooms.notifications.service import notify_followers
 from server.accounts import store as accounts
 from server.api import validate
-from server.config import Config, media_path
+from server.config import FeedConfig
 from server.counts import bump_version
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import media_url
@@ -59,15 +59,14 @@ class Videos:
     pool: asyncpg.Pool
     redis: aioredis.Redis
     bridge: Bridge
-    config: Config
-
-    @property
-    def media(self) -> Path:
-        return media_path(self.config)
+    config: FeedConfig
+    media: Path  # where uploads are kept
+    engine: Engine
+    cart: Cart
 
     @property
     def session(self) -> Session:
-        return Session(self.redis, self.config.feed.session_ttl_s)
+        return self.engine.session
 
     # ---- reading ----
 
@@ -110,7 +109,7 @@ class Videos:
     async def feed(self, me: Principal | None, category: int | None, size: int,
                    page: int) -> tuple[FeedPage, list[FeedItemOut]]:
         """A page of the personalized feed, each reel with the part of the mix that chose it."""
-        chosen = await Engine(self.pool, self.redis, self.config.feed).page(me, category, size, page)
+        chosen = await self.engine.page(me, category, size, page)
         items = [FeedItemOut(**dict(v), feed_source=chosen.sources[v.id]) for v in await self.outs(chosen.ids, me)]
         return chosen, items
 
@@ -308,7 +307,7 @@ class Videos:
         if not await store.product_in_video(self.pool, video_id, product_id):
             raise InvalidInput(f"Product {product_id} is not shown in this video.", code="product_not_in_video",
                                fields={"product_id": ["Not a product of this video."]})
-        cart = await Cart(self.pool).add(me.user_id, product_id, data.quantity, source="video")
+        cart = await self.cart.add(me.user_id, product_id, data.quantity, source="video")
         await store.record(self.pool, me.user_id, video_id, "add_to_cart", extra={"product_id": product_id})
         await self.session.touch(me.user_id, row["category_id"])
         return AddToCartOut(status="success", message=f"Added {data.quantity} to your cart.",
@@ -349,17 +348,6 @@ def form_data(fields: dict[str, list[str]]) -> dict[str, Any]:
 
 def _may_edit(me: Principal | None, row: asyncpg.Record) -> bool:
     return me is not None and (me.role == "admin" or me.user_id == row["creator_id"])
-
-
-def product_brief(row: asyncpg.Record) -> ProductBrief:
-    return ProductBrief(id=row["id"], name=row["name"], price=row["price"], image=media_url(row["image"]),
-                        seller=row["seller_id"], stock=row["stock"], is_active=row["is_active"])
-
-
-def creator_brief(row: asyncpg.Record, id_column: str = "id") -> CreatorBrief:
-    return CreatorBrief(id=row[id_column], username=row["username"], handle=row["handle"],
-                        display_name=row["display_name"], avatar=media_url(row["avatar"]),
-                        followers_count=row["followers_count"])
 
 
 def video_out(row: asyncpg.Record, product: ProductBrief | None, extra: list[ProductBrief],

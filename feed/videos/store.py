@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from feed.briefs.store import PRODUCT_BRIEF
 from server.sql import Conn, update_columns
 
 # A page of videos with everything the API shows, for a viewer (0 when signed out): is_liked and
@@ -25,8 +26,6 @@ VIDEO_ROWS = """
     WHERE v.id = ANY($1::bigint[])
 """
 
-PRODUCT_BRIEF = """p.id, p.name, p.price, p.stock, p.is_active, p.seller_id,
-    (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.id LIMIT 1) AS image"""
 
 
 async def rows_by_id(conn: Conn, ids: list[int], viewer: int) -> dict[int, asyncpg.Record]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from feed.briefs.views import product_brief
 from feed.schemas import (
     ProductBrief,
     ShareIn,
@@ -20,10 +21,9 @@ from feed.schemas import (
     WishlistPatch,
 )
 from feed.videos import store as videos_store
-from feed.videos.service import product_brief
 from feed.wishlists import store
 from rooms.bridge import Bridge
-from rooms.notify import notify
+from rooms.notifications.service import notify
 from server.errors import InvalidInput, NotFound, PermissionDenied
 from server.tokens import Principal
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from feed.videos.store import PRODUCT_BRIEF
+from feed.briefs.store import PRODUCT_BRIEF
 from server.sql import Conn, update_columns
 
 

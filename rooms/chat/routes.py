@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from rooms.gateway import chat
+from rooms.chat.keys import CHAT
 from server.api import ApiRouter, path_id
 from server.tokens import Principal
 
@@ -50,7 +50,7 @@ class HistoryQuery(_In):
          summary="Chat messages, newest first; ?before=<id> for older ones")
 async def history(request: web.Request, query: HistoryQuery) -> dict[str, Any]:
     stream_id = path_id(request, "livestream_id")
-    results = await chat(request).history(stream_id, query.before, query.limit)
+    results = await request.app[CHAT].history(stream_id, query.before, query.limit)
     next_url = None
     if len(results) == query.limit:
         next_url = str(request.url.update_query(before=results[-1]["id"], limit=query.limit))
@@ -60,36 +60,36 @@ async def history(request: web.Request, query: HistoryQuery) -> dict[str, Any]:
 @api.post(f"/api/chat/messages/{STREAM}/send/", body=SendIn, status=201,
           summary="Send a chat message (1 to 500 characters; the same path as the WebSocket)")
 async def send(request: web.Request, me: Principal, body: SendIn) -> dict[str, Any]:
-    return await chat(request).send(me, path_id(request, "livestream_id"), body.text)
+    return await request.app[CHAT].send(me, path_id(request, "livestream_id"), body.text)
 
 
 @api.delete(rf"/api/chat/messages/{STREAM}/{{message_id:\d+}}/", status=204,
             summary="Remove a message (the show's seller, moderators, admins): chat_deleted")
 async def delete(request: web.Request, me: Principal) -> None:
-    await chat(request).delete(me, path_id(request, "livestream_id"), path_id(request, "message_id"))
+    await request.app[CHAT].delete(me, path_id(request, "livestream_id"), path_id(request, "message_id"))
 
 
 @api.post(f"/api/chat/livestreams/{STREAM}/ban-user/", body=BanIn,
           summary="Ban from the show's chat, or mute for duration_s (seller, moderators, admins)")
 async def ban(request: web.Request, me: Principal, body: BanIn) -> dict[str, Any]:
-    return await chat(request).ban(me, path_id(request, "livestream_id"), body.user_id, body.duration_s)
+    return await request.app[CHAT].ban(me, path_id(request, "livestream_id"), body.user_id, body.duration_s)
 
 
 @api.post(f"/api/chat/livestreams/{STREAM}/unban-user/", body=UserIn, status=204,
           summary="Lift a ban or mute (seller, moderators, admins)")
 async def unban(request: web.Request, me: Principal, body: UserIn) -> None:
-    await chat(request).unban(me, path_id(request, "livestream_id"), body.user_id)
+    await request.app[CHAT].unban(me, path_id(request, "livestream_id"), body.user_id)
 
 
 @api.post(f"/api/chat/livestreams/{STREAM}/moderators/", body=UserIn, summary="Appoint a moderator (the seller)")
 async def appoint(request: web.Request, me: Principal, body: UserIn) -> dict[str, Any]:
-    ids = await chat(request).set_moderator(me, path_id(request, "livestream_id"), body.user_id, True)
+    ids = await request.app[CHAT].set_moderator(me, path_id(request, "livestream_id"), body.user_id, True)
     return {"moderators": ids}
 
 
 @api.delete(f"/api/chat/livestreams/{STREAM}/moderators/", body=UserIn, summary="Remove a moderator (the seller)")
 async def dismiss(request: web.Request, me: Principal, body: UserIn) -> dict[str, Any]:
-    ids = await chat(request).set_moderator(me, path_id(request, "livestream_id"), body.user_id, False)
+    ids = await request.app[CHAT].set_moderator(me, path_id(request, "livestream_id"), body.user_id, False)
     return {"moderators": ids}
 
 
@@ -101,4 +101,4 @@ async def settings(request: web.Request, me: Principal, body: SettingsIn) -> dic
         changes.pop("slow_mode_s", None)
     if changes.get("blocked_words") is None:
         changes.pop("blocked_words", None)
-    return await chat(request).settings(me, path_id(request, "livestream_id"), changes)
+    return await request.app[CHAT].settings(me, path_id(request, "livestream_id"), changes)

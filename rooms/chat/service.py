@@ -12,9 +12,9 @@ import redis.asyncio as aioredis
 
 from rooms.bridge import Bridge
 from rooms.chat import rules, store
-from rooms.streams.service import room_of
+from rooms.names import RoomName
 from server.accounts import store as accounts_store
-from server.config import Config
+from server.config import RoomsConfig
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from server.ratelimit import FixedWindow
 from server.tokens import Principal
@@ -30,7 +30,7 @@ class Chat:
     pool: asyncpg.Pool
     redis: aioredis.Redis
     bridge: Bridge
-    config: Config
+    config: RoomsConfig
 
     async def send(self, me: Principal, stream_id: int, text: object) -> dict[str, Any]:
         """Check and store a message, then publish it to the room; refusals carry the contract's codes."""
@@ -56,12 +56,12 @@ class Chat:
                 ttl = await self.redis.ttl(f"chat:slow:{stream_id}:{me.user_id}")
                 raise RateLimited(f"Slow mode: one message every {ctx['slow_mode_s']} s.", code="slow_mode",
                                   retry_after_s=max(1, ttl))
-        limit = FixedWindow(self.redis, "chat", self.config.rooms.chat_rate, self.config.rooms.chat_window_s)
+        limit = FixedWindow(self.redis, "chat", self.config.chat_rate, self.config.chat_window_s)
         if await limit.hit(f"{stream_id}:{me.user_id}") > limit.limit:
             raise RateLimited("You are sending messages too fast.", retry_after_s=limit.window_s)
         row = await store.insert_message(self.pool, stream_id, me.user_id, cleaned)
         message = message_out(row, me.user_id, ctx["username"], cleaned)
-        await self.bridge.publish(room_of(stream_id), "chat", message)
+        await self.bridge.publish(RoomName.stream(stream_id), "chat", message)
         return message
 
     async def history(self, stream_id: int, before: int | None, limit: int) -> list[dict[str, Any]]:
@@ -100,7 +100,7 @@ class Chat:
         await self._moderator(me, stream_id)
         if not await store.delete_message(self.pool, stream_id, message_id, me.user_id):
             raise NotFound(f"No message {message_id} in this show.", code="message_not_found")
-        await self.bridge.publish(room_of(stream_id), "chat_deleted", {"id": message_id})
+        await self.bridge.publish(RoomName.stream(stream_id), "chat_deleted", {"id": message_id})
 
     async def set_moderator(self, me: Principal, stream_id: int, user_id: int, appoint: bool) -> list[int]:
         """The show's seller (or an admin) appoints or removes a moderator."""
@@ -133,5 +133,5 @@ class Chat:
         await store.update_settings(self.pool, stream_id, merged["slow_mode_s"], merged["blocked_words"],
                                     merged["pinned_message"])
         if "pinned_message" in changes and changes["pinned_message"] != current["pinned_message"]:
-            await self.bridge.publish(room_of(stream_id), "chat_pinned", {"message": merged["pinned_message"]})
+            await self.bridge.publish(RoomName.stream(stream_id), "chat_pinned", {"message": merged["pinned_message"]})
         return merged

@@ -9,23 +9,21 @@ from typing import Any
 
 import asyncpg
 
-from bidding.credits import apply_credits
-from bidding.metering import paid_until
 from rooms.agora import rtc_token
 from rooms.bridge import Bridge
-from rooms.notify import notify_followers
+from rooms.names import RoomName
+from rooms.notifications.service import notify_followers
 from rooms.presence import Presence
 from rooms.streams import store
+from rooms.streams.events import ProductPinned, StreamEnded, StreamStarted
 from rooms.streams.schemas import AgoraOut, StreamIn, StreamOut, StreamProduct, StreamSeller
 from server.accounts import store as accounts_store
-from server.config import Config
+from server.config import AgoraConfig, CreditsConfig
+from server.credits.rules import paid_until
+from server.credits.store import apply_credits
 from server.errors import Conflict, NotFound, PermissionDenied
 from server.media import media_url
 from server.tokens import Principal
-
-
-def room_of(stream_id: int) -> str:
-    return f"stream:{stream_id}"
 
 
 @dataclass
@@ -33,7 +31,8 @@ class Streams:
     pool: asyncpg.Pool
     bridge: Bridge
     presence: Presence
-    config: Config
+    agora: AgoraConfig
+    credits: CreditsConfig
 
     async def create(self, me: Principal, data: StreamIn) -> StreamOut:
         """A verified seller schedules a show with some of their products."""
@@ -56,7 +55,7 @@ class Streams:
     async def paid_until(self, show: StreamOut, balance: int) -> datetime:
         """When the show's air time runs out if the seller buys nothing more (for the control room)."""
         charged = await store.charged_blocks(self.pool, show.seller.id, show.id)
-        return paid_until(show.started_at or datetime.now(UTC), len(charged), balance, self.config.credits.block_s)
+        return paid_until(show.started_at or datetime.now(UTC), len(charged), balance, self.credits.block_s)
 
     async def row(self, stream_id: int) -> asyncpg.Record:
         row = await store.fetch_stream(self.pool, stream_id)
@@ -76,7 +75,7 @@ class Streams:
         products: dict[int, list[StreamProduct]] = defaultdict(list)
         for p in await store.fetch_products(self.pool, [r["id"] for r in rows]):
             products[p["livestream_id"]].append(product_out(p))
-        live = [room_of(r["id"]) for r in rows if r["status"] == "live"]
+        live = [RoomName.stream(r["id"]) for r in rows if r["status"] == "live"]
         viewers = await self.presence.totals(live) if live else {}
         out = []
         for r in rows:
@@ -86,7 +85,7 @@ class Streams:
                                     business_name=r["seller_business_name"]),
                 title=r["title"], description=r["description"], status=r["status"],
                 scheduled_at=r["scheduled_at"], started_at=r["started_at"], ended_at=r["ended_at"],
-                viewers=viewers.get(room_of(r["id"]), 0), products=products[r["id"]],
+                viewers=viewers.get(RoomName.stream(r["id"]), 0), products=products[r["id"]],
                 pinned_product=r["pinned_product_id"],
                 pinned_message=r["pinned_message"],
             ))
@@ -112,7 +111,7 @@ class Streams:
             # Followers hear of it once the show is really live (the pusher sends after commit).
             await notify_followers(conn, me.user_id, "seller_live", f"{name} is live: {row['title'] if row else ''}",
                                    {"livestream_id": stream_id})
-        await self.bridge.publish(room_of(stream_id), "stream_started", {"livestream_id": stream_id})
+        await self.bridge.emit(RoomName.stream(stream_id), StreamStarted(livestream_id=stream_id))
         return await self.get(stream_id), self.token(stream_id, me.user_id, publisher=True)
 
     async def end(self, me: Principal | None, stream_id: int, reason: str) -> StreamOut:
@@ -121,7 +120,7 @@ class Streams:
             await self._owned(me, stream_id, admin_too=True)
         if not await store.end(self.pool, stream_id, reason):
             raise Conflict("The show is not live.", code="not_live")
-        await self.bridge.publish(room_of(stream_id), "stream_ended", {"livestream_id": stream_id, "reason": reason})
+        await self.bridge.emit(RoomName.stream(stream_id), StreamEnded(livestream_id=stream_id, reason=reason))
         return await self.get(stream_id)
 
     async def join(self, me: Principal, stream_id: int) -> tuple[StreamOut, AgoraOut]:
@@ -138,7 +137,7 @@ class Streams:
         return self.token(stream_id, me.user_id, publisher=row["seller_id"] == me.user_id)
 
     def token(self, stream_id: int, uid: int, *, publisher: bool) -> AgoraOut:
-        t = rtc_token(self.config.agora, stream_id, uid, publisher)
+        t = rtc_token(self.agora, stream_id, uid, publisher)
         return AgoraOut(app_id=t.app_id, channel=t.channel, uid=t.uid, token=t.token, role=t.role,  # type: ignore[arg-type]
                         expires_at=t.expires_at)
 
@@ -149,8 +148,7 @@ class Streams:
         if product is None:
             raise NotFound(f"No active product {product_id} of this seller.", code="product_not_found")
         await store.pin_product(self.pool, stream_id, product_id)
-        await self.bridge.publish(room_of(stream_id), "product_pinned",
-                                  {"product": product_out(product).model_dump(mode="json")})
+        await self.bridge.emit(RoomName.stream(stream_id), ProductPinned(product=product_out(product)))
         return await self.get(stream_id)
 
 

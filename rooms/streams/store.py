@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -142,3 +143,35 @@ async def product_of_show(conn: Conn, stream_id: int, product_id: int) -> asyncp
            WHERE l.id = $1 AND p.id = $2 AND p.is_active""",
         stream_id, product_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveShow:
+    """A live show as the credit meter sees it, with the database's clock."""
+
+    id: int
+    seller_id: int
+    started_at: datetime
+    credit_warned_at: datetime | None
+    now: datetime
+
+
+async def live_shows(conn: Conn) -> list[LiveShow]:
+    rows = await conn.fetch(
+        "SELECT id, seller_id, started_at, credit_warned_at, now() AS now FROM livestreams WHERE status = 'live'"
+    )
+    return [LiveShow(r["id"], r["seller_id"], r["started_at"], r["credit_warned_at"], r["now"]) for r in rows]
+
+
+async def clear_credit_warning(conn: Conn, stream_id: int) -> None:
+    await conn.execute("UPDATE livestreams SET credit_warned_at = NULL WHERE id = $1", stream_id)
+
+
+async def warn_out_of_credits(conn: Conn, stream_id: int) -> datetime | None:
+    """Mark a live show warned; the time, for the one caller that set it, else None (warned already)."""
+    warned: datetime | None = await conn.fetchval(
+        """UPDATE livestreams SET credit_warned_at = now()
+           WHERE id = $1 AND status = 'live' AND credit_warned_at IS NULL RETURNING credit_warned_at""",
+        stream_id,
+    )
+    return warned

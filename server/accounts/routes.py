@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.accounts.keys import ACCOUNTS
 from server.accounts.schemas import (
     AuthOut,
     LoginIn,
@@ -16,84 +17,77 @@ from server.accounts.schemas import (
     UserOut,
     UserSearch,
 )
-from server.accounts.service import Accounts
 from server.api import ApiRouter, Page, page_of, path_id
-from server.keys import CONFIG, DB, REDIS, TOKENS
 from server.tokens import Principal
 
 api = ApiRouter("accounts")
 
 
-def accounts(request: web.Request) -> Accounts:
-    """The use cases bound to this app's resources."""
-    app = request.app
-    return Accounts(app[DB], app[REDIS], app[TOKENS], app[CONFIG])
-
 
 @api.post("/api/auth/register/buyer/", aliases=["/api/signup/"], auth="public", body=RegisterBuyer,
           response=AuthOut, status=201, summary="Register a buyer and sign in")
 async def register_buyer(request: web.Request, body: RegisterBuyer) -> AuthOut:
-    return await accounts(request).register(body, "buyer")
+    return await request.app[ACCOUNTS].register(body, "buyer")
 
 
 @api.post("/api/auth/register/seller/", auth="public", body=RegisterSeller, response=AuthOut, status=201,
           summary="Register a seller (unverified until an admin verifies) and sign in")
 async def register_seller(request: web.Request, body: RegisterSeller) -> AuthOut:
-    return await accounts(request).register(body, "seller")
+    return await request.app[ACCOUNTS].register(body, "seller")
 
 
 @api.post("/api/auth/login/", aliases=["/api/login/"], auth="public", body=LoginIn, response=AuthOut,
           summary="Sign in with username or e-mail and password")
 async def login(request: web.Request, body: LoginIn) -> AuthOut:
-    return await accounts(request).login(body.username, body.password, request.remote or "-")
+    return await request.app[ACCOUNTS].login(body.username, body.password, request.remote or "-")
 
 
 @api.post("/api/auth/refresh/", auth="public", body=RefreshIn, response=TokensOut,
           summary="Swap a refresh token for a new access and refresh token")
 async def refresh(request: web.Request, body: RefreshIn) -> TokensOut:
-    return await accounts(request).refresh(body.refresh)
+    return await request.app[ACCOUNTS].refresh(body.refresh)
 
 
 @api.post("/api/auth/logout/", body=RefreshIn, status=204, summary="End the sign-in of this refresh token")
 async def logout(request: web.Request, me: Principal, body: RefreshIn) -> None:
-    await accounts(request).logout(me, body.refresh)
+    await request.app[ACCOUNTS].logout(me, body.refresh)
 
 
 @api.get("/api/auth/profile/", aliases=["/api/profile/"], response=UserOut, summary="The signed-in user")
 async def profile(request: web.Request, me: Principal) -> UserOut:
-    return await accounts(request).profile(me.user_id)
+    return await request.app[ACCOUNTS].profile(me.user_id)
 
 
 @api.patch("/api/auth/profile/update/", body=ProfileUpdate, response=UserOut,
            summary="Change some fields of the signed-in user")
 async def update_profile(request: web.Request, me: Principal, body: ProfileUpdate) -> UserOut:
-    return await accounts(request).update_profile(me, body)
+    return await request.app[ACCOUNTS].update_profile(me, body)
 
 
 @api.get("/api/users/", query=UserSearch, response=Page[PublicUserOut], summary="Search public profiles")
 async def list_users(request: web.Request, me: Principal, query: UserSearch) -> web.Response:
-    count, users = await accounts(request).search(query.search, query.page_size, query.offset)
+    count, users = await request.app[ACCOUNTS].search(query.search, query.page_size, query.offset)
     return page_of(request, query, count, users)
 
 
 @api.get(r"/api/users/{id:\d+}/", response=PublicUserOut, summary="A public profile")
 async def get_user(request: web.Request, me: Principal) -> PublicUserOut:
-    return await accounts(request).public_profile(path_id(request))
+    return await request.app[ACCOUNTS].public_profile(path_id(request))
 
 
 @api.post(r"/api/admin/sellers/{id:\d+}/verify/", roles=["admin"], response=UserOut,
           summary="Verify a seller and grant the free credit, once")
 async def verify_seller(request: web.Request, me: Principal) -> UserOut:
-    return await accounts(request).verify_seller(me, path_id(request))
+    return await request.app[ACCOUNTS].verify_seller(me, path_id(request))
 
 
 @api.post(r"/api/admin/users/{id:\d+}/deactivate/", roles=["admin"], response=UserOut,
           summary="Deactivate an account: no sign-in, its refresh tokens and console sessions end")
 async def deactivate_user(request: web.Request, me: Principal) -> UserOut:
-    return await accounts(request).set_active(me, path_id(request), False)
+    return await request.app[ACCOUNTS].set_active(me, path_id(request), False)
 
 
 @api.post(r"/api/admin/users/{id:\d+}/reactivate/", roles=["admin"], response=UserOut,
           summary="Let a deactivated account sign in again")
 async def reactivate_user(request: web.Request, me: Principal) -> UserOut:
-    return await accounts(request).set_active(me, path_id(request), True)
+    return await request.app[ACCOUNTS].set_active(me, path_id(request), True)

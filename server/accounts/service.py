@@ -8,7 +8,6 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 
-from bidding.credits import apply_credits
 from server.accounts import store
 from server.accounts.schemas import (
     AuthOut,
@@ -21,7 +20,8 @@ from server.accounts.schemas import (
     TokensOut,
     UserOut,
 )
-from server.config import Config
+from server.config import AuthConfig, CreditsConfig
+from server.credits.store import apply_credits
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from server.passwords import hash_password_async, verify_password_async
 from server.ratelimit import FixedWindow
@@ -37,16 +37,18 @@ class Accounts:
     pool: asyncpg.Pool
     redis: aioredis.Redis
     tokens: TokenCodec
-    config: Config
+    auth: AuthConfig
+    credits: CreditsConfig
+    sessions: Sessions  # the console's, ended when an account is deactivated
 
     @property
     def _login_limit(self) -> FixedWindow:
-        auth = self.config.auth
+        auth = self.auth
         return FixedWindow(self.redis, "login", auth.login_attempts, auth.login_window_s)
 
     async def register(self, data: RegisterBuyer, role: str) -> AuthOut:
         """Create a buyer, or a seller (unverified) with its business profile, and sign them in."""
-        password_hash = await hash_password_async(data.password, self.config.auth.scrypt_n)
+        password_hash = await hash_password_async(data.password, self.auth.scrypt_n)
         async with self.pool.acquire() as conn, conn.transaction():
             user_id = await create_user(conn, data, role, password_hash)
         return await self._sign_in(user_id, role)
@@ -63,7 +65,7 @@ class Accounts:
         limit = self._login_limit
         await limit.check(key, "Too many failed sign-ins; wait before trying again.")
         row = await store.fetch_login(self.pool, login)
-        ok = await verify_password_async(password, row["password_hash"] if row else None, self.config.auth.scrypt_n)
+        ok = await verify_password_async(password, row["password_hash"] if row else None, self.auth.scrypt_n)
         if row is None or not ok:
             await limit.hit(key)
             raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
@@ -137,10 +139,10 @@ class Accounts:
         if "new_password" in sent and data.new_password is not None:
             stored = await store.fetch_password_hash(self.pool, me.user_id)
             current = data.current_password or ""
-            if not await verify_password_async(current, stored, self.config.auth.scrypt_n):
+            if not await verify_password_async(current, stored, self.auth.scrypt_n):
                 errors["current_password"] = ["The current password is wrong."]
             else:
-                user_changes["password_hash"] = await hash_password_async(data.new_password, self.config.auth.scrypt_n)
+                user_changes["password_hash"] = await hash_password_async(data.new_password, self.auth.scrypt_n)
         if errors:
             first = next(iter(errors))
             raise InvalidInput(f"Invalid input: {first}: {errors[first][0]}", fields=errors)
@@ -176,13 +178,13 @@ class Accounts:
                 await store.revoke_user(conn, user_id)
             row = await store.fetch_user(conn, user_id)
         if not active:
-            await Sessions(self.redis, self.config).end_all(user_id)
+            await self.sessions.end_all(user_id)
         return user_out(row)
 
     async def verify_seller(self, admin: Principal, seller_id: int) -> UserOut:
         """Mark a seller verified and grant the free credits, both at most once whatever the retries."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await verify_seller(conn, seller_id, admin.user_id, self.config.credits.verification_grant)
+            await verify_seller(conn, seller_id, admin.user_id, self.credits.verification_grant)
         return await self.profile(seller_id)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from commerce.earnings.routes import earnings
+from commerce.earnings.keys import EARNINGS
 from commerce.earnings.schemas import DecideIn
+from feed.comments.keys import COMMENTS
 from feed.schemas import ReviewIn
-from feed.videos.routes import comments
-from server.accounts.routes import accounts
+from server.accounts.keys import ACCOUNTS
 from server.api import validate
 from server.console import store
 from server.console.web import ADMIN, Console, Ctx
@@ -34,14 +34,14 @@ async def sellers(ctx: Ctx) -> web.StreamResponse:
 
 @pages.action(r"/console/admin/sellers/{id:\d+}/verify", roles=ADMIN)
 async def verify_seller(ctx: Ctx) -> web.StreamResponse:
-    user = await accounts(ctx.request).verify_seller(ctx.me, int(ctx.request.match_info["id"]))
+    user = await ctx.request.app[ACCOUNTS].verify_seller(ctx.me, int(ctx.request.match_info["id"]))
     return await ctx.redirect("/console/admin/sellers/", f"{user.username} is verified.")
 
 
 @pages.page("/console/admin/reports/", roles=ADMIN)
 async def reports(ctx: Ctx) -> web.StreamResponse:
     page, size, offset = _paging(ctx)
-    count, rows = await comments(ctx.request).reported(size, offset)
+    count, rows = await ctx.request.app[COMMENTS].reported(size, offset)
     return await ctx.render("console/admin/reports.html", reports=rows, count=count, page=page,
                             pages=max(1, -(-count // size)))
 
@@ -50,7 +50,7 @@ async def reports(ctx: Ctx) -> web.StreamResponse:
 async def review(ctx: Ctx) -> web.StreamResponse:
     video_id = int(ctx.request.match_info["id"])
     body = validate(ReviewIn, {"action": ctx.form.get("action", "")})
-    await comments(ctx.request).review(ctx.me, video_id, body.action)
+    await ctx.request.app[COMMENTS].review(ctx.me, video_id, body.action)
     done = "hidden" if body.action == "hide" else "kept"
     return await ctx.redirect("/console/admin/reports/", f"Reel #{video_id} {done}; its reports are closed.")
 
@@ -61,7 +61,7 @@ async def withdrawals(ctx: Ctx) -> web.StreamResponse:
     status = ctx.request.query.get("status", "requested")
     if status not in ("requested", "approved", "rejected", "all"):
         status = "requested"
-    count, rows = await earnings(ctx.request).withdrawals(None, None if status == "all" else status, size, offset)
+    count, rows = await ctx.request.app[EARNINGS].withdrawals(None, None if status == "all" else status, size, offset)
     return await ctx.render("console/admin/withdrawals.html", withdrawals=rows, count=count, page=page,
                             pages=max(1, -(-count // size)), filter_status=status)
 
@@ -71,7 +71,7 @@ async def decide(ctx: Ctx) -> web.StreamResponse:
     withdrawal_id = int(ctx.request.match_info["id"])
     body = validate(DecideIn, {"note": ctx.form.get("note", "")})
     approve = ctx.form.get("decision") == "approve"
-    out = await earnings(ctx.request).decide(ctx.me, withdrawal_id, approve, body.note)
+    out = await ctx.request.app[EARNINGS].decide(ctx.me, withdrawal_id, approve, body.note)
     return await ctx.redirect("/console/admin/withdrawals/", f"Withdrawal #{out.id} {out.status}.")
 
 
@@ -88,6 +88,6 @@ async def users(ctx: Ctx) -> web.StreamResponse:
 async def set_active(ctx: Ctx) -> web.StreamResponse:
     user_id = int(ctx.request.match_info["id"])
     active = ctx.form.get("active") == "1"
-    user = await accounts(ctx.request).set_active(ctx.me, user_id, active)
+    user = await ctx.request.app[ACCOUNTS].set_active(ctx.me, user_id, active)
     return await ctx.redirect("/console/admin/users/",
                               f"{user.username} {'can sign in again' if active else 'is deactivated and signed out'}.")

@@ -6,7 +6,7 @@ import secrets
 
 from aiohttp import web
 
-from server.accounts.routes import accounts
+from server.accounts.keys import ACCOUNTS
 from server.console.web import LOGIN, STAFF, Console, Ctx, error_page, page, signed_in
 from server.errors import DomainError
 from server.keys import CONFIG, SESSIONS
@@ -51,7 +51,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not expected or not secrets.compare_digest(token.encode(), expected.encode()):
         return _login_form(request, next_path, username, "The form was out of date; sign in again.", 403)
     try:
-        user_id, role = await accounts(request).check_password(username, str(form.get("password", "")),
+        user_id, role = await request.app[ACCOUNTS].check_password(username, str(form.get("password", "")),
                                                              request.remote or "-")
     except DomainError as exc:
         return _login_form(request, next_path, username, exc.message, exc.status)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from commerce.earnings.routes import earnings
+from commerce.earnings.keys import EARNINGS
 from commerce.earnings.schemas import WithdrawIn
-from commerce.payments.routes import payments
+from commerce.payments.keys import PAYMENTS
 from commerce.payments.schemas import BuyCreditsIn, VerifyIn
 from server.api import validate
 from server.console.web import SELLER, Console, Ctx
@@ -17,7 +17,7 @@ pages = Console()
 
 @pages.page("/console/money/", roles=SELLER)
 async def money(ctx: Ctx) -> web.StreamResponse:
-    service = earnings(ctx.request)
+    service = ctx.request.app[EARNINGS]
     summary = await service.summary(ctx.me.user_id)
     _, withdrawals = await service.withdrawals(ctx.me.user_id, None, 20, 0)
     razorpay = ctx.config.razorpay
@@ -30,7 +30,7 @@ async def money(ctx: Ctx) -> web.StreamResponse:
 @pages.action("/console/money/withdraw", roles=SELLER, retry=money)
 async def withdraw(ctx: Ctx) -> web.StreamResponse:
     body = validate(WithdrawIn, {"amount": ctx.form.get("amount", "")})
-    out = await earnings(ctx.request).request_withdrawal(ctx.me.user_id, body.amount)
+    out = await ctx.request.app[EARNINGS].request_withdrawal(ctx.me.user_id, body.amount)
     return await ctx.redirect("/console/money/", f"Withdrawal of ₹{out.amount} requested; an admin will review it.")
 
 
@@ -38,14 +38,14 @@ async def withdraw(ctx: Ctx) -> web.StreamResponse:
 async def buy_credits(ctx: Ctx) -> web.StreamResponse:
     """A Razorpay order for the credits, then the checkout page that pays it."""
     body = validate(BuyCreditsIn, {"credits": ctx.form.get("credits", "")})
-    checkout = await payments(ctx.request).buy_credits(ctx.me, body.credits)
+    checkout = await ctx.request.app[PAYMENTS].buy_credits(ctx.me, body.credits)
     return await ctx.render("console/checkout.html", checkout=checkout, amount=checkout.amount / 100,
                             local=ctx.config.mode == "development")
 
 
 async def _confirmed(ctx: Ctx, fields: dict[str, str]) -> web.StreamResponse:
     body = validate(VerifyIn, fields)
-    result = await payments(ctx.request).verify(ctx.me, body.razorpay_order_id, body.razorpay_payment_id,
+    result = await ctx.request.app[PAYMENTS].verify(ctx.me, body.razorpay_order_id, body.razorpay_payment_id,
                                                 body.razorpay_signature)
     credits = result.credits
     message = (f"Payment received: {credits.purchased} credits added; your balance is {credits.balance}."
@@ -64,7 +64,7 @@ async def pay_locally(ctx: Ctx) -> web.StreamResponse:
     """Development: the local Razorpay-compatible server plays Checkout, then the same verification."""
     if ctx.config.mode != "development":
         raise PermissionDenied("The local payment server is only for development.")
-    gateway = payments(ctx.request).gateway
+    gateway = ctx.request.app[PAYMENTS].gateway
     result = await gateway.pay_locally(ctx.form.get("razorpay_order_id", ""))
     return await _confirmed(ctx, {k: str(result[k]) for k in (
         "razorpay_order_id", "razorpay_payment_id", "razorpay_signature")})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from commerce.catalog.routes import catalog
+from commerce.catalog.keys import CATALOG
 from commerce.catalog.schemas import ProductIn, ProductPatch, ProductQuery
 from server.api import validate
 from server.config import Config
@@ -25,13 +25,13 @@ async def product_list(ctx: Ctx) -> web.StreamResponse:
     page = ctx.int_query("page")
     search = ctx.request.query.get("search", "").strip()[:100] or None
     query = ProductQuery(search=search, seller=ctx.me.user_id, include_inactive=True, page=page, page_size=size)
-    count, products = await catalog(ctx.request).products(ctx.me, query)
+    count, products = await ctx.request.app[CATALOG].products(ctx.me, query)
     return await ctx.render("console/products/list.html", products=products, count=count, page=page,
                             pages=max(1, -(-count // size)), search=search or "")
 
 
 async def _categories(ctx: Ctx) -> list[object]:
-    _, items = await catalog(ctx.request).categories(100, 0)
+    _, items = await ctx.request.app[CATALOG].categories(100, 0)
     return list(items)
 
 
@@ -42,7 +42,7 @@ async def new_product(ctx: Ctx) -> web.StreamResponse:
 
 @pages.action("/console/products/new", roles=SELLER, retry=new_product, files=_image_limit)
 async def create_product(ctx: Ctx) -> web.StreamResponse:
-    service = catalog(ctx.request)
+    service = ctx.request.app[CATALOG]
     data = validate(ProductIn, _product_fields(ctx))
     product = await service.create_product(ctx.me, data)
     if "image" in ctx.files:
@@ -60,7 +60,7 @@ def _product_fields(ctx: Ctx) -> dict[str, str]:
 
 @pages.page(ONE, roles=SELLER)
 async def edit_product(ctx: Ctx) -> web.StreamResponse:
-    service = catalog(ctx.request)
+    service = ctx.request.app[CATALOG]
     product_id = int(ctx.request.match_info["id"])
     await service.require_editable(ctx.me, product_id)  # another seller's product: 403
     product = await service.product(product_id, ctx.me)
@@ -70,7 +70,8 @@ async def edit_product(ctx: Ctx) -> web.StreamResponse:
 @pages.action(ONE, roles=SELLER, retry=edit_product)
 async def update_product(ctx: Ctx) -> web.StreamResponse:
     product_id = int(ctx.request.match_info["id"])
-    product = await catalog(ctx.request).update_product(ctx.me, product_id, validate(ProductIn, _product_fields(ctx)))
+    body = validate(ProductIn, _product_fields(ctx))
+    product = await ctx.request.app[CATALOG].update_product(ctx.me, product_id, body)
     return await ctx.redirect(f"/console/products/{product_id}", f"“{product.name}” saved.")
 
 
@@ -79,19 +80,19 @@ async def add_image(ctx: Ctx) -> web.StreamResponse:
     product_id = int(ctx.request.match_info["id"])
     if "image" not in ctx.files:
         raise InvalidInput("Choose an image file.", fields={"image": ["Choose an image file."]})
-    await catalog(ctx.request).add_image(ctx.me, product_id, ctx.files.pop("image"))
+    await ctx.request.app[CATALOG].add_image(ctx.me, product_id, ctx.files.pop("image"))
     return await ctx.redirect(f"/console/products/{product_id}", "Image added.")
 
 
 @pages.action(ONE + "/deactivate", roles=SELLER)
 async def deactivate(ctx: Ctx) -> web.StreamResponse:
     product_id = int(ctx.request.match_info["id"])
-    await catalog(ctx.request).deactivate_product(ctx.me, product_id)
+    await ctx.request.app[CATALOG].deactivate_product(ctx.me, product_id)
     return await ctx.redirect(f"/console/products/{product_id}", "The product is off the catalog; its orders keep it.")
 
 
 @pages.action(ONE + "/reactivate", roles=SELLER)
 async def reactivate(ctx: Ctx) -> web.StreamResponse:
     product_id = int(ctx.request.match_info["id"])
-    await catalog(ctx.request).update_product(ctx.me, product_id, ProductPatch(is_active=True))
+    await ctx.request.app[CATALOG].update_product(ctx.me, product_id, ProductPatch(is_active=True))
     return await ctx.redirect(f"/console/products/{product_id}", "The product is on sale again.")

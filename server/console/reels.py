@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from feed.videos.routes import videos
+from feed.videos.keys import VIDEOS
 from server.config import Config
 from server.console import store
 from server.console.web import SELLER, Console, Ctx
@@ -22,7 +22,7 @@ def _reel_limits(config: Config) -> dict[str, int]:
 async def reel_list(ctx: Ctx) -> web.StreamResponse:
     size = ctx.config.console.page_size
     page = ctx.int_query("page")
-    count, reels = await videos(ctx.request).by_creator(ctx.me, ctx.me.user_id, size, (page - 1) * size)
+    count, reels = await ctx.request.app[VIDEOS].by_creator(ctx.me, ctx.me.user_id, size, (page - 1) * size)
     products = await store.seller_products(ctx.app[DB], ctx.me.user_id)
     return await ctx.render("console/reels.html", reels=reels, count=count, page=page,
                             pages=max(1, -(-count // size)), products=products)
@@ -33,5 +33,5 @@ async def upload(ctx: Ctx) -> web.StreamResponse:
     fields = {k: [v for v in values if v] for k, values in ctx.fields.items()}
     form = Form(fields, dict(ctx.files))
     ctx.files.clear()  # the service keeps or removes them
-    reel = await videos(ctx.request).upload(ctx.me, form)
+    reel = await ctx.request.app[VIDEOS].upload(ctx.me, form)
     return await ctx.redirect("/console/reels/", f"Reel “{reel.title}” published.")

@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from rooms.gateway import chat, streams
+from rooms.chat.keys import CHAT
+from rooms.streams.keys import STREAMS
 from rooms.streams.schemas import StreamIn, StreamOut
 from server.api import validate
 from server.console import store
@@ -21,7 +22,7 @@ ONE = r"/console/shows/{id:\d+}"
 
 async def _own_show(ctx: Ctx) -> StreamOut:
     """The show of this path if it is the signed-in seller's; another seller's show does not exist here."""
-    show = await streams(ctx.request).get(int(ctx.request.match_info["id"]))
+    show = await ctx.request.app[STREAMS].get(int(ctx.request.match_info["id"]))
     if show.seller.id != ctx.me.user_id:
         raise NotFound(f"You have no show with id {show.id}.", code="livestream_not_found")
     return show
@@ -34,7 +35,7 @@ async def show_list(ctx: Ctx) -> web.StreamResponse:
     status = ctx.request.query.get("status") or None
     if status not in (None, "scheduled", "live", "ended"):
         status = None
-    count, shows = await streams(ctx.request).page(status, ctx.me.user_id, size, (page - 1) * size)
+    count, shows = await ctx.request.app[STREAMS].page(status, ctx.me.user_id, size, (page - 1) * size)
     return await ctx.render("console/shows/list.html", shows=shows, count=count, page=page,
                             pages=max(1, -(-count // size)), filter_status=status or "")
 
@@ -55,7 +56,7 @@ async def new_show(ctx: Ctx) -> web.StreamResponse:
 
 @pages.action("/console/shows/new", roles=SELLER, retry=new_show)
 async def create_show(ctx: Ctx) -> web.StreamResponse:
-    show = await streams(ctx.request).create(ctx.me, validate(StreamIn, _stream_fields(ctx)))
+    show = await ctx.request.app[STREAMS].create(ctx.me, validate(StreamIn, _stream_fields(ctx)))
     return await ctx.redirect(f"/console/shows/{show.id}", f"Show “{show.title}” scheduled.")
 
 
@@ -72,21 +73,21 @@ async def show_detail(ctx: Ctx) -> web.StreamResponse:
 @pages.action(ONE, roles=SELLER, retry=show_detail)
 async def update_show(ctx: Ctx) -> web.StreamResponse:
     show = await _own_show(ctx)
-    show = await streams(ctx.request).update(ctx.me, show.id, validate(StreamIn, _stream_fields(ctx)))
+    show = await ctx.request.app[STREAMS].update(ctx.me, show.id, validate(StreamIn, _stream_fields(ctx)))
     return await ctx.redirect(f"/console/shows/{show.id}", "Show saved.")
 
 
 @pages.action(ONE + "/start", roles=SELLER, retry=show_detail)
 async def start_show(ctx: Ctx) -> web.StreamResponse:
     show = await _own_show(ctx)
-    await streams(ctx.request).start(ctx.me, show.id)
+    await ctx.request.app[STREAMS].start(ctx.me, show.id)
     return await ctx.redirect(f"/console/shows/{show.id}/live", "You are live. One credit was taken.")
 
 
 @pages.action(ONE + "/end", roles=SELLER, retry=show_detail)
 async def end_show(ctx: Ctx) -> web.StreamResponse:
     show = await _own_show(ctx)
-    await streams(ctx.request).end(ctx.me, show.id, "owner")
+    await ctx.request.app[STREAMS].end(ctx.me, show.id, "owner")
     return await ctx.redirect(f"/console/shows/{show.id}", "The show has ended.")
 
 
@@ -98,9 +99,9 @@ async def control_room(ctx: Ctx) -> web.StreamResponse:
         return await ctx.redirect(f"/console/shows/{show.id}", "The control room opens while the show is live.",
                                   "error")
     balance = ctx.user["credits"]
-    covered_until = await streams(ctx.request).paid_until(show, balance)
+    covered_until = await ctx.request.app[STREAMS].paid_until(show, balance)
     room = {
-        "stream_id": show.id, **await chat(ctx.request).moderation(show.id),
+        "stream_id": show.id, **await ctx.request.app[CHAT].moderation(show.id),
         "products": [p.model_dump(mode="json") for p in show.products],
         "credits": balance, "covered_until": covered_until.isoformat(), "block_s": ctx.config.credits.block_s,
         "grace_s": ctx.config.credits.grace_s,

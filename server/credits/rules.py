@@ -1,4 +1,4 @@
-"""Credit metering of live shows: which blocks of air time are due, as plain arithmetic."""
+"""Credit metering rules of live shows: which blocks of air time are due, as plain arithmetic."""
 
 from __future__ import annotations
 

@@ -7,10 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from rooms import notify
 from rooms.events import direct_frame
-from rooms.gateway import open_socket, serve_frames, socket_user
+from rooms.gateway import serve_room, socket_user
+from rooms.hub import Member
 from rooms.keys import BRIDGE, HUB, USER_SOCKET_HOOKS
+from rooms.names import RoomName
+from rooms.notifications import service
 from server.api import ApiRouter, PageQuery, page_of, path_id
 from server.errors import NotAuthenticated, NotFound
 from server.keys import DB
@@ -22,13 +24,13 @@ log = logging.getLogger(__name__)
 
 @api.get("/api/notifications/", query=PageQuery, summary="Your notifications, newest first, with the unread count")
 async def list_notifications(request: web.Request, me: Principal, query: PageQuery) -> web.Response:
-    total, unread, items = await notify.page(request.app[DB], me.user_id, query.page_size, query.offset)
+    total, unread, items = await service.page(request.app[DB], me.user_id, query.page_size, query.offset)
     return page_of(request, query, total, items, extra={"unread": unread})
 
 
 @api.put(r"/api/notifications/{id:\d+}/read/", summary="Mark a notification read")
 async def read(request: web.Request, me: Principal) -> dict[str, Any]:
-    item = await notify.mark_read(request.app[DB], me.user_id, path_id(request))
+    item = await service.mark_read(request.app[DB], me.user_id, path_id(request))
     if item is None:
         raise NotFound("No such notification of yours.", code="notification_not_found")
     return item
@@ -36,7 +38,7 @@ async def read(request: web.Request, me: Principal) -> dict[str, Any]:
 
 @api.delete(r"/api/notifications/{id:\d+}/", status=204, summary="Delete a notification")
 async def delete(request: web.Request, me: Principal) -> None:
-    if not await notify.delete(request.app[DB], me.user_id, path_id(request)):
+    if not await service.delete(request.app[DB], me.user_id, path_id(request)):
         raise NotFound("No such notification of yours.", code="notification_not_found")
 
 
@@ -45,25 +47,23 @@ async def notifications_socket(request: web.Request) -> web.StreamResponse:
     me = await socket_user(request)
     if me is None:
         raise NotAuthenticated("Connect with ?token=<access token>.")
-    room = notify.user_room(me.user_id)
-    ws, member = await open_socket(request, me, None)
-    hub = request.app[HUB]
-    hooks = request.app.get(USER_SOCKET_HOOKS, [])
-    try:
-        await hub.join(room, member)
-        seq = await request.app[BRIDGE].current_seq(room)
-        _, unread, _ = await notify.page(request.app[DB], me.user_id, 0, 0)
+    app = request.app
+    room = RoomName.user(me.user_id)
+    hooks = app.get(USER_SOCKET_HOOKS, [])
+
+    async def greet(member: Member) -> None:
+        seq = await app[BRIDGE].current_seq(room)
+        _, unread, _ = await service.page(app[DB], me.user_id, 0, 0)
         member.go_live([direct_frame(member.codec, "hello", seq, {"seq": seq, "unread": unread})], seq)
         for hook in hooks:
-            await hook(request.app, me, True)
-        await serve_frames(request, ws, member, None)
-    finally:
-        hub.leave(room, member)
-        await member.finish()
-        if hub.local_count(room) == 0:
+            await hook(app, me, True)
+
+    async def left() -> None:
+        if app[HUB].local_count(room) == 0:
             for hook in hooks:
                 try:
-                    await hook(request.app, me, False)
+                    await hook(app, me, False)
                 except Exception:  # the socket is gone either way; a lost "offline" push expires by TTL
                     log.warning("user socket hook failed on close", exc_info=True)
-    return ws
+
+    return await serve_room(request, room, me, greet=greet, on_leave=left)

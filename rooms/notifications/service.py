@@ -1,0 +1,66 @@
+"""Notification use cases: store and push, store for the pusher, push what committed, read a user's list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rooms.bridge import Bridge
+from rooms.names import RoomName
+from rooms.notifications import store
+from rooms.notifications.store import Notification
+from server.sql import Conn
+
+
+def notification_out(n: Notification) -> dict[str, Any]:
+    """The wire shape of a notification (REST and the `notification` event alike)."""
+    return {"id": n.id, "type": n.type, "text": n.text, "actor": n.actor_id, "data": n.data, "read": n.read,
+            "created_at": n.created_at.isoformat()}
+
+
+async def notify(conn: Conn, bridge: Bridge, user_id: int, type_: str, text: str,
+                 data: dict[str, Any] | None = None, actor_id: int | None = None) -> dict[str, Any]:
+    """Store a notification and push it live. Call after the change it tells of has committed."""
+    out = notification_out(await store.insert_pushed(conn, user_id, type_, text, data or {}, actor_id))
+    await bridge.publish(RoomName.user(user_id), "notification", out)
+    return out
+
+
+async def notify_after_commit(conn: Conn, user_id: int, type_: str, text: str,
+                              data: dict[str, Any] | None = None, actor_id: int | None = None) -> None:
+    """Store a notification in the caller's transaction; the pusher sends it once that has committed."""
+    await store.insert(conn, user_id, type_, text, data or {}, actor_id)
+
+
+async def notify_followers(conn: Conn, actor_id: int, type_: str, text: str, data: dict[str, Any]) -> int:
+    """In the caller's transaction, store a notification for every follower of actor_id (one statement,
+    however many); the pusher sends them once committed. Returns how many."""
+    return await store.insert_for_followers(conn, actor_id, type_, text, data)
+
+
+async def push_stored(conn: Conn, bridge: Bridge, limit: int = 200) -> int:
+    """Push the committed notifications not pushed yet; every process may run this (rows are claimed)."""
+    claimed = await store.claim_unpushed(conn, limit)
+    for n in claimed:
+        await bridge.publish(RoomName.user(n.user_id), "notification", notification_out(n))
+    return len(claimed)
+
+
+async def push(bridge: Bridge, user_id: int, type_: str, data: dict[str, Any]) -> None:
+    """A live event for one user's sockets only, not stored (credit warnings, leaderboard ticks)."""
+    await bridge.publish(RoomName.user(user_id), type_, data)
+
+
+async def page(conn: Conn, user_id: int, limit: int, offset: int) -> tuple[int, int, list[dict[str, Any]]]:
+    """(total, unread, a page newest first) of a user's notifications."""
+    total, unread = await store.counts(conn, user_id)
+    items = await store.page(conn, user_id, limit, offset) if limit else []
+    return total, unread, [notification_out(n) for n in items]
+
+
+async def mark_read(conn: Conn, user_id: int, notification_id: int) -> dict[str, Any] | None:
+    n = await store.mark_read(conn, user_id, notification_id)
+    return notification_out(n) if n else None
+
+
+async def delete(conn: Conn, user_id: int, notification_id: int) -> bool:
+    return await store.delete(conn, user_id, notification_id)

@@ -1,0 +1,45 @@
+"""Live shows as the app factory sees them: the service, its endpoints and sockets, air-time metering, peaks."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from rooms.keys import BRIDGE, PRESENCE, VIEWERS_HOOKS
+from rooms.names import RoomName
+from rooms.streams import store
+from rooms.streams.keys import STREAMS
+from rooms.streams.metering import meter
+from rooms.streams.routes import api
+from rooms.streams.service import Streams
+from rooms.streams.socket import chat_socket, livestream_socket
+from server.background import periodic
+from server.keys import CONFIG, DB
+from server.plugin import Plugin
+
+
+def build(app: web.Application) -> None:
+    config = app[CONFIG]
+    app[STREAMS] = Streams(app[DB], app[BRIDGE], app[PRESENCE], config.agora, config.credits)
+
+
+async def record_peaks(app: web.Application, viewers: dict[RoomName, int]) -> None:
+    """The dashboard's "peak viewers" of a show: raised whenever this process publishes a higher total."""
+    shows = {room.number(): n for room, n in viewers.items() if room.kind == "stream"}
+    if shows:
+        await store.record_peaks(app[DB], shows)
+
+
+async def meter_step(app: web.Application) -> None:
+    await meter(app[DB], app[BRIDGE], app[CONFIG].credits)
+
+
+meter_ctx = periodic("credit-meter", lambda app: app[CONFIG].credits.meter_interval_s, meter_step)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(r"/ws/livestream/{id:\d+}/", livestream_socket)
+    app.router.add_get(r"/ws/chat/{id:\d+}/", chat_socket)
+    app.setdefault(VIEWERS_HOOKS, []).append(record_peaks)
+
+
+plugin = Plugin(routers=(api,), lifecycles=(meter_ctx,), setup=setup, build=build)

@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run     serve on http://127.0.0.1:8080 with demo data (embedded PostgreSQL and Valkey)"
 	@echo "make test    run the whole test suite"
-	@echo "make lint    ruff and mypy"
+	@echo "make lint    ruff, mypy and the import layers (import-linter)"
 	@echo "make loadtest  Locust against a fresh server on 127.0.0.1 (LOAD_ARGS=\"--users 100 --time 120 --workers 2\")"
 	@echo "make bench   the benchmark scripts, one table"
 	@echo "make clean   remove .venv and var/"
@@ -36,14 +36,14 @@ dev: $(VENV)/.installed-dev
 run: install
 	$(PY) -m server run --migrate --seed-demo
 
-test: dev
-	$(PY) -m ruff check .
-	$(PY) -m mypy
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, mypy, and import-linter's contracts in pyproject.toml (layers, no cycles, pure services, stores).
 lint: dev
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 LOAD_ARGS ?= --users 60 --spawn-rate 10 --time 60 --workers 2 --products 2000
 loadtest: dev

@@ -11,6 +11,8 @@ from pathlib import Path
 import asyncpg
 from PIL import Image, ImageDraw
 
+from commerce.catalog import store
+
 CATEGORIES = [
     ("Sarees", "Silk, cotton and handloom sarees"),
     ("Kurtas", "Everyday and festive kurtas"),
@@ -49,24 +51,13 @@ async def seed_catalog(pool: asyncpg.Pool, ids: dict[str, int], media: Path) -> 
     async with pool.acquire() as conn, conn.transaction():
         category_ids: dict[str, int] = {}
         for name, description in CATEGORIES:
-            category_ids[name] = await conn.fetchval(
-                """INSERT INTO categories (name, description, created_by) VALUES ($1, $2, $3)
-                   ON CONFLICT (lower(name)) DO UPDATE SET description = categories.description RETURNING id""",
-                name, description, admin_id,
-            )
+            category_ids[name] = await store.ensure_category(conn, name, description, admin_id)
         for i, (category, name, description, price, stock) in enumerate(PRODUCTS):
-            if await conn.fetchval("SELECT 1 FROM products WHERE seller_id = $1 AND name = $2", seller_id, name):
+            if await store.seller_has_product(conn, seller_id, name):
                 continue
-            product_id = await conn.fetchval(
-                """INSERT INTO products (seller_id, category_id, name, description, price, stock)
-                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
-                seller_id, category_ids[category], name, description, Decimal(price), stock,
-            )
+            product_id = await store.insert_product(conn, seller_id, category_ids[category], name, description,
+                                                    Decimal(price), stock)
             relative = f"products/{product_id}/{uuid.uuid4().hex}.png"
             data = picture(name, COLOURS[i % len(COLOURS)])
             await asyncio.to_thread(write_file, media / relative, data)
-            await conn.execute(
-                """INSERT INTO product_images (product_id, path, content_type, size_bytes, width, height)
-                   VALUES ($1, $2, 'image/png', $3, 480, 480)""",
-                product_id, relative, len(data),
-            )
+            await store.insert_image(conn, product_id, relative, "image/png", len(data), 480, 480, limit=1)

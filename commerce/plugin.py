@@ -18,6 +18,7 @@ from commerce.earnings.keys import EARNINGS
 from commerce.earnings.routes import api as earnings_api
 from commerce.earnings.service import Earnings
 from commerce.invoices.keys import INVOICES
+from commerce.invoices.routes import api as invoices_api
 from commerce.invoices.service import Invoices, number_paid_order
 from commerce.mail.effects import order_mail
 from commerce.mail.sender import mail_ctx
@@ -62,7 +63,7 @@ def build(app: web.Application) -> None:
 
 
 plugin = Plugin(
-    routers=(catalog_api, cart_api, orders_api, payments_api, earnings_api),
+    routers=(catalog_api, cart_api, orders_api, invoices_api, payments_api, earnings_api),
     lifecycles=(expiry_ctx, refund_ctx, mail_ctx),
     setup=setup_gateway,
     build=build,

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import asyncpg
 
+from commerce.catalog import store as catalog_store
 from commerce.demo import COLOURS, picture, write_file
-from feed.social.store import ensure_profile
+from feed.social import store as social_store
+from feed.videos import store as videos_store
 from feed.videos.categories import load_defaults
 
 # (creator, title, video category slug, product name, tags)
@@ -34,34 +36,24 @@ async def seed_reels(pool: asyncpg.Pool, ids: dict[str, int], media: Path) -> No
     """Create the demo reels if missing (matched by creator and title); safe to run again."""
     async with pool.acquire() as conn, conn.transaction():
         await load_defaults(conn)
-        categories = {r["slug"]: r["id"] for r in await conn.fetch("SELECT slug, id FROM video_categories")}
+        categories = await videos_store.category_ids_by_slug(conn)
         for username, (name, bio) in PROFILES.items():
-            await ensure_profile(conn, ids[username])
-            await conn.execute("UPDATE creator_profiles SET display_name = $2, bio = $3 WHERE user_id = $1",
-                               ids[username], name, bio)
+            await social_store.ensure_profile(conn, ids[username])
+            await social_store.update_profile(conn, ids[username], {"display_name": name, "bio": bio})
         for i, (username, title, slug, product_name, tags) in enumerate(REELS):
             creator = ids[username]
-            if await conn.fetchval("SELECT 1 FROM videos WHERE creator_id = $1 AND title = $2", creator, title):
+            if await videos_store.creator_has_video(conn, creator, title):
                 continue
-            product_id = await conn.fetchval("SELECT id FROM products WHERE name = $1 ORDER BY id LIMIT 1",
-                                             product_name)
+            product_id = await catalog_store.product_named(conn, product_name)
             relative = f"videos/{creator}/{uuid.uuid4().hex}.png"
             await asyncio.to_thread(write_file, media / relative, picture(title, COLOURS[i % len(COLOURS)]))
-            await conn.execute(
-                """INSERT INTO videos (creator_id, category_id, content_type, title, image_file, product_id, tags)
-                   VALUES ($1, $2, 'IMAGE', $3, $4, $5, $6)""",
-                creator, categories[slug], title, relative, product_id, tags,
-            )
-            await conn.execute("UPDATE creator_profiles SET posts_count = posts_count + 1 WHERE user_id = $1", creator)
+            await videos_store.insert(conn, creator, {
+                "category": categories[slug], "content_type": "IMAGE", "title": title, "description": "",
+                "image_file": relative, "product": product_id, "tags": tags,
+            })
+            await social_store.bump_posts(conn, creator, 1)
         # buyer1 follows both creators (counters kept in step).
         for username in PROFILES:
-            followed = await conn.execute(
-                "INSERT INTO follows (follower_id, following_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                ids["buyer1"], ids[username],
-            )
-            if followed == "INSERT 0 1":
-                await ensure_profile(conn, ids["buyer1"])
-                await conn.execute("UPDATE creator_profiles SET followers_count = followers_count + 1 "
-                                   "WHERE user_id = $1", ids[username])
-                await conn.execute("UPDATE creator_profiles SET following_count = following_count + 1 "
-                                   "WHERE user_id = $1", ids["buyer1"])
+            if await social_store.follow(conn, ids["buyer1"], ids[username]):
+                await social_store.ensure_profile(conn, ids["buyer1"])
+                await social_store.bump_follow_counts(conn, ids["buyer1"], ids[username], 1)

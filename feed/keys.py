@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from feed.leaderboard import Leaderboard
+from feed.leaderboard.service import Leaderboard
 
 LEADERBOARD = web.AppKey("reels_leaderboard", Leaderboard)

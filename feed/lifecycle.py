@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from feed.keys import LEADERBOARD
-from feed.leaderboard import BROADCAST_ROOM, Leaderboard
+from feed.leaderboard.service import BROADCAST_ROOM, Leaderboard
 from feed.social.keys import SOCIAL
 from feed.videos import store as videos_store
 from feed.videos.keys import VIDEOS

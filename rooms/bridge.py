@@ -73,6 +73,10 @@ class Subscriber:
         self._channels: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # One command at a time on the one connection: redis-py's PubSub connects lazily, and two first
+        # subscribes at once (two rooms opening together) each took a connection; the first was orphaned,
+        # with its channel's messages going to a socket nobody reads.
+        self._commands = asyncio.Lock()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._read(), name="room-subscriber")
@@ -93,7 +97,8 @@ class Subscriber:
         future = self._confirm.get(ch)
         if future is None:
             future = self._confirm[ch] = asyncio.get_running_loop().create_future()
-            await self._pubsub.subscribe(ch)
+            async with self._commands:
+                await self._pubsub.subscribe(ch)
             self._wake.set()
         await asyncio.wait_for(asyncio.shield(future), timeout_s)
 
@@ -101,7 +106,8 @@ class Subscriber:
         ch = channel(name)
         self._channels.discard(ch)
         self._confirm.pop(ch, None)
-        await self._pubsub.unsubscribe(ch)
+        async with self._commands:
+            await self._pubsub.unsubscribe(ch)
 
     async def _read(self) -> None:
         me = asyncio.current_task()

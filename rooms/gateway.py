@@ -177,7 +177,8 @@ async def dispatch(request: web.Request, commands: Registry, member: Member, roo
         reply = await command.handler(CommandContext(request.app, member, room, client_id),
                                       validate(command.model, body))
     except DomainError as exc:
-        _error(member, client_id, exc.code, exc.message, exc.extra)
+        # The REST error body's fields, under the frame's client_id: {"code", "message", "fields"?, ...extra}.
+        _error(member, client_id, exc.code, exc.message, exc.body()["error"])
         return
     except UNAVAILABLE as exc:
         log.error("backing service unavailable for a %r frame (request %s): %r", kind, request.get(REQUEST_ID), exc)

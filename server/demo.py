@@ -10,6 +10,7 @@ from commerce.demo import seed_catalog
 from feed.demo import seed_reels
 from server.accounts.schemas import RegisterBuyer, RegisterSeller
 from server.accounts.service import create_user, verify_seller
+from server.accounts.store import user_id_by_username
 from server.config import Config, media_path
 from server.credits.store import apply_credits
 from server.db import create_pool
@@ -36,9 +37,7 @@ async def seed_demo(config: Config) -> dict[str, int]:
         ids: dict[str, int] = {}
         async with pool.acquire() as conn, conn.transaction():
             for account in DEMO_ACCOUNTS:
-                existing = await conn.fetchval(
-                    "SELECT id FROM users WHERE lower(username) = lower($1)", account.username
-                )
+                existing = await user_id_by_username(conn, account.username)
                 if existing is None:
                     hashed = await hash_password_async(account.password, config.auth.scrypt_n)
                     existing = await create_user(conn, account, ROLES[account.username], hashed)

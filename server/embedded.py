@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from server import store
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -116,14 +118,7 @@ async def create_database(admin_url: str, name: str, *, drop_first: bool = False
     """Create the database if it does not exist (drop it first if asked)."""
     conn = await asyncpg.connect(admin_url)
     try:
-        quoted = '"' + name.replace('"', '""') + '"'
-        if drop_first:
-            await conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            try:
-                await conn.execute(f"CREATE DATABASE {quoted}")
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another process created it between our check and our create
+        await store.create_database(conn, name, drop_first=drop_first)
     finally:
         await conn.close()
 

@@ -8,6 +8,7 @@ import os
 from aiohttp import web
 from pydantic import BaseModel
 
+from server import store
 from server.api import ApiRouter
 from server.keys import DB, METRICS, REDIS
 
@@ -34,7 +35,7 @@ async def healthz(request: web.Request) -> Health:
          summary="The database and Redis answer (503 with the failing check otherwise)")
 async def readyz(request: web.Request) -> web.Response:
     async def database() -> None:
-        await request.app[DB].fetchval("SELECT 1")
+        await store.ping(request.app[DB])
 
     async def redis() -> None:
         await request.app[REDIS].ping()

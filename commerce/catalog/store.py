@@ -173,3 +173,23 @@ async def insert_image(
         product_id, path, content_type, size, width, height,
     )
     return image_id
+
+
+async def ensure_category(conn: Conn, name: str, description: str, by: int) -> int:
+    """The category of this name (any case), created if missing; its id."""
+    category_id: int = await conn.fetchval(
+        """INSERT INTO categories (name, description, created_by) VALUES ($1, $2, $3)
+           ON CONFLICT (lower(name)) DO UPDATE SET description = categories.description RETURNING id""",
+        name, description, by,
+    )
+    return category_id
+
+
+async def seller_has_product(conn: Conn, seller_id: int, name: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM products WHERE seller_id = $1 AND name = $2", seller_id, name))
+
+
+async def product_named(conn: Conn, name: str) -> int | None:
+    """The first product of this exact name, or None."""
+    product_id: int | None = await conn.fetchval("SELECT id FROM products WHERE name = $1 ORDER BY id LIMIT 1", name)
+    return product_id

@@ -6,7 +6,6 @@ import re
 
 from aiohttp import web
 
-from commerce.invoices.keys import INVOICES
 from commerce.orders.keys import ORDERS
 from commerce.orders.schemas import CheckoutIn, OrderOut, OrderQuery, StatusIn
 from server.api import ApiRouter, Page, page_of, path_id
@@ -61,18 +60,6 @@ async def seller_orders(request: web.Request, me: Principal, query: OrderQuery) 
 @api.get(r"/api/orders/orders/{id:\d+}/", response=OrderOut, summary="An order (its buyer, its seller, admins)")
 async def get_order(request: web.Request, me: Principal) -> OrderOut:
     return await request.app[ORDERS].get(me, path_id(request))
-
-
-@api.get(r"/api/orders/orders/{id:\d+}/invoice/",
-         summary="The PDF invoice of a paid order (its buyer, its seller, admins); 409 before payment")
-async def invoice(request: web.Request, me: Principal) -> web.FileResponse:
-    order_id = path_id(request)
-    path = await request.app[INVOICES].pdf(me, order_id)
-    return web.FileResponse(path, headers={
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'inline; filename="{path.name}"',
-        "Cache-Control": "private, max-age=3600",
-    })
 
 
 @api.post(r"/api/orders/orders/{id:\d+}/status/", body=StatusIn, response=OrderOut,

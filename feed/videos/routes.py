@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from feed.keys import LEADERBOARD
-from feed.leaderboard import parse_week
+from feed.leaderboard.service import parse_week
 from feed.schemas import (
     AddToCartIn,
     AddToCartOut,

@@ -16,7 +16,7 @@ from commerce.cart.service import Cart
 from feed.briefs.views import creator_brief, product_brief
 from feed.engine.service import COUNT_SCOPE, Engine, FeedPage
 from feed.engine.session import Session
-from feed.leaderboard import Leaderboard
+from feed.leaderboard.service import Leaderboard
 from feed.media import accept_picture, accept_video
 from feed.schemas import (
     AddToCartIn,

@@ -297,3 +297,11 @@ async def refresh_trending(conn: asyncpg.Connection, window_s: int) -> int:
             float(window_s),
         )
     return int(changed)
+
+
+async def creator_has_video(conn: Conn, creator_id: int, title: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM videos WHERE creator_id = $1 AND title = $2", creator_id, title))
+
+
+async def category_ids_by_slug(conn: Conn) -> dict[str, int]:
+    return {r["slug"]: r["id"] for r in await conn.fetch("SELECT slug, id FROM video_categories")}

@@ -186,3 +186,9 @@ async def username(conn: Conn, user_id: int) -> str:
     """A user's name ("someone" if the account is gone)."""
     name: str | None = await conn.fetchval("SELECT username FROM users WHERE id = $1", user_id)
     return name or "someone"
+
+
+async def user_id_by_username(conn: Conn, username: str) -> int | None:
+    """The id of the account with this username (any case), or None."""
+    user_id: int | None = await conn.fetchval("SELECT id FROM users WHERE lower(username) = lower($1)", username)
+    return user_id

@@ -14,7 +14,7 @@ import aiohttp
 
 from server.config import ROOT
 from server.embedded import free_port
-from tests.test_embedded import alive, postgres_pid, valkey_pid, wait_dead
+from tests.integration.test_embedded import alive, postgres_pid, valkey_pid, wait_dead
 
 
 async def test_two_workers_share_a_port_and_a_room(tmp_path: Path) -> None:

@@ -10,14 +10,14 @@ import asyncpg
 import pytest
 
 from feed.keys import LEADERBOARD
-from feed.leaderboard import iso_week
+from feed.leaderboard.service import iso_week
 from feed.lifecycle import leaderboard_step
 from rooms.keys import BRIDGE
 from rooms.notifications.service import push_stored
 from server.keys import DB, REDIS
+from tests.e2e.test_reels import upload
+from tests.e2e.test_rooms import Socket
 from tests.helpers import Account, Api, category, product, verified_seller
-from tests.test_reels import upload
-from tests.test_rooms import Socket
 
 
 async def notification_socket(api: Api, who: Account, codec: str = "json") -> Socket:

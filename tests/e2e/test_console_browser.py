@@ -16,9 +16,9 @@ from aiohttp import web
 from rooms.keys import HUB
 from server.config import ROOT
 from server.demo import create_admin
+from tests.e2e.test_reels import png, upload
+from tests.e2e.test_rooms import connect
 from tests.helpers import Api, category, verified_seller
-from tests.test_reels import png, upload
-from tests.test_rooms import connect
 
 CHROMIUM = os.environ.get("LSC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # CI sets this: there, a missing browser is a failure, never a skip.

@@ -16,8 +16,8 @@ from bidding import rules
 from bidding.keys import AUCTIONS
 from server.app import create_app
 from tests.conftest import make_config
+from tests.e2e.test_rooms import connect, live_show
 from tests.helpers import Account, Api
-from tests.test_rooms import connect, live_show
 
 
 async def open_auction(api: Api, show: Any, **body: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 import asyncpg
 import redis.asyncio as aioredis
 
+from feed.leaderboard import store
 from rooms.names import RoomName
 from server.errors import InvalidInput
 
@@ -68,10 +69,6 @@ def _keys(week: str) -> list[str]:
     return [f"lb:reels:{week}", f"lb:reels:{week}:built"]
 
 
-def _lock_id(week: str) -> str:
-    return f"leaderboard:{week}"
-
-
 class Leaderboard:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
@@ -82,13 +79,7 @@ class Leaderboard:
         """In the like's transaction: move the video's likes in the week of liked_at by delta, in
         PostgreSQL and then in Redis, and mark the leaderboard changed."""
         week = iso_week(liked_at)
-        await conn.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))", _lock_id(week))
-        likes = await conn.fetchval(
-            """INSERT INTO video_week_likes (week, video_id, likes) VALUES ($1, $2, GREATEST($3, 0))
-               ON CONFLICT (week, video_id) DO UPDATE SET likes = GREATEST(video_week_likes.likes + $3, 0)
-               RETURNING likes""",
-            week, video_id, delta,
-        )
+        likes = await store.add_likes(conn, week, video_id, delta)
         await self._set_if_built(keys=[*_keys(week), DIRTY_KEY], args=[video_id, likes, week])
 
     async def top(self, pool: asyncpg.Pool, week: str, n: int) -> list[tuple[int, int]]:
@@ -104,12 +95,9 @@ class Leaderboard:
     async def rebuild(self, pool: asyncpg.Pool, week: str) -> None:
         """Load the week's counts from PostgreSQL into Redis, with likes held off meanwhile."""
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", _lock_id(week))
-            rows = await conn.fetch("SELECT video_id, likes FROM video_week_likes WHERE week = $1 AND likes > 0",
-                                    week)
             args: list[int] = [KEEP_S]
-            for row in rows:
-                args += [row["video_id"], row["likes"]]
+            for video_id, likes in await store.week_likes(conn, week):
+                args += [video_id, likes]
             await self._rebuild(keys=_keys(week), args=args)
 
     async def take_change(self, interval_s: float) -> str | None:

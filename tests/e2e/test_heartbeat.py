@@ -11,8 +11,8 @@ import aiohttp
 from server.app import create_app
 from server.demo import create_admin
 from tests.conftest import Services, make_config
+from tests.e2e.test_rooms import live_show
 from tests.helpers import Api
-from tests.test_rooms import live_show
 
 
 async def test_a_silent_client_is_dropped_and_an_answering_one_stays(aiohttp_client: Any, clean: Services) -> None:

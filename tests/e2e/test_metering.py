@@ -16,8 +16,8 @@ from server.credits.rules import blocks_started, paid_until
 from server.credits.store import apply_credits, ledger_balance
 from server.keys import CONFIG, DB
 from tests.conftest import make_config
+from tests.e2e.test_rooms import Socket, connect, live_show
 from tests.helpers import Account, Api
-from tests.test_rooms import Socket, connect, live_show
 
 
 def test_blocks_started_counts_every_begun_block() -> None:

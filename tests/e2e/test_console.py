@@ -17,9 +17,9 @@ from server.config import Config
 from server.keys import REDIS
 from server.sessions import COOKIE, Sessions
 from tests.conftest import Services, make_config
+from tests.e2e.test_reels import form, png, upload
+from tests.e2e.test_rooms import connect, live_show
 from tests.helpers import Account, Api, Browserless, category, console_user, product, verified_seller
-from tests.test_reels import form, png, upload
-from tests.test_rooms import connect, live_show
 
 SELLER_PAGES = ["/console/", "/console/products/", "/console/products/new", "/console/shows/", "/console/shows/new",
                 "/console/orders/", "/console/money/", "/console/reels/"]

@@ -1,0 +1,116 @@
+"""A live feature adds a socket command and a hello part by registering them: rooms/gateway.py is not edited."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+import redis.exceptions
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from rooms.commands import CommandContext, HelloContext, Reply, register_command, register_hello_part
+from rooms.events import RoomEvent
+from rooms.keys import BRIDGE
+from server.app import create_app
+from server.config import Config
+from tests.e2e.test_rooms import connect, live_show
+from tests.helpers import Account, Api
+
+
+class EchoFrame(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    text: str = Field(min_length=1, max_length=20)
+
+
+class Echoed(RoomEvent):
+    type: ClassVar[str] = "echoed"
+    text: str
+    by: int
+
+
+async def echo(ctx: CommandContext, frame: EchoFrame) -> Reply:
+    """Answer in the ack; once the ack is out, tell the whole room."""
+    user = ctx.user()
+
+    async def tell_the_room() -> None:
+        await ctx.app[BRIDGE].emit(ctx.room, Echoed(text=frame.text, by=user.user_id))
+
+    return Reply({"echo": frame.text.upper()}, then=tell_the_room)
+
+
+async def explode(ctx: CommandContext, frame: BaseModel) -> None:
+    raise RuntimeError("a bug in a feature")
+
+
+async def lose_redis(ctx: CommandContext, frame: BaseModel) -> None:
+    raise redis.exceptions.ConnectionError("Connection refused")
+
+
+async def weather(ctx: HelloContext) -> dict[str, Any]:
+    return {"room": str(ctx.room), "signed_in": ctx.member.user is not None}
+
+
+class Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+@pytest.fixture
+def app(config: Config) -> web.Application:
+    """The app with a throwaway feature registered the way every live feature registers."""
+    app = create_app(config)
+    register_command(app, "echo", EchoFrame, echo, sign_in="Sign in to echo.")
+    register_command(app, "explode", Loose, explode)
+    register_command(app, "lose_redis", Loose, lose_redis)
+    register_hello_part(app, "stream", "weather", weather)
+    return app
+
+
+async def test_a_registered_command_is_served_acked_and_its_event_reaches_the_room(api: Api, admin: Account) -> None:
+    show = await live_show(api, admin)
+    buyer = await api.register("echoer")
+    sender = await connect(api.client, show.stream_id, buyer.access, codec="msgpack")
+    watcher = await connect(api.client, show.stream_id)
+    hello = (await sender.next("hello"))["data"]
+    assert hello["weather"] == {"room": f"stream:{show.stream_id}", "signed_in": True}
+    assert (await watcher.next("hello"))["data"]["weather"]["signed_in"] is False
+    await sender.send("echo", {"text": "namaste", "client_id": "e1"})
+    assert (await sender.next("ack"))["data"] == {"client_id": "e1", "echo": "NAMASTE"}
+    for socket in (sender, watcher):
+        assert (await socket.next("echoed"))["data"] == {"text": "namaste", "by": buyer.id}
+    await watcher.send("echo", {"text": "hi", "client_id": "w1"})
+    assert (await watcher.next("error"))["data"] == {"client_id": "w1", "code": "not_authenticated",
+                                                     "message": "Sign in to echo."}
+    await sender.send("echo", {"text": "", "client_id": "e2"})
+    refused = (await sender.next("error"))["data"]
+    assert refused["code"] == "invalid_input" and refused["client_id"] == "e2" and "text" in refused["fields"]
+    await sender.send("dance", {"client_id": "e3"})
+    unknown = (await sender.next("error"))["data"]
+    assert unknown["message"] == ("Unknown frame type 'dance'; "
+                                  "send ping, chat, bid, echo, explode or lose_redis.")
+
+
+async def test_any_failure_of_a_command_is_an_error_frame_and_the_socket_lives_on(api: Api, admin: Account) -> None:
+    show = await live_show(api, admin)
+    socket = await connect(api.client, show.stream_id)
+    await socket.next("hello")
+    await socket.send("explode", {"client_id": "x1"})
+    broken = (await socket.next("error"))["data"]
+    assert broken["client_id"] == "x1" and broken["code"] == "internal"
+    assert "request id" in broken["message"] and "a bug" not in broken["message"]  # no internals leak
+    await socket.send("lose_redis", {"client_id": "x2"})
+    down = (await socket.next("error"))["data"]
+    assert down == {"client_id": "x2", "code": "unavailable",
+                    "message": "A backing service is unavailable; try again shortly."}
+    await socket.send("ping", {"client_id": "x3"})
+    assert (await socket.next("ack"))["data"] == {"client_id": "x3"}
+
+
+async def test_the_notification_socket_serves_only_ping(api: Api) -> None:
+    user = await api.register("listener")
+    ws = await api.client.ws_connect("/ws/notifications/", params={"token": user.access})
+    assert (await ws.receive_json())["type"] == "hello"
+    await ws.send_json({"type": "echo", "data": {"text": "hi", "client_id": "n1"}})
+    error = await ws.receive_json()
+    assert error["data"]["code"] == "unknown_type" and error["data"]["message"].endswith("send ping.")
+    await ws.close()

@@ -1,0 +1,169 @@
+"""The room plumbing against a real Redis: the bridge's log, the process's one subscriber, the hub's fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from rooms.bridge import Bridge, Subscriber
+from rooms.events import Event
+from rooms.hub import Hub, Member
+from rooms.names import RoomName
+from tests.conftest import Services
+
+
+@pytest.fixture
+async def redis_client(clean: Services) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(clean.redis_url)
+    yield client
+    await client.aclose()
+
+
+async def test_publish_numbers_events_and_keeps_a_capped_history(redis_client: aioredis.Redis) -> None:
+    bridge = Bridge(redis_client, history_size=3, history_ttl_s=60)
+    room = RoomName.stream(1)
+    assert await bridge.current_seq(room) == 0 and await bridge.history(room) == []
+    seqs = [await bridge.publish(room, "chat", {"n": n}) for n in range(5)]
+    assert seqs == [1, 2, 3, 4, 5] and await bridge.current_seq(room) == 5
+    history = await bridge.history(room)
+    assert [(e.seq, e.type, e.data["n"]) for e in history] == [(3, "chat", 2), (4, "chat", 3), (5, "chat", 4)]
+    assert await bridge.current_seq(RoomName.stream(2)) == 0  # rooms are numbered apart
+    assert 0 < await redis_client.ttl(f"room:{room}:log") <= 60
+
+
+async def test_the_subscriber_confirms_before_returning_and_delivers_in_order(redis_client: aioredis.Redis) -> None:
+    bridge = Bridge(redis_client, history_size=100, history_ttl_s=60)
+    got: list[tuple[RoomName, Event]] = []
+    arrived = {3: asyncio.Event(), 4: asyncio.Event()}  # set when that many events have come
+
+    def on_event(room: RoomName, event: Event) -> None:
+        got.append((room, event))
+        if len(got) in arrived:
+            arrived[len(got)].set()
+
+    subscriber = Subscriber(redis_client, on_event)
+    subscriber.start()
+    try:
+        room, other = RoomName.stream(7), RoomName.stream(8)
+        await subscriber.subscribe(room)  # returns once Redis confirmed: nothing published after is missed
+        await bridge.publish(other, "chat", {"n": -1})  # not subscribed: never delivered
+        for n in range(3):
+            await bridge.publish(room, "bid", {"n": n})
+        await asyncio.wait_for(arrived[3].wait(), 5)
+        assert [(r, e.seq, e.data["n"]) for r, e in got] == [(room, 1, 0), (room, 2, 1), (room, 3, 2)]
+        assert all(isinstance(r, RoomName) and r.kind == "stream" for r, _ in got)
+        await subscriber.unsubscribe(room)
+        await subscriber.subscribe(other)
+        await bridge.publish(other, "chat", {"n": 9})
+        await asyncio.wait_for(arrived[4].wait(), 5)
+        assert got[3][0] == other and got[3][1].data == {"n": 9}
+    finally:
+        await subscriber.close()
+
+
+class HubServer:
+    """A bare aiohttp app whose socket handler joins a hub room directly: the Hub under test, real sockets."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.joined = asyncio.Queue[Member]()
+        app = web.Application()
+        app.router.add_get("/{room}", self.handler)
+        self.server = TestServer(app)
+
+    async def handler(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        room = RoomName.parse(request.match_info["room"])
+        member = Member(ws, request, "json", None, queue_size=50)
+        await self.hub.join(room, member)
+        member.go_live([], 0)
+        await self.joined.put(member)
+        try:
+            async for _ in ws:
+                pass
+        finally:
+            self.hub.leave(room, member)
+            await member.finish()
+        return ws
+
+
+async def frames(ws: aiohttp.ClientWebSocketResponse, n: int) -> list[dict[str, Any]]:
+    return [json.loads((await ws.receive(timeout=5)).data) for _ in range(n)]
+
+
+async def test_the_hub_fans_out_once_per_room_and_unsubscribes_when_the_room_empties(
+        redis_client: aioredis.Redis) -> None:
+    bridge = Bridge(redis_client, history_size=100, history_ttl_s=60)
+    hub = Hub(bridge)
+    hub.start()
+    rig = HubServer(hub)
+    await rig.server.start_server()
+    session = aiohttp.ClientSession()
+    try:
+        room = RoomName.stream(5)
+        a = await session.ws_connect(rig.server.make_url(f"/{room}"))
+        b = await session.ws_connect(rig.server.make_url(f"/{room}"))
+        elsewhere = await session.ws_connect(rig.server.make_url(f"/{RoomName.stream(6)}"))
+        for _ in range(3):
+            await rig.joined.get()
+        assert hub.local_count(room) == 2 and set(hub.rooms) == {room, RoomName.stream(6)}
+        channels = await redis_client.pubsub_channels()
+        assert {b"room:stream:5", b"room:stream:6"} <= set(channels)  # one subscription per room, not per socket
+        for n in range(3):
+            await bridge.publish(room, "bid", {"n": n})
+        for ws in (a, b):
+            assert [(f["type"], f["seq"], f["data"]["n"]) for f in await frames(ws, 3)] == [
+                ("bid", 1, 0), ("bid", 2, 1), ("bid", 3, 2)]
+        await bridge.publish(RoomName.stream(6), "chat", {"n": 0})
+        assert (await frames(elsewhere, 1))[0]["type"] == "chat"
+        await a.close()
+        await b.close()
+        for _ in range(200):  # the last member out ends this process's subscription to the room
+            if room not in hub.rooms and b"room:stream:5" not in set(await redis_client.pubsub_channels()):
+                break
+            await asyncio.sleep(0.02)
+        assert room not in hub.rooms
+        assert b"room:stream:5" not in set(await redis_client.pubsub_channels())
+        await elsewhere.close()
+    finally:
+        await session.close()
+        await hub.stop()
+        await rig.server.close()
+
+
+async def test_a_member_that_stops_reading_is_dropped_not_buffered(redis_client: aioredis.Redis) -> None:
+    bridge = Bridge(redis_client, history_size=10, history_ttl_s=60)
+    hub = Hub(bridge)
+    hub.start()
+    rig = HubServer(hub)
+    await rig.server.start_server()
+    session = aiohttp.ClientSession()
+    try:
+        room = RoomName.stream(9)
+        # A client that never reads: the kernel buffers fill, then the member's queue, then it is dropped.
+        await session.ws_connect(rig.server.make_url(f"/{room}"), max_msg_size=0)
+        member = await rig.joined.get()
+        blob = {"text": "x" * 60_000}
+        for _ in range(400):
+            if member.closed:
+                break
+            await bridge.publish(room, "chat", blob)
+            await asyncio.sleep(0)
+        for _ in range(200):
+            if member.closed:
+                break
+            await asyncio.sleep(0.02)
+        assert member.closed
+    finally:
+        await session.close()
+        await hub.stop()
+        await rig.server.close()

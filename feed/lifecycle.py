@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from feed.events import LeaderboardChanged
 from feed.keys import LEADERBOARD
 from feed.leaderboard.service import BROADCAST_ROOM, Leaderboard
 from feed.social.keys import SOCIAL
@@ -46,7 +47,7 @@ async def leaderboard_step(app: web.Application) -> None:
     if week is not None:
         # Every notification socket gets this once a second: rows carry a brief of each video, not all of it.
         rows = await app[VIDEOS].leaderboard(app[LEADERBOARD], week, config.leaderboard_size, brief=True)
-        await app[BRIDGE].publish(BROADCAST_ROOM, "leaderboard", {"week": week, "results": rows})
+        await app[BRIDGE].emit(BROADCAST_ROOM, LeaderboardChanged.model_validate({"week": week, "results": rows}))
 
 
 trending_ctx = periodic("trending", lambda app: app[CONFIG].feed.trend_interval_s, trending_step)

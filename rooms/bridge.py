@@ -51,7 +51,7 @@ class Bridge:
 
     async def emit(self, room: RoomName, event: RoomEvent) -> int:
         """Publish a declared event; returns its seq."""
-        return await self.publish(room, event.type, event.data())
+        return await self.publish(room, event.type, event.payload())
 
     async def current_seq(self, room: RoomName) -> int:
         return int(await self.redis.get(f"room:{room}:seq") or 0)

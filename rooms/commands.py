@@ -76,6 +76,17 @@ class HelloContext:
 HelloPart = Callable[[HelloContext], Awaitable[Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class Socket:
+    """A WebSocket endpoint as documented: its path, the kind of room it serves, what it is for, and the event
+    types it forwards (None: all of its room's)."""
+
+    path: str
+    kind: RoomKind
+    summary: str
+    types: frozenset[str] | None = None
+
+
 async def _pong(ctx: CommandContext, frame: NoData) -> Reply | None:
     return None
 
@@ -87,6 +98,7 @@ class Registry:
         self._commands: dict[str, dict[str, Command[Any]]] = {}
         self._hello: dict[str, list[tuple[str, HelloPart]]] = {}
         self._ping: Command[NoData] = Command("ping", NoData, _pong, frozenset())
+        self.sockets: list[Socket] = []
 
     def add(self, command: Command[Any]) -> None:
         for kind in command.kinds:
@@ -100,6 +112,10 @@ class Registry:
         if any(k == key for k, _ in parts):
             raise ValueError(f"hello part {key!r} is registered twice for {kind} rooms")
         parts.append((key, part))
+
+    def commands(self, kind: str) -> list[Command[Any]]:
+        """The commands of a kind of room, ping first."""
+        return [self._ping, *self._commands.get(kind, {}).values()]
 
     def command(self, kind: str, type_: str) -> Command[Any] | None:
         """The command for a frame type in a kind of room (ping everywhere), or None."""
@@ -132,6 +148,11 @@ def register_command(app: web.Application, type_: str, model: type[FrameT], hand
     """Serve client frames of `type_` in rooms of `kinds`: data validated by `model`, then `handler` called;
     with `sign_in`, anonymous viewers get not_authenticated with that message."""
     registry(app).add(Command(type_, model, handler, frozenset(kinds), sign_in))
+
+
+def register_socket(app: web.Application, socket: Socket) -> None:
+    """List a WebSocket endpoint in the protocol document (/api/asyncapi.json)."""
+    registry(app).sockets.append(socket)
 
 
 def register_hello_part(app: web.Application, kind: RoomKind, key: str, part: HelloPart) -> None:

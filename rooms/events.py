@@ -18,10 +18,37 @@ class RoomEvent(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     type: ClassVar[str]
+    # The kinds of room it is sent in: a show's room, or one user's private room (/ws/notifications/).
+    rooms: ClassVar[tuple[str, ...]] = ("stream",)
 
-    def data(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, Any]:
         """The event's data as it goes on the wire."""
         return self.model_dump(mode="json")
+
+
+class Viewers(RoomEvent):
+    """How many watch the show now, on every process; sent at most once a second, only on a change."""
+
+    type: ClassVar[str] = "viewers"
+    count: int
+
+
+class UserEvent(RoomEvent):
+    """An event of one user's private room."""
+
+    rooms: ClassVar[tuple[str, ...]] = ("user",)
+
+
+def declared_events() -> list[type[RoomEvent]]:
+    """Every room event declared by the packages imported so far (the app imports them all), by type."""
+    found: dict[str, type[RoomEvent]] = {}
+    pending: list[type[RoomEvent]] = [RoomEvent]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if "type" in cls.__dict__:
+            found.setdefault(cls.type, cls)
+    return [found[t] for t in sorted(found)]
 
 
 def now_ms() -> int:

@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from rooms.commands import Socket, register_socket
 from rooms.lifecycle import heartbeat_ctx, hub_ctx, notification_push_ctx, presence_ctx, setup_rooms
 from rooms.notifications.routes import api as notifications_api
 from rooms.notifications.routes import notifications_socket
@@ -11,6 +12,8 @@ from server.plugin import Plugin
 def setup(app: web.Application) -> None:
     setup_rooms(app)
     app.router.add_get("/ws/notifications/", notifications_socket)
+    register_socket(app, Socket("/ws/notifications/", "user",
+                                "The signed-in user's notifications and private events."))
 
 
 plugin = Plugin(

@@ -9,6 +9,7 @@ import uuid
 import redis.asyncio as aioredis
 
 from rooms.bridge import Bridge
+from rooms.events import Viewers
 from rooms.names import RoomName
 
 FRESH_S = 5  # a report older than this comes from a process that died
@@ -96,6 +97,6 @@ class Presence:
             total = await self.total(room)
             last = await self.redis.getset(f"presence:{room}:last", total)
             if last is None or int(last) != total:
-                await self.bridge.publish(room, "viewers", {"count": total})
+                await self.bridge.emit(room, Viewers(count=total))
                 published[room] = total
         return published

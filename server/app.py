@@ -16,6 +16,7 @@ import rooms.plugin
 import rooms.streams.plugin
 import server.accounts.plugin
 import server.console.plugin
+from rooms.asyncapi import setup_asyncapi
 from server import ops
 from server.config import ROOT, Config, media_path
 from server.db import postgres_ctx
@@ -72,6 +73,7 @@ def create_app(config: Config) -> web.Application:
             p.setup(app)
         app.cleanup_ctx.extend(p.contexts())
     setup_docs(app, routers, TITLE, VERSION)
+    setup_asyncapi(app, TITLE, VERSION)
     app.router.add_static("/static/", Path(ROOT, "static"))
     media = media_path(config)
     media.mkdir(parents=True, exist_ok=True)

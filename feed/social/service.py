@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from feed.briefs.views import product_brief
+from feed.events import FriendStatus
 from feed.media import accept_picture
 from feed.schemas import (
     CreatorOut,
@@ -212,8 +213,7 @@ class Social:
             return
         name = await accounts.username(self.pool, user.user_id)
         for friend in friends:
-            await push(self.bridge, friend, "friend_status", {"user_id": user.user_id, "username": name,
-                                                               "online": online})
+            await push(self.bridge, friend, FriendStatus(user_id=user.user_id, username=name, online=online))
 
 
 def viewer(me: Principal | None) -> int:

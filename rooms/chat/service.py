@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 
 from rooms.bridge import Bridge
 from rooms.chat import rules, store
+from rooms.chat.events import ChatDeleted, ChatMessage, ChatPinned, Sender
 from rooms.names import RoomName
 from server.accounts import store as accounts_store
 from server.config import RoomsConfig
@@ -20,9 +21,9 @@ from server.ratelimit import FixedWindow
 from server.tokens import Principal
 
 
-def message_out(row: Any, user_id: int, username: str, text: str) -> dict[str, Any]:
-    return {"id": row["id"], "user": {"id": user_id, "username": username}, "text": text,
-            "created_at": row["created_at"].isoformat()}
+def message_out(row: Any, user_id: int, username: str, text: str) -> ChatMessage:
+    return ChatMessage(id=row["id"], user=Sender(id=user_id, username=username), text=text,
+                       created_at=row["created_at"])
 
 
 @dataclass
@@ -61,13 +62,13 @@ class Chat:
             raise RateLimited("You are sending messages too fast.", retry_after_s=limit.window_s)
         row = await store.insert_message(self.pool, stream_id, me.user_id, cleaned)
         message = message_out(row, me.user_id, ctx["username"], cleaned)
-        await self.bridge.publish(RoomName.stream(stream_id), "chat", message)
-        return message
+        await self.bridge.emit(RoomName.stream(stream_id), message)
+        return message.payload()
 
     async def history(self, stream_id: int, before: int | None, limit: int) -> list[dict[str, Any]]:
         """Messages newest first, before a message id."""
         rows = await store.recent(self.pool, stream_id, before, limit)
-        return [message_out(r, r["user_id"], r["username"], r["text"]) for r in rows]
+        return [message_out(r, r["user_id"], r["username"], r["text"]).payload() for r in rows]
 
     async def _moderator(self, me: Principal, stream_id: int) -> asyncpg.Record:
         ctx = await store.sender_context(self.pool, stream_id, me.user_id)
@@ -100,7 +101,7 @@ class Chat:
         await self._moderator(me, stream_id)
         if not await store.delete_message(self.pool, stream_id, message_id, me.user_id):
             raise NotFound(f"No message {message_id} in this show.", code="message_not_found")
-        await self.bridge.publish(RoomName.stream(stream_id), "chat_deleted", {"id": message_id})
+        await self.bridge.emit(RoomName.stream(stream_id), ChatDeleted(id=message_id))
 
     async def set_moderator(self, me: Principal, stream_id: int, user_id: int, appoint: bool) -> list[int]:
         """The show's seller (or an admin) appoints or removes a moderator."""
@@ -133,5 +134,5 @@ class Chat:
         await store.update_settings(self.pool, stream_id, merged["slow_mode_s"], merged["blocked_words"],
                                     merged["pinned_message"])
         if "pinned_message" in changes and changes["pinned_message"] != current["pinned_message"]:
-            await self.bridge.publish(RoomName.stream(stream_id), "chat_pinned", {"message": merged["pinned_message"]})
+            await self.bridge.emit(RoomName.stream(stream_id), ChatPinned(message=merged["pinned_message"]))
         return merged

@@ -2,27 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import Field
 
 from rooms.bridge import Bridge
+from rooms.events import UserEvent
 from rooms.names import RoomName
 from rooms.notifications import store
 from rooms.notifications.store import Notification
 from server.sql import Conn
 
 
+class NotificationEvent(UserEvent):
+    """A stored notification, pushed to the user's sockets; the same shape as in GET /api/notifications/."""
+
+    type: ClassVar[str] = "notification"
+    id: int
+    kind: str = Field(serialization_alias="type", description="What it tells of (outbid, order_status, ...).")
+    text: str
+    actor: int | None
+    data: dict[str, Any]
+    read: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, n: Notification) -> NotificationEvent:
+        return cls(id=n.id, kind=n.type, text=n.text, actor=n.actor_id, data=n.data, read=n.read,
+                   created_at=n.created_at)
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
 def notification_out(n: Notification) -> dict[str, Any]:
     """The wire shape of a notification (REST and the `notification` event alike)."""
-    return {"id": n.id, "type": n.type, "text": n.text, "actor": n.actor_id, "data": n.data, "read": n.read,
-            "created_at": n.created_at.isoformat()}
+    return NotificationEvent.of(n).payload()
 
 
 async def notify(conn: Conn, bridge: Bridge, user_id: int, type_: str, text: str,
                  data: dict[str, Any] | None = None, actor_id: int | None = None) -> dict[str, Any]:
     """Store a notification and push it live. Call after the change it tells of has committed."""
-    out = notification_out(await store.insert_pushed(conn, user_id, type_, text, data or {}, actor_id))
-    await bridge.publish(RoomName.user(user_id), "notification", out)
-    return out
+    event = NotificationEvent.of(await store.insert_pushed(conn, user_id, type_, text, data or {}, actor_id))
+    await bridge.emit(RoomName.user(user_id), event)
+    return event.payload()
 
 
 async def notify_after_commit(conn: Conn, user_id: int, type_: str, text: str,
@@ -41,13 +65,13 @@ async def push_stored(conn: Conn, bridge: Bridge, limit: int = 200) -> int:
     """Push the committed notifications not pushed yet; every process may run this (rows are claimed)."""
     claimed = await store.claim_unpushed(conn, limit)
     for n in claimed:
-        await bridge.publish(RoomName.user(n.user_id), "notification", notification_out(n))
+        await bridge.emit(RoomName.user(n.user_id), NotificationEvent.of(n))
     return len(claimed)
 
 
-async def push(bridge: Bridge, user_id: int, type_: str, data: dict[str, Any]) -> None:
-    """A live event for one user's sockets only, not stored (credit warnings, leaderboard ticks)."""
-    await bridge.publish(RoomName.user(user_id), type_, data)
+async def push(bridge: Bridge, user_id: int, event: UserEvent) -> None:
+    """A live event for one user's sockets only, not stored (credit warnings, friends coming online)."""
+    await bridge.emit(RoomName.user(user_id), event)
 
 
 async def page(conn: Conn, user_id: int, limit: int, offset: int) -> tuple[int, int, list[dict[str, Any]]]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
-from rooms.events import RoomEvent
+from rooms.events import RoomEvent, UserEvent
 from rooms.streams.schemas import StreamProduct
 
 
@@ -26,3 +27,14 @@ class ProductPinned(RoomEvent):
 
     type: ClassVar[str] = "product_pinned"
     product: StreamProduct
+
+
+class CreditWarning(UserEvent):
+    """To the seller: out of credits; the show ends at ends_at unless they buy more."""
+
+    type: ClassVar[str] = "credit_warning"
+    livestream_id: int
+    credits: int
+    grace_s: int
+    ends_at: datetime
+    message: str

@@ -16,7 +16,7 @@ from rooms.bridge import Bridge
 from rooms.names import RoomName
 from rooms.notifications.service import push
 from rooms.streams import store
-from rooms.streams.events import StreamEnded
+from rooms.streams.events import CreditWarning, StreamEnded
 from rooms.streams.store import LiveShow
 from server.config import CreditsConfig
 from server.credits.rules import block_ref, blocks_started
@@ -54,11 +54,10 @@ async def _meter_show(pool: asyncpg.Pool, bridge: Bridge, credits: CreditsConfig
         warned = await store.warn_out_of_credits(pool, show.id)
         if warned is not None:  # this process set it, so this process warns
             ends_at = warned + timedelta(seconds=credits.grace_s)
-            await push(bridge, show.seller_id, "credit_warning", {
-                "livestream_id": show.id, "credits": 0, "grace_s": credits.grace_s,
-                "ends_at": ends_at.isoformat(),
-                "message": "You are out of credits: buy more or the show ends at ends_at.",
-            })
+            await push(bridge, show.seller_id, CreditWarning(
+                livestream_id=show.id, credits=0, grace_s=credits.grace_s, ends_at=ends_at,
+                message="You are out of credits: buy more or the show ends at ends_at.",
+            ))
         return
     if (show.now - warned).total_seconds() >= credits.grace_s and await store.end(pool, show.id, "credits"):
         log.info("show %s ended: its seller ran out of credits", show.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from rooms.commands import Socket, register_socket
 from rooms.keys import BRIDGE, PRESENCE, VIEWERS_HOOKS
 from rooms.names import RoomName
 from rooms.streams import store
@@ -11,7 +12,7 @@ from rooms.streams.keys import STREAMS
 from rooms.streams.metering import meter
 from rooms.streams.routes import api
 from rooms.streams.service import Streams
-from rooms.streams.socket import chat_socket, livestream_socket
+from rooms.streams.socket import CHAT_TYPES, chat_socket, livestream_socket
 from server.background import periodic
 from server.keys import CONFIG, DB
 from server.plugin import Plugin
@@ -39,6 +40,8 @@ meter_ctx = periodic("credit-meter", lambda app: app[CONFIG].credits.meter_inter
 def setup(app: web.Application) -> None:
     app.router.add_get(r"/ws/livestream/{id:\d+}/", livestream_socket)
     app.router.add_get(r"/ws/chat/{id:\d+}/", chat_socket)
+    register_socket(app, Socket("/ws/livestream/{id}/", "stream", "Every event of a show's room; chat and bids."))
+    register_socket(app, Socket("/ws/chat/{id}/", "stream", "The chat and viewer events of a show.", CHAT_TYPES))
     app.setdefault(VIEWERS_HOOKS, []).append(record_peaks)
 
 

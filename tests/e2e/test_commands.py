@@ -114,3 +114,43 @@ async def test_the_notification_socket_serves_only_ping(api: Api) -> None:
     error = await ws.receive_json()
     assert error["data"]["code"] == "unknown_type" and error["data"]["message"].endswith("send ping.")
     await ws.close()
+
+
+def refs_in(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "$ref"] + [r for v in node.values() for r in refs_in(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in refs_in(v)]
+    return []
+
+
+def resolve(doc: dict[str, Any], ref: str) -> Any:
+    node: Any = doc
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+async def test_the_protocol_document_lists_every_socket_event_and_frame(api: Api) -> None:
+    doc = (await api.get("/api/asyncapi.json")).body
+    assert doc["asyncapi"] == "3.0.0"
+    assert {c["address"] for c in doc["channels"].values()} == {
+        "/ws/livestream/{id}/", "/ws/chat/{id}/", "/ws/notifications/"}
+    live = doc["channels"]["ws_livestream_id"]["messages"]
+    for name in ("event.bid", "event.bidding_closed", "event.chat", "event.viewers", "event.hello", "event.error",
+                 "event.echoed", "frame.ping", "frame.chat", "frame.bid", "frame.echo"):
+        assert name in live, name
+    chat_only = doc["channels"]["ws_chat_id"]["messages"]
+    assert "event.chat" in chat_only and "event.bid" not in chat_only
+    mine = doc["channels"]["ws_notifications"]["messages"]
+    assert {"event.notification", "event.leaderboard", "event.credit_warning"} <= set(mine)
+    assert "event.bid" not in mine and set(m for m in mine if m.startswith("frame.")) == {"frame.ping"}
+    bid = resolve(doc, doc["components"]["messages"]["event.bid"]["payload"]["properties"]["data"]["$ref"])
+    assert bid["properties"]["amount"]["type"] == "number"  # Money on the wire, exact until encoded
+    frame = doc["components"]["messages"]["frame.bid"]["payload"]["properties"]["data"]["allOf"][0]
+    assert "bidding_id" in resolve(doc, frame["$ref"])["properties"]
+    notification = resolve(doc, doc["components"]["messages"]["event.notification"]["payload"]["properties"]["data"]
+                           ["$ref"])
+    assert "type" in notification["properties"] and "kind" not in notification["properties"]
+    for ref in refs_in(doc):
+        resolve(doc, ref)  # every reference resolves

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from bidding import rules, store
 from bidding.events import BiddingClosed, BiddingExtended, BiddingStarted, BidPlaced, OutbidData, WonData
 from bidding.schemas import BiddingOut, BidOut, OpenIn, Party, PlacedOut
+from bidding.store import BiddingView, LockedBidding
 from commerce.cart.service import put_in_cart
 from rooms.bridge import Bridge
 from rooms.names import RoomName
@@ -37,7 +38,7 @@ class Placed:
     """A committed bid, not yet announced."""
 
     me: Principal
-    row: Any
+    row: LockedBidding
     decision: rules.Decision
     version: int
 
@@ -55,20 +56,20 @@ MESSAGES = {
 }
 
 
-def view(row: Any, my_max: Decimal | None = None) -> BiddingOut:
+def view(row: BiddingView, my_max: Decimal | None = None) -> BiddingOut:
     """The public shape of an auction (its leader's maximum stays hidden)."""
-    auction = store.state(row)
-    reserve = row["reserve_price"]
+    auction = row.state()
+    reserve = row.reserve_price
     return BiddingOut(
-        id=row["id"], livestream=row["livestream_id"], product=row["product_id"], product_name=row["product_name"],
-        status=row["status"], mode=row["mode"], starting_price=row["starting_price"],
-        min_increment=row["min_increment"],
-        next_min_amount=auction.next_min() if row["status"] == "open" else None,
-        current_amount=row["current_amount"],
-        leader=Party(id=row["leader_id"], username=row["leader_username"]) if row["leader_id"] else None,
-        ends_at=row["ends_at"], bids_count=row["bids_count"], version=row["version"],
-        winner=Party(id=row["winner_id"], username=row["winner_username"]) if row["winner_id"] else None,
-        reserve_met=None if reserve is None or row["current_amount"] is None else row["current_amount"] >= reserve,
+        id=row.id, livestream=row.livestream_id, product=row.product_id, product_name=row.product_name,
+        status=row.status, mode=row.mode, starting_price=row.starting_price,
+        min_increment=row.min_increment,
+        next_min_amount=auction.next_min() if row.status == "open" else None,
+        current_amount=row.current_amount,
+        leader=Party(id=row.leader_id, username=row.leader_username or "") if row.leader_id else None,
+        ends_at=row.ends_at, bids_count=row.bids_count, version=row.version,
+        winner=Party(id=row.winner_id, username=row.winner_username or "") if row.winner_id else None,
+        reserve_met=None if reserve is None or row.current_amount is None else row.current_amount >= reserve,
         my_max=my_max,
     )
 
@@ -85,9 +86,9 @@ class Auctions:
         stream = await streams_store.fetch_stream(self.pool, stream_id)
         if stream is None:
             raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
-        if stream["seller_id"] != me.user_id:
+        if stream.seller_id != me.user_id:
             raise PermissionDenied("Only the show's seller opens auctions.")
-        if stream["status"] != "live":
+        if stream.status != "live":
             raise Conflict("Auctions run during a live show.", code="not_live")
         b = self.config
         if not b.min_duration_s <= data.duration_s <= b.max_duration_s:
@@ -119,7 +120,7 @@ class Auctions:
         row = await store.open_for_stream(self.pool, stream_id)
         if row is None:
             return None
-        mine = await store.my_max(self.pool, row["id"], me.user_id) if me else None
+        mine = await store.my_max(self.pool, row.id, me.user_id) if me else None
         return view(row, mine).model_dump(mode="json")
 
     async def bid(self, me: Principal, bidding_id: int, amount: Decimal | None,
@@ -145,9 +146,9 @@ class Auctions:
             row = await store.lock(conn, bidding_id)
             if row is None:
                 raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
-            if row["stream_status"] != "live" and row["status"] == "open":
+            if row.stream_status != "live" and row.status == "open":
                 raise BidRefused(MESSAGES["not_live"], code="not_live")
-            decision = rules.place_bid(store.state(row), me.user_id, amount, max_amount, row["now"])
+            decision = rules.place_bid(row.state(), me.user_id, amount, max_amount, row.now)
             if not decision.accepted:
                 assert decision.code is not None
                 extra = {"needed": wire_number(decision.needed)} if decision.needed is not None else None
@@ -161,19 +162,19 @@ class Auctions:
     async def announce(self, placed: Placed) -> BiddingOut:
         """After commit: the `bid` events (and `bidding_extended`) to the room, `outbid` to the overtaken."""
         row, decision, version = placed.row, placed.decision, placed.version
-        out = await self.get(row["id"], placed.me)
-        room = RoomName.stream(row["livestream_id"])
+        out = await self.get(row.id, placed.me)
+        room = RoomName.stream(row.livestream_id)
         names = await accounts_store.usernames(self.pool, [b.bidder_id for b in decision.bids])
         for b in decision.bids:
             await self.bridge.emit(room, BidPlaced(
-                bidding_id=row["id"], amount=b.amount, proxy=b.proxy,
+                bidding_id=row.id, amount=b.amount, proxy=b.proxy,
                 bidder=Party(id=b.bidder_id, username=names.get(b.bidder_id, "")), version=version,
                 ends_at=out.ends_at,
             ))
         if decision.extended:
             await self.bridge.emit(room, BiddingExtended(**out.model_dump(exclude={"my_max"})))
         if decision.outbid is not None:
-            outbid = OutbidData(bidding_id=row["id"], livestream_id=row["livestream_id"],
+            outbid = OutbidData(bidding_id=row.id, livestream_id=row.livestream_id,
                                 amount=out.current_amount or Decimal(0))
             await notify(self.pool, self.bridge, decision.outbid, "outbid",
                          f"You were outbid on {out.product_name}: now {out.current_amount}.",
@@ -194,22 +195,22 @@ class Auctions:
             row = await store.lock(conn, bidding_id)
             if row is None:
                 raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
-            if row["status"] != "open" or (me is None and row["ends_at"] > row["now"]):
+            if row.status != "open" or (me is None and row.ends_at > row.now):
                 raise Conflict("The auction is already closed.", code="auction_closed")
-            won = rules.winner(store.state(row), row["reserve_price"])
+            won = rules.winner(row.state(), row.reserve_price)
             closed = await store.close(conn, bidding_id, "early" if me else "ended", won)
             if closed is None:
                 raise Conflict("The auction is already closed.", code="auction_closed")
-            if closed["winner_id"] is not None:
-                await put_in_cart(conn, closed["winner_id"], closed["product_id"], source="auction",
-                                  unit_price=closed["winning_amount"], ref=f"bidding:{bidding_id}")
+            if closed.winner_id is not None:
+                await put_in_cart(conn, closed.winner_id, closed.product_id, source="auction",
+                                  unit_price=closed.winning_amount, ref=f"bidding:{bidding_id}")
         out = await self.get(bidding_id)
-        await self.bridge.emit(RoomName.stream(closed["livestream_id"]), BiddingClosed(
-            bidding_id=bidding_id, winner=out.winner, amount=closed["winning_amount"]))
-        if closed["winner_id"] is not None:
-            prize = WonData(bidding_id=bidding_id, product_id=closed["product_id"], amount=closed["winning_amount"])
-            await notify(self.pool, self.bridge, closed["winner_id"], "auction_won",
-                         f"You won {out.product_name} for {closed['winning_amount']}; it is in your cart.",
+        await self.bridge.emit(RoomName.stream(closed.livestream_id), BiddingClosed(
+            bidding_id=bidding_id, winner=out.winner, amount=closed.winning_amount))
+        if closed.winner_id is not None and closed.winning_amount is not None:
+            prize = WonData(bidding_id=bidding_id, product_id=closed.product_id, amount=closed.winning_amount)
+            await notify(self.pool, self.bridge, closed.winner_id, "auction_won",
+                         f"You won {out.product_name} for {closed.winning_amount}; it is in your cart.",
                          prize.model_dump(mode="json"))
         return out
 

@@ -2,18 +2,85 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Literal
 
 import asyncpg
 
 from bidding.rules import Auction, Decision
 from server.errors import Conflict
-from server.sql import Conn
+from server.sql import Conn, one
 
 COLUMNS = """b.id, b.livestream_id, b.product_id, b.seller_id, b.status, b.mode, b.starting_price, b.min_increment,
              b.reserve_price, b.anti_snipe_s, b.ends_at, b.current_amount, b.leader_id, b.leader_max, b.bids_count,
              b.version, b.winner_id, b.winning_amount, b.closed_at, b.close_reason"""
+
+
+@dataclass(frozen=True, slots=True)
+class Bidding:
+    """An auction row (COLUMNS)."""
+
+    id: int
+    livestream_id: int
+    product_id: int
+    seller_id: int
+    status: Literal["open", "closed"]
+    mode: Literal["soft_close", "sudden_death"]
+    starting_price: Decimal
+    min_increment: Decimal | None
+    reserve_price: Decimal | None
+    anti_snipe_s: int
+    ends_at: datetime
+    current_amount: Decimal | None
+    leader_id: int | None
+    leader_max: Decimal | None
+    bids_count: int
+    version: int
+    winner_id: int | None
+    winning_amount: Decimal | None
+    closed_at: datetime | None
+    close_reason: str | None
+
+    def state(self) -> Auction:
+        """What the rules decide on."""
+        return Auction(seller_id=self.seller_id, status=self.status, mode=self.mode,
+                       starting_price=self.starting_price, min_increment=self.min_increment, ends_at=self.ends_at,
+                       anti_snipe_s=self.anti_snipe_s, current_amount=self.current_amount,
+                       leader_id=self.leader_id, leader_max=self.leader_max)
+
+
+@dataclass(frozen=True, slots=True)
+class BiddingView(Bidding):
+    """An auction with the names its public view shows."""
+
+    product_name: str
+    leader_username: str | None
+    winner_username: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LockedBidding(Bidding):
+    """An auction row locked for a decision, with its show's status and the database's clock."""
+
+    stream_status: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """What a close decided."""
+
+    id: int
+    livestream_id: int
+    product_id: int
+    winner_id: int | None
+    winning_amount: Decimal | None
+    leader_id: int | None
+    current_amount: Decimal | None
+
+
 VIEW = f"""
     SELECT {COLUMNS}, p.name AS product_name, lu.username AS leader_username, wu.username AS winner_username
     FROM biddings b JOIN products p ON p.id = b.product_id
@@ -37,61 +104,55 @@ async def insert(conn: Conn, *, stream_id: int, product_id: int, seller_id: int,
     return bidding_id
 
 
-async def fetch(conn: Conn, bidding_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"{VIEW} WHERE b.id = $1", bidding_id)
+async def fetch(conn: Conn, bidding_id: int) -> BiddingView | None:
+    return one(BiddingView, await conn.fetchrow(f"{VIEW} WHERE b.id = $1", bidding_id))
 
 
-async def open_for_stream(conn: Conn, stream_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"{VIEW} WHERE b.livestream_id = $1 AND b.status = 'open'", stream_id)
+async def open_for_stream(conn: Conn, stream_id: int) -> BiddingView | None:
+    return one(BiddingView, await conn.fetchrow(f"{VIEW} WHERE b.livestream_id = $1 AND b.status = 'open'",
+                                                stream_id))
 
 
-async def lock(conn: asyncpg.Connection, bidding_id: int) -> asyncpg.Record | None:
+async def lock(conn: asyncpg.Connection, bidding_id: int) -> LockedBidding | None:
     """The auction row locked until the transaction ends, with the show's status and the database's clock."""
-    return await conn.fetchrow(
+    return one(LockedBidding, await conn.fetchrow(
         f"""SELECT {COLUMNS}, l.status AS stream_status, now() AS now
             FROM biddings b JOIN livestreams l ON l.id = b.livestream_id WHERE b.id = $1 FOR UPDATE OF b""",
         bidding_id,
-    )
+    ))
 
 
-def state(row: Any) -> Auction:
-    return Auction(seller_id=row["seller_id"], status=row["status"], mode=row["mode"],
-                   starting_price=row["starting_price"], min_increment=row["min_increment"], ends_at=row["ends_at"],
-                   anti_snipe_s=row["anti_snipe_s"], current_amount=row["current_amount"], leader_id=row["leader_id"],
-                   leader_max=row["leader_max"])
-
-
-async def apply(conn: asyncpg.Connection, row: asyncpg.Record, decision: Decision, bidder_id: int,
+async def apply(conn: asyncpg.Connection, row: Bidding, decision: Decision, bidder_id: int,
                 max_amount: Decimal | None) -> int:
     """Store an accepted decision on the locked row: its bids, the new state, version + 1."""
-    version = int(row["version"]) + 1
+    version = row.version + 1
     new = decision.auction
     await conn.execute(
         """UPDATE biddings SET current_amount = $2, leader_id = $3, leader_max = $4, ends_at = $5,
                   bids_count = bids_count + $6, version = $7 WHERE id = $1""",
-        row["id"], new.current_amount, new.leader_id, new.leader_max, new.ends_at, len(decision.bids), version,
+        row.id, new.current_amount, new.leader_id, new.leader_max, new.ends_at, len(decision.bids), version,
     )
     if decision.bids:
         await conn.executemany(
             """INSERT INTO bids (bidding_id, bidder_id, amount, max_amount, proxy, version)
                VALUES ($1, $2, $3, $4, $5, $6)""",
-            [(row["id"], b.bidder_id, b.amount, max_amount if b.bidder_id == bidder_id else None, b.proxy, version)
+            [(row.id, b.bidder_id, b.amount, max_amount if b.bidder_id == bidder_id else None, b.proxy, version)
              for b in decision.bids],
         )
     return version
 
 
 async def close(conn: asyncpg.Connection, bidding_id: int, reason: str, winner: tuple[int, Decimal] | None,
-                ) -> asyncpg.Record | None:
+                ) -> Closed | None:
     """On the locked row: open -> closed with the winner the rules chose (or none). None if it was not open."""
     winner_id, amount = winner if winner is not None else (None, None)
-    return await conn.fetchrow(
+    return one(Closed, await conn.fetchrow(
         """UPDATE biddings SET status = 'closed', closed_at = now(), close_reason = $2, version = version + 1,
                   winner_id = $3, winning_amount = $4
            WHERE id = $1 AND status = 'open'
            RETURNING id, livestream_id, product_id, winner_id, winning_amount, leader_id, current_amount""",
         bidding_id, reason, winner_id, amount,
-    )
+    ))
 
 
 async def due(conn: Conn) -> list[int]:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from collections.abc import Callable, Iterable
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 
 # A pool or a connection: a single statement runs on either; several in one transaction need a connection.
 Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
+T = TypeVar("T")
+
+
+def one(cls: Callable[..., T], row: asyncpg.Record | None) -> T | None:
+    """A row as the store's frozen dataclass (its fields are the query's columns), or None: Records stop here."""
+    return None if row is None else cls(**row)
+
+
+def many(cls: Callable[..., T], rows: Iterable[asyncpg.Record]) -> list[T]:
+    """Rows as the store's frozen dataclasses."""
+    return [cls(**row) for row in rows]
 
 
 async def update_columns(

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from rooms.bridge import Bridge
 from rooms.chat import rules, store
 from rooms.chat.events import ChatDeleted, ChatMessage, ChatPinned, Sender
+from rooms.chat.store import Message, SenderContext, Stored
 from rooms.names import RoomName
 from server.accounts import store as accounts_store
 from server.config import RoomsConfig
@@ -21,9 +22,8 @@ from server.ratelimit import FixedWindow
 from server.tokens import Principal
 
 
-def message_out(row: Any, user_id: int, username: str, text: str) -> ChatMessage:
-    return ChatMessage(id=row["id"], user=Sender(id=user_id, username=username), text=text,
-                       created_at=row["created_at"])
+def message_out(row: Stored | Message, user_id: int, username: str, text: str) -> ChatMessage:
+    return ChatMessage(id=row.id, user=Sender(id=user_id, username=username), text=text, created_at=row.created_at)
 
 
 @dataclass
@@ -39,49 +39,49 @@ class Chat:
         ctx = await store.sender_context(self.pool, stream_id, me.user_id)
         if ctx is None:
             raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
-        if ctx["status"] == "ended":
+        if ctx.status == "ended":
             raise Conflict("The show has ended; its chat is closed.", code="stream_ended")
-        if ctx["has_ban"]:
-            until = ctx["ban_until"]
+        if ctx.has_ban:
+            until = ctx.ban_until
             if until is None:
                 raise PermissionDenied("You are banned from this show's chat.", code="banned")
             if until > datetime.now(UTC):
                 raise PermissionDenied(f"You are muted until {until.isoformat()}.", code="muted",
                                        extra={"until": until.isoformat()})
-        if not ctx["moderates"]:
-            word = rules.blocked_word_in(cleaned, ctx["blocked_words"])
+        if not ctx.moderates:
+            word = rules.blocked_word_in(cleaned, ctx.blocked_words)
             if word is not None:
                 raise InvalidInput("The message has a word this show does not allow.", code="blocked_word")
-            if ctx["slow_mode_s"] and not await self.redis.set(
-                    f"chat:slow:{stream_id}:{me.user_id}", 1, ex=ctx["slow_mode_s"], nx=True):
+            if ctx.slow_mode_s and not await self.redis.set(
+                    f"chat:slow:{stream_id}:{me.user_id}", 1, ex=ctx.slow_mode_s, nx=True):
                 ttl = await self.redis.ttl(f"chat:slow:{stream_id}:{me.user_id}")
-                raise RateLimited(f"Slow mode: one message every {ctx['slow_mode_s']} s.", code="slow_mode",
+                raise RateLimited(f"Slow mode: one message every {ctx.slow_mode_s} s.", code="slow_mode",
                                   retry_after_s=max(1, ttl))
         limit = FixedWindow(self.redis, "chat", self.config.chat_rate, self.config.chat_window_s)
         if await limit.hit(f"{stream_id}:{me.user_id}") > limit.limit:
             raise RateLimited("You are sending messages too fast.", retry_after_s=limit.window_s)
         row = await store.insert_message(self.pool, stream_id, me.user_id, cleaned)
-        message = message_out(row, me.user_id, ctx["username"], cleaned)
+        message = message_out(row, me.user_id, ctx.username, cleaned)
         await self.bridge.emit(RoomName.stream(stream_id), message)
         return message.payload()
 
     async def history(self, stream_id: int, before: int | None, limit: int) -> list[dict[str, Any]]:
         """Messages newest first, before a message id."""
         rows = await store.recent(self.pool, stream_id, before, limit)
-        return [message_out(r, r["user_id"], r["username"], r["text"]).payload() for r in rows]
+        return [message_out(r, r.user_id, r.username, r.text).payload() for r in rows]
 
-    async def _moderator(self, me: Principal, stream_id: int) -> asyncpg.Record:
+    async def _moderator(self, me: Principal, stream_id: int) -> SenderContext:
         ctx = await store.sender_context(self.pool, stream_id, me.user_id)
         if ctx is None:
             raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
-        if not ctx["moderates"]:
+        if not ctx.moderates:
             raise PermissionDenied("Only the show's seller, its moderators and admins can do this.")
         return ctx
 
     async def ban(self, me: Principal, stream_id: int, user_id: int, duration_s: int | None) -> dict[str, Any]:
         """A ban for the show (no duration) or a timed mute; the show's seller cannot be banned."""
         ctx = await self._moderator(me, stream_id)
-        if user_id in (ctx["seller_id"], me.user_id):
+        if user_id in (ctx.seller_id, me.user_id):
             raise InvalidInput("The show's seller and you yourself cannot be banned.",
                                fields={"user_id": ["Choose another user."]})
         if not await accounts_store.user_exists(self.pool, user_id):
@@ -108,7 +108,7 @@ class Chat:
         ctx = await store.sender_context(self.pool, stream_id, me.user_id)
         if ctx is None:
             raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
-        if ctx["seller_id"] != me.user_id and me.role != "admin":
+        if ctx.seller_id != me.user_id and me.role != "admin":
             raise PermissionDenied("Only the show's seller appoints moderators.")
         if appoint:
             if not await accounts_store.user_exists(self.pool, user_id, active=True):

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from server.sql import Conn
+from server.sql import Conn, many, one
 
 
-async def sender_context(conn: Conn, stream_id: int, user_id: int) -> asyncpg.Record | None:
+@dataclass(frozen=True, slots=True)
+class SenderContext:
+    """Everything a chat send or a moderation is decided on, read in one query."""
+
+    status: str
+    slow_mode_s: int
+    blocked_words: list[str]
+    seller_id: int
+    username: str
+    is_active: bool
+    ban_until: datetime | None
+    has_ban: bool
+    moderates: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: int
+    user_id: int
+    username: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    id: int
+    created_at: datetime
+
+
+async def sender_context(conn: Conn, stream_id: int, user_id: int) -> SenderContext | None:
     """In one query: the stream's status and chat settings, the sender's ban, and whether they moderate."""
-    return await conn.fetchrow(
+    return one(SenderContext, await conn.fetchrow(
         """SELECT l.status, l.slow_mode_s, l.blocked_words, l.seller_id,
                   u.username, u.is_active,
                   b.until AS ban_until, (b.user_id IS NOT NULL) AS has_ban,
@@ -22,26 +51,26 @@ async def sender_context(conn: Conn, stream_id: int, user_id: int) -> asyncpg.Re
            LEFT JOIN livestream_moderators m ON m.livestream_id = l.id AND m.user_id = $2
            WHERE l.id = $1""",
         stream_id, user_id,
-    )
+    ))
 
 
-async def insert_message(conn: Conn, stream_id: int, user_id: int, text: str) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
+async def insert_message(conn: Conn, stream_id: int, user_id: int, text: str) -> Stored:
+    row = await conn.fetchrow(
         "INSERT INTO chat_messages (livestream_id, user_id, text) VALUES ($1, $2, $3) RETURNING id, created_at",
         stream_id, user_id, text,
     )
-    return row
+    return Stored(**row)
 
 
-async def recent(conn: Conn, stream_id: int, before: int | None, limit: int) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def recent(conn: Conn, stream_id: int, before: int | None, limit: int) -> list[Message]:
+    rows = await conn.fetch(
         """SELECT c.id, c.user_id, u.username, c.text, c.created_at FROM chat_messages c
            JOIN users u ON u.id = c.user_id
            WHERE c.livestream_id = $1 AND c.deleted_at IS NULL AND ($2::bigint IS NULL OR c.id < $2)
            ORDER BY c.id DESC LIMIT $3""",
         stream_id, before, limit,
     )
-    return rows
+    return many(Message, rows)
 
 
 async def delete_message(conn: Conn, stream_id: int, message_id: int, by: int) -> bool:

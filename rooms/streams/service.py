@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
@@ -17,6 +16,7 @@ from rooms.presence import Presence
 from rooms.streams import store
 from rooms.streams.events import ProductPinned, StreamEnded, StreamStarted
 from rooms.streams.schemas import AgoraOut, StreamIn, StreamOut, StreamProduct, StreamSeller
+from rooms.streams.store import ShowProduct, Stream
 from server.accounts import store as accounts_store
 from server.config import AgoraConfig, CreditsConfig
 from server.credits.rules import paid_until
@@ -57,7 +57,7 @@ class Streams:
         charged = await store.charged_blocks(self.pool, show.seller.id, show.id)
         return paid_until(show.started_at or datetime.now(UTC), len(charged), balance, self.credits.block_s)
 
-    async def row(self, stream_id: int) -> asyncpg.Record:
+    async def row(self, stream_id: int) -> Stream:
         row = await store.fetch_stream(self.pool, stream_id)
         if row is None:
             raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
@@ -71,29 +71,29 @@ class Streams:
         count, rows = await store.list_streams(self.pool, status, seller, limit, offset)
         return count, await self.views(rows)
 
-    async def views(self, rows: list[asyncpg.Record]) -> list[StreamOut]:
+    async def views(self, rows: list[Stream]) -> list[StreamOut]:
         products: dict[int, list[StreamProduct]] = defaultdict(list)
-        for p in await store.fetch_products(self.pool, [r["id"] for r in rows]):
-            products[p["livestream_id"]].append(product_out(p))
-        live = [RoomName.stream(r["id"]) for r in rows if r["status"] == "live"]
+        for p in await store.fetch_products(self.pool, [r.id for r in rows]):
+            products[p.livestream_id].append(product_out(p))
+        live = [RoomName.stream(r.id) for r in rows if r.status == "live"]
         viewers = await self.presence.totals(live) if live else {}
         out = []
         for r in rows:
             out.append(StreamOut(
-                id=r["id"],
-                seller=StreamSeller(id=r["seller_id"], username=r["seller_username"],
-                                    business_name=r["seller_business_name"]),
-                title=r["title"], description=r["description"], status=r["status"],
-                scheduled_at=r["scheduled_at"], started_at=r["started_at"], ended_at=r["ended_at"],
-                viewers=viewers.get(RoomName.stream(r["id"]), 0), products=products[r["id"]],
-                pinned_product=r["pinned_product_id"],
-                pinned_message=r["pinned_message"],
+                id=r.id,
+                seller=StreamSeller(id=r.seller_id, username=r.seller_username,
+                                    business_name=r.seller_business_name),
+                title=r.title, description=r.description, status=r.status,
+                scheduled_at=r.scheduled_at, started_at=r.started_at, ended_at=r.ended_at,
+                viewers=viewers.get(RoomName.stream(r.id), 0), products=products[r.id],
+                pinned_product=r.pinned_product_id,
+                pinned_message=r.pinned_message,
             ))
         return out
 
-    async def _owned(self, me: Principal, stream_id: int, *, admin_too: bool = False) -> asyncpg.Record:
+    async def _owned(self, me: Principal, stream_id: int, *, admin_too: bool = False) -> Stream:
         row = await self.row(stream_id)
-        if row["seller_id"] != me.user_id and not (admin_too and me.role == "admin"):
+        if row.seller_id != me.user_id and not (admin_too and me.role == "admin"):
             raise PermissionDenied("Only the seller of this show can do this.")
         return row
 
@@ -103,13 +103,13 @@ class Streams:
         async with self.pool.acquire() as conn, conn.transaction():
             if not await store.go_live(conn, stream_id):
                 row = await store.fetch_stream(conn, stream_id)
-                raise Conflict(f"The show is {row['status'] if row else 'gone'}; only a scheduled show can start.",
+                raise Conflict(f"The show is {row.status if row else 'gone'}; only a scheduled show can start.",
                                code="not_scheduled")
             await apply_credits(conn, me.user_id, -1, "live_block", f"{stream_id}:0")
             row = await store.fetch_stream(conn, stream_id)
             name = await accounts_store.username(conn, me.user_id)
             # Followers hear of it once the show is really live (the pusher sends after commit).
-            await notify_followers(conn, me.user_id, "seller_live", f"{name} is live: {row['title'] if row else ''}",
+            await notify_followers(conn, me.user_id, "seller_live", f"{name} is live: {row.title if row else ''}",
                                    {"livestream_id": stream_id})
         await self.bridge.emit(RoomName.stream(stream_id), StreamStarted(livestream_id=stream_id))
         return await self.get(stream_id), self.token(stream_id, me.user_id, publisher=True)
@@ -126,15 +126,15 @@ class Streams:
     async def join(self, me: Principal, stream_id: int) -> tuple[StreamOut, AgoraOut]:
         """A viewer's token (the owner gets a publisher's); an ended show cannot be joined."""
         row = await self.row(stream_id)
-        if row["status"] == "ended":
+        if row.status == "ended":
             raise Conflict("This show has ended.", code="stream_ended")
-        return await self.get(stream_id), self.token(stream_id, me.user_id, publisher=row["seller_id"] == me.user_id)
+        return await self.get(stream_id), self.token(stream_id, me.user_id, publisher=row.seller_id == me.user_id)
 
     async def renew(self, me: Principal, stream_id: int) -> AgoraOut:
         row = await self.row(stream_id)
-        if row["status"] == "ended":
+        if row.status == "ended":
             raise Conflict("This show has ended.", code="stream_ended")
-        return self.token(stream_id, me.user_id, publisher=row["seller_id"] == me.user_id)
+        return self.token(stream_id, me.user_id, publisher=row.seller_id == me.user_id)
 
     def token(self, stream_id: int, uid: int, *, publisher: bool) -> AgoraOut:
         t = rtc_token(self.agora, stream_id, uid, publisher)
@@ -152,6 +152,6 @@ class Streams:
         return await self.get(stream_id)
 
 
-def product_out(row: Any) -> StreamProduct:
-    return StreamProduct(id=row["id"], name=row["name"], price=row["price"], stock=row["stock"],
-                         image=media_url(row["image"]))
+def product_out(row: ShowProduct) -> StreamProduct:
+    return StreamProduct(id=row.id, name=row.name, price=row.price, stock=row.stock,
+                         image=media_url(row.image))

@@ -4,11 +4,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Literal
 
 import asyncpg
 
 from server.errors import Conflict, InvalidInput
-from server.sql import Conn
+from server.sql import Conn, many, one
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A show with its seller's names (STREAM)."""
+
+    id: int
+    seller_id: int
+    title: str
+    description: str
+    status: Literal["scheduled", "live", "ended"]
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    pinned_product_id: int | None
+    pinned_message: str | None
+    slow_mode_s: int
+    blocked_words: list[str]
+    seller_username: str
+    seller_business_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowProduct:
+    """A product as a show's room shows it; livestream_id when read for a list of shows."""
+
+    id: int
+    name: str
+    price: Decimal
+    stock: int
+    image: str | None
+    livestream_id: int = 0
+
 
 STREAM = """
     SELECT l.id, l.seller_id, l.title, l.description, l.status, l.scheduled_at, l.started_at, l.ended_at,
@@ -58,11 +93,11 @@ async def set_products(conn: asyncpg.Connection, stream_id: int, seller_id: int,
         raise InvalidInput(message, fields={"product_ids": [message]})
 
 
-async def fetch_stream(conn: Conn, stream_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"{STREAM} WHERE l.id = $1", stream_id)
+async def fetch_stream(conn: Conn, stream_id: int) -> Stream | None:
+    return one(Stream, await conn.fetchrow(f"{STREAM} WHERE l.id = $1", stream_id))
 
 
-async def fetch_products(conn: Conn, stream_ids: list[int]) -> list[asyncpg.Record]:
+async def fetch_products(conn: Conn, stream_ids: list[int]) -> list[ShowProduct]:
     rows: list[asyncpg.Record] = await conn.fetch(
         """SELECT lp.livestream_id, p.id, p.name, p.price, p.stock,
                   (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.id LIMIT 1) AS image
@@ -70,11 +105,11 @@ async def fetch_products(conn: Conn, stream_ids: list[int]) -> list[asyncpg.Reco
            WHERE lp.livestream_id = ANY($1::bigint[]) ORDER BY lp.livestream_id, lp.position""",
         stream_ids,
     )
-    return rows
+    return many(ShowProduct, rows)
 
 
 async def list_streams(conn: Conn, status: str | None, seller: int | None, limit: int,
-                       offset: int) -> tuple[int, list[asyncpg.Record]]:
+                       offset: int) -> tuple[int, list[Stream]]:
     """Live shows newest first, then scheduled soonest first, then ended newest first."""
     where = "($1::text IS NULL OR l.status = $1) AND ($2::bigint IS NULL OR l.seller_id = $2)"
     count: int = await conn.fetchval(f"SELECT count(*) FROM livestreams l WHERE {where}", status, seller)
@@ -86,7 +121,7 @@ async def list_streams(conn: Conn, status: str | None, seller: int | None, limit
             LIMIT $3 OFFSET $4""",
         status, seller, limit, offset,
     )
-    return count, rows
+    return count, many(Stream, rows)
 
 
 async def go_live(conn: asyncpg.Connection, stream_id: int) -> bool:
@@ -134,15 +169,15 @@ async def pin_product(conn: Conn, stream_id: int, product_id: int) -> None:
     await conn.execute("UPDATE livestreams SET pinned_product_id = $2 WHERE id = $1", stream_id, product_id)
 
 
-async def product_of_show(conn: Conn, stream_id: int, product_id: int) -> asyncpg.Record | None:
+async def product_of_show(conn: Conn, stream_id: int, product_id: int) -> ShowProduct | None:
     """A product of the show's seller (active), as the room shows it."""
-    return await conn.fetchrow(
+    return one(ShowProduct, await conn.fetchrow(
         """SELECT p.id, p.name, p.price, p.stock,
                   (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.id LIMIT 1) AS image
            FROM products p JOIN livestreams l ON l.seller_id = p.seller_id
            WHERE l.id = $1 AND p.id = $2 AND p.is_active""",
         stream_id, product_id,
-    )
+    ))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from server.accounts.schemas import (
     TokensOut,
     UserOut,
 )
+from server.accounts.store import User
 from server.config import AuthConfig, CreditsConfig
 from server.credits.store import apply_credits
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
@@ -65,14 +66,14 @@ class Accounts:
         limit = self._login_limit
         await limit.check(key, "Too many failed sign-ins; wait before trying again.")
         row = await store.fetch_login(self.pool, login)
-        ok = await verify_password_async(password, row["password_hash"] if row else None, self.auth.scrypt_n)
+        ok = await verify_password_async(password, row.password_hash if row else None, self.auth.scrypt_n)
         if row is None or not ok:
             await limit.hit(key)
             raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
-        if not row["is_active"]:
+        if not row.is_active:
             raise PermissionDenied("This account is deactivated.", code="account_disabled")
         await limit.reset(key)
-        return row["id"], row["role"]
+        return row.id, row.role
 
     async def _sign_in(self, user_id: int, role: str) -> AuthOut:
         pair = await self._issue_pair(self.pool, user_id, role, family=None)
@@ -94,15 +95,15 @@ class Accounts:
             async with conn.transaction():
                 used = await store.use_refresh(conn, claims.jti)
                 if used is not None:
-                    user = await store.fetch_user(conn, used["user_id"])
-                    if user is not None and user["is_active"]:
-                        return await self._issue_pair(conn, user["id"], user["role"], used["family"])
-                    await store.revoke_family(conn, used["family"])
+                    user = await store.fetch_user(conn, used.user_id)
+                    if user is not None and user.is_active:
+                        return await self._issue_pair(conn, user.id, user.role, used.family)
+                    await store.revoke_family(conn, used.family)
             if used is not None:
                 raise PermissionDenied("This account is deactivated.", code="account_disabled")
             state = await store.fetch_refresh(conn, claims.jti)
-            if state is not None and state["used_at"] is not None and state["revoked_at"] is None:
-                await store.revoke_family(conn, state["family"])
+            if state is not None and state.used_at is not None and state.revoked_at is None:
+                await store.revoke_family(conn, state.family)
                 raise NotAuthenticated(
                     "This refresh token was already used; every session of this sign-in is now closed.",
                     code="token_reused",
@@ -119,7 +120,7 @@ class Accounts:
     async def profile(self, user_id: int) -> UserOut:
         """The user's own profile; 404 if the account is gone or deactivated."""
         row = await store.fetch_user(self.pool, user_id)
-        if row is None or not row["is_active"]:
+        if row is None or not row.is_active:
             raise NotFound("This account no longer exists.", code="user_not_found")
         return user_out(row)
 
@@ -161,7 +162,7 @@ class Accounts:
     async def public_profile(self, user_id: int) -> PublicUserOut:
         """One public profile; 404 for unknown or deactivated accounts."""
         row = await store.fetch_user(self.pool, user_id)
-        if row is None or not row["is_active"]:
+        if row is None or not row.is_active:
             raise NotFound(f"No user with id {user_id}.", code="user_not_found")
         return public_user_out(row)
 
@@ -177,6 +178,8 @@ class Accounts:
             if not active:
                 await store.revoke_user(conn, user_id)
             row = await store.fetch_user(conn, user_id)
+        if row is None:  # deleted meanwhile (the row is not locked): as if it never was
+            raise NotFound(f"No user with id {user_id}.", code="user_not_found")
         if not active:
             await self.sessions.end_all(user_id)
         return user_out(row)
@@ -208,22 +211,21 @@ async def verify_seller(conn: asyncpg.Connection, seller_id: int, admin_id: int,
     return changed
 
 
-def user_out(row: asyncpg.Record) -> UserOut:
+def user_out(row: User) -> UserOut:
     """The own-profile shape of a users row joined with sellers."""
-    seller = None
-    if row["is_seller"]:
-        seller = SellerOut(
-            business_name=row["business_name"], gstin=row["gstin"], verified=row["verified"], credits=row["credits"]
-        )
+    s = row.seller
+    seller = (SellerOut(business_name=s.business_name, gstin=s.gstin, verified=s.verified, credits=s.credits)
+              if s else None)
     return UserOut(
-        id=row["id"], username=row["username"], email=row["email"], role=row["role"], phone=row["phone"],
-        avatar=row["avatar"], bio=row["bio"], created_at=row["created_at"], seller=seller,
+        id=row.id, username=row.username, email=row.email, role=row.role, phone=row.phone,
+        avatar=row.avatar, bio=row.bio, created_at=row.created_at, seller=seller,
     )
 
 
-def public_user_out(row: asyncpg.Record) -> PublicUserOut:
+def public_user_out(row: User) -> PublicUserOut:
     """The public shape: no e-mail, phone, tax number or balance."""
-    seller = PublicSellerOut(business_name=row["business_name"], verified=row["verified"]) if row["is_seller"] else None
+    s = row.seller
+    seller = PublicSellerOut(business_name=s.business_name, verified=s.verified) if s else None
     return PublicUserOut(
-        id=row["id"], username=row["username"], role=row["role"], avatar=row["avatar"], bio=row["bio"], seller=seller
+        id=row.id, username=row.username, role=row.role, avatar=row.avatar, bio=row.bio, seller=seller
     )

@@ -3,13 +3,69 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
 from server.errors import Conflict
-from server.sql import Conn, like_contains, update_columns
+from server.sql import Conn, like_contains, many, one, update_columns
+
+Role = Literal["buyer", "seller", "admin"]
+
+
+@dataclass(frozen=True, slots=True)
+class Seller:
+    business_name: str
+    gstin: str | None
+    verified: bool
+    credits: int
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user, with its seller profile if it has one."""
+
+    id: int
+    username: str
+    email: str
+    role: Role
+    phone: str | None
+    avatar: str | None
+    bio: str
+    is_active: bool
+    created_at: datetime
+    seller: Seller | None
+
+    @classmethod
+    def of(cls, *, is_seller: bool, business_name: str, gstin: str | None, verified: bool, credits: int,
+           **user: Any) -> User:
+        """From the _USER_COLUMNS of one row."""
+        seller = Seller(business_name, gstin, verified, credits) if is_seller else None
+        return cls(**user, seller=seller)
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    id: int
+    role: Role
+    password_hash: str
+    is_active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UsedRefresh:
+    user_id: int
+    family: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshState:
+    user_id: int
+    family: uuid.UUID
+    used_at: datetime | None
+    revoked_at: datetime | None
 
 _USER_COLUMNS = """
     u.id, u.username, u.email, u.role, u.phone, u.avatar, u.bio, u.is_active, u.created_at,
@@ -52,19 +108,19 @@ async def insert_seller(conn: Conn, user_id: int, business_name: str, gstin: str
     )
 
 
-async def fetch_user(conn: Conn, user_id: int) -> asyncpg.Record | None:
+async def fetch_user(conn: Conn, user_id: int) -> User | None:
     """A user with its seller columns, or None."""
-    return await conn.fetchrow(f"SELECT {_USER_COLUMNS} FROM {_USER_FROM} WHERE u.id = $1", user_id)
+    return one(User.of, await conn.fetchrow(f"SELECT {_USER_COLUMNS} FROM {_USER_FROM} WHERE u.id = $1", user_id))
 
 
-async def fetch_login(conn: Conn, login: str) -> asyncpg.Record | None:
+async def fetch_login(conn: Conn, login: str) -> Login | None:
     """The credentials row for a username or an e-mail address, case-insensitively."""
-    return await conn.fetchrow(
+    return one(Login, await conn.fetchrow(
         """SELECT id, role, password_hash, is_active FROM users
            WHERE lower(username) = lower($1) OR lower(email) = lower($1)
            ORDER BY lower(username) = lower($1) DESC LIMIT 1""",
         login,
-    )
+    ))
 
 
 async def fetch_password_hash(conn: Conn, user_id: int) -> str | None:
@@ -73,7 +129,7 @@ async def fetch_password_hash(conn: Conn, user_id: int) -> str | None:
     return result
 
 
-async def search_users(conn: Conn, search: str | None, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+async def search_users(conn: Conn, search: str | None, limit: int, offset: int) -> tuple[int, list[User]]:
     """Active users whose name starts with, or whose business name contains, the text; by id."""
     where, args = "u.is_active", []
     if search:
@@ -88,7 +144,7 @@ async def search_users(conn: Conn, search: str | None, limit: int, offset: int) 
         limit,
         offset,
     )
-    return count, rows
+    return count, many(User.of, rows)
 
 
 async def update_user(conn: Conn, user_id: int, changes: dict[str, Any]) -> None:
@@ -130,19 +186,20 @@ async def save_refresh(conn: Conn, jti: uuid.UUID, user_id: int, family: uuid.UU
     )
 
 
-async def use_refresh(conn: Conn, jti: uuid.UUID) -> asyncpg.Record | None:
+async def use_refresh(conn: Conn, jti: uuid.UUID) -> UsedRefresh | None:
     """Mark a live refresh token used, in one statement; None if it was used, revoked, expired or unknown."""
-    return await conn.fetchrow(
+    return one(UsedRefresh, await conn.fetchrow(
         """UPDATE refresh_tokens SET used_at = now()
            WHERE jti = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
            RETURNING user_id, family""",
         jti,
-    )
+    ))
 
 
-async def fetch_refresh(conn: Conn, jti: uuid.UUID) -> asyncpg.Record | None:
+async def fetch_refresh(conn: Conn, jti: uuid.UUID) -> RefreshState | None:
     """A refresh token's state, to tell reuse from revocation."""
-    return await conn.fetchrow("SELECT user_id, family, used_at, revoked_at FROM refresh_tokens WHERE jti = $1", jti)
+    return one(RefreshState, await conn.fetchrow(
+        "SELECT user_id, family, used_at, revoked_at FROM refresh_tokens WHERE jti = $1", jti))
 
 
 async def revoke_family(conn: Conn, family: uuid.UUID) -> None:

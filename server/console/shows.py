@@ -98,7 +98,7 @@ async def control_room(ctx: Ctx) -> web.StreamResponse:
     if show.status != "live":
         return await ctx.redirect(f"/console/shows/{show.id}", "The control room opens while the show is live.",
                                   "error")
-    balance = ctx.user["credits"]
+    balance = ctx.user.seller.credits if ctx.user.seller else 0
     covered_until = await ctx.request.app[STREAMS].paid_until(show, balance)
     room = {
         "stream_id": show.id, **await ctx.request.app[CHAT].moderation(show.id),

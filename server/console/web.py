@@ -14,6 +14,7 @@ import asyncpg
 from aiohttp import web
 
 from server.accounts import store as accounts_store
+from server.accounts.store import User
 from server.config import Config, media_path
 from server.errors import DomainError, PermissionDenied
 from server.keys import CONFIG, DB, SESSIONS
@@ -38,7 +39,7 @@ class Ctx:
 
     request: web.Request
     session: Session
-    user: asyncpg.Record
+    user: User
     fields: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
@@ -109,7 +110,7 @@ def page(request: web.Request, template: str, http_status: int = 200, **context:
 
 
 def error_page(request: web.Request, status: int, title: str, message: str,
-               user: asyncpg.Record | None = None) -> web.Response:
+               user: User | None = None) -> web.Response:
     """A refusal or failure as a page of its own, with the status it stands for."""
     return page(request, "console/error.html", status, user=user, status=status, title=title, message=message)
 
@@ -156,7 +157,7 @@ async def signed_in(request: web.Request) -> tuple[Session, asyncpg.Record] | No
     if session is None:
         return None
     user = await accounts_store.fetch_user(request.app[DB], session.user_id)
-    if user is None or not user["is_active"]:
+    if user is None or not user.is_active:
         await sessions.end(session)
         return None
     return session, user
@@ -171,7 +172,7 @@ def _guard(handler: PageHandler, roles: frozenset[str], *, post: bool, retry: Pa
             target = request.path_qs if not post else request.path
             return web.Response(status=303, headers={"Location": f"{LOGIN}?next={quote(target, safe='')}"})
         session, user = found
-        if user["role"] not in roles:
+        if user.role not in roles:
             what = "admins" if roles == ADMIN else "sellers" if roles == SELLER else "sellers and admins"
             return error_page(request, 403, "Not allowed", f"This page is for {what}.", user)
         ctx = Ctx(request, session, user)

@@ -15,7 +15,7 @@ import asyncpg
 from commerce.orders import store as orders_store
 from commerce.orders.service import Orders
 from commerce.payments import store
-from commerce.payments.gateway import Gateway
+from commerce.payments.provider import PaymentProvider
 from commerce.payments.schemas import CheckoutOut, CreditsOut, VerifyOut
 from server.config import RazorpayConfig
 from server.credits.store import apply_credits
@@ -57,7 +57,7 @@ async def capture(conn: asyncpg.Connection, orders: Orders, payment: asyncpg.Rec
 @dataclass
 class Payments:
     pool: asyncpg.Pool
-    gateway: Gateway
+    gateway: PaymentProvider  # Razorpay (commerce.payments.gateway) in this build
     config: RazorpayConfig
     orders: Orders
 

@@ -9,6 +9,7 @@ import asyncpg
 
 from commerce.cart import store
 from commerce.cart.schemas import CartLine, CartOut, CartProduct
+from commerce.cart.store import Line
 from server.errors import Conflict, NotFound
 from server.media import media_url
 from server.money import CENT
@@ -45,12 +46,12 @@ class Cart:
 
     async def _check_product(self, product_id: int, wanted: int) -> None:
         product = await store.product_for_cart(self.pool, product_id)
-        if product is None or not product["is_active"]:
+        if product is None or not product.is_active:
             raise NotFound(f"No product with id {product_id}.", code="product_not_found")
-        if wanted > product["stock"]:
+        if wanted > product.stock:
             raise OutOfStock(
-                f"Only {product['stock']} in stock; the cart would hold {wanted}.",
-                extra={"product_id": product_id, "available": product["stock"]},
+                f"Only {product.stock} in stock; the cart would hold {wanted}.",
+                extra={"product_id": product_id, "available": product.stock},
             )
 
     async def add(self, buyer_id: int, product_id: int, quantity: int, source: str = "cart") -> CartOut:
@@ -84,17 +85,17 @@ def line_price(fixed: Decimal | None, current: Decimal) -> Decimal:
     return fixed if fixed is not None else current
 
 
-def cart_out(rows: list[asyncpg.Record]) -> CartOut:
+def cart_out(rows: list[Line]) -> CartOut:
     items = []
     for r in rows:
-        price = line_price(r["unit_price"], r["price"])
+        price = line_price(r.unit_price, r.price)
         items.append(CartLine(
-            id=r["id"],
+            id=r.id,
             product=CartProduct(
-                id=r["product_id"], name=r["name"], price=r["price"], stock=r["stock"], is_active=r["is_active"],
-                seller=r["seller_id"], image=media_url(r["image"]),
+                id=r.product_id, name=r.name, price=r.price, stock=r.stock, is_active=r.is_active,
+                seller=r.seller_id, image=media_url(r.image),
             ),
-            quantity=r["quantity"], price=price, source=r["source"], line_total=(price * r["quantity"]).quantize(CENT),
+            quantity=r.quantity, price=price, source=r.source, line_total=(price * r.quantity).quantize(CENT),
         ))
     total = sum((i.line_total for i in items), Decimal("0.00"))
     return CartOut(items=items, total=total, count=sum(i.quantity for i in items))

@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
-import asyncpg
+from server.sql import Conn, many, one
 
-from server.sql import Conn
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A cart line with its product (LINES)."""
+
+    id: int
+    product_id: int
+    quantity: int
+    source: Literal["cart", "auction", "video"]
+    ref: str | None
+    unit_price: Decimal | None  # fixed for an auction win; None: the product's current price
+    name: str
+    price: Decimal
+    stock: int
+    is_active: bool
+    seller_id: int
+    image: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: int
+    stock: int
+    is_active: bool
+    seller_id: int
 
 LINES = """
     SELECT c.id, c.product_id, c.quantity, c.source, c.ref, c.unit_price,
@@ -16,10 +42,9 @@ LINES = """
 """
 
 
-async def lines(conn: Conn, buyer_id: int) -> list[asyncpg.Record]:
+async def lines(conn: Conn, buyer_id: int) -> list[Line]:
     """The buyer's cart lines with their products, oldest first."""
-    rows: list[asyncpg.Record] = await conn.fetch(f"{LINES} WHERE c.buyer_id = $1 ORDER BY c.id", buyer_id)
-    return rows
+    return many(Line, await conn.fetch(f"{LINES} WHERE c.buyer_id = $1 ORDER BY c.id", buyer_id))
 
 
 async def add(
@@ -67,5 +92,6 @@ async def remove(conn: Conn, buyer_id: int, product_id: int, source: str | None)
     return int(status.split()[-1])
 
 
-async def product_for_cart(conn: Conn, product_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT id, stock, is_active, seller_id FROM products WHERE id = $1", product_id)
+async def product_for_cart(conn: Conn, product_id: int) -> Product | None:
+    return one(Product, await conn.fetchrow("SELECT id, stock, is_active, seller_id FROM products WHERE id = $1",
+                                            product_id))

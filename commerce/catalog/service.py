@@ -21,6 +21,7 @@ from commerce.catalog.schemas import (
     ProductQuery,
     SellerBrief,
 )
+from commerce.catalog.store import Category, Product
 from server.accounts import store as accounts_store
 from server.config import CommerceConfig
 from server.counts import bump_version, cached_count
@@ -54,7 +55,7 @@ class Catalog:
     async def category(self, category_id: int) -> CategoryOut:
         return category_out(await self._category_row(category_id))
 
-    async def _category_row(self, category_id: int) -> asyncpg.Record:
+    async def _category_row(self, category_id: int) -> Category:
         row = await store.fetch_category(self.pool, category_id)
         if row is None:
             raise NotFound(f"No category with id {category_id}.", code="category_not_found")
@@ -62,7 +63,7 @@ class Catalog:
 
     async def _require_category_owner(self, me: Principal, category_id: int) -> None:
         row = await self._category_row(category_id)
-        if me.role != "admin" and row["created_by"] != me.user_id:
+        if me.role != "admin" and row.created_by != me.user_id:
             raise PermissionDenied("Only an admin or the seller who created this category can change it.")
 
     async def replace_category(self, me: Principal, category_id: int, data: CategoryIn) -> CategoryOut:
@@ -90,7 +91,7 @@ class Catalog:
     async def product(self, product_id: int, me: Principal | None) -> ProductOut:
         """A product; an inactive one only for its seller and admins."""
         row = await store.fetch_product(self.pool, product_id)
-        if row is None or not (row["is_active"] or _may_edit(me, row)):
+        if row is None or not (row.is_active or _may_edit(me, row)):
             raise NotFound(f"No product with id {product_id}.", code="product_not_found")
         return product_out(row)
 
@@ -98,7 +99,7 @@ class Catalog:
         """404 or 403 unless the caller may change the product (checked before reading an upload)."""
         await self._editable(me, product_id)
 
-    async def _editable(self, me: Principal, product_id: int) -> asyncpg.Record:
+    async def _editable(self, me: Principal, product_id: int) -> Product:
         row = await store.fetch_product(self.pool, product_id)
         if row is None:
             raise NotFound(f"No product with id {product_id}.", code="product_not_found")
@@ -161,31 +162,31 @@ def raise_null(name: str) -> None:
     raise InvalidInput(f"Invalid input: {name}: {message}", fields={name: [message]})
 
 
-def _may_edit(me: Principal | None, row: asyncpg.Record) -> bool:
-    return me is not None and (me.role == "admin" or me.user_id == row["seller_id"])
+def _may_edit(me: Principal | None, row: Product) -> bool:
+    return me is not None and (me.role == "admin" or me.user_id == row.seller_id)
 
 
-def category_out(row: asyncpg.Record) -> CategoryOut:
-    return CategoryOut(id=row["id"], name=row["name"], description=row["description"], image=row["image"])
+def category_out(row: Category) -> CategoryOut:
+    return CategoryOut(id=row.id, name=row.name, description=row.description, image=row.image)
 
 
-def product_out(row: asyncpg.Record) -> ProductOut:
+def product_out(row: Product) -> ProductOut:
     """The API shape of a product row with its seller and images."""
     return ProductOut(
-        id=row["id"],
-        seller=row["seller_id"],
+        id=row.id,
+        seller=row.seller_id,
         seller_details=SellerBrief(
-            id=row["seller_id"], username=row["seller_username"], business_name=row["seller_business_name"]
+            id=row.seller_id, username=row.seller_username, business_name=row.seller_business_name
         ),
-        category=row["category_id"],
-        name=row["name"],
-        description=row["description"],
-        price=row["price"],
-        stock=row["stock"],
+        category=row.category_id,
+        name=row.name,
+        description=row.description,
+        price=row.price,
+        stock=row.stock,
         images=[
             ImageOut(id=i["id"], url=MEDIA_URL + i["path"], width=i["width"], height=i["height"])
-            for i in row["images"]
+            for i in row.images
         ],
-        is_active=row["is_active"],
-        created_at=row["created_at"],
+        is_active=row.is_active,
+        created_at=row.created_at,
     )

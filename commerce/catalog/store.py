@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
 from server.errors import Conflict, InvalidInput
-from server.sql import Conn, like_contains, update_columns
+from server.sql import Conn, like_contains, many, one, update_columns
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: int
+    name: str
+    description: str
+    image: str | None
+    created_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A product with its seller's names and its images (_PRODUCT)."""
+
+    id: int
+    seller_id: int
+    category_id: int
+    name: str
+    description: str
+    price: Decimal
+    stock: int
+    is_active: bool
+    created_at: datetime
+    seller_username: str
+    seller_business_name: str
+    images: list[dict[str, Any]]  # {id, path, width, height}, oldest first
 
 _PRODUCT = """
     SELECT p.id, p.seller_id, p.category_id, p.name, p.description, p.price, p.stock, p.is_active, p.created_at,
@@ -32,30 +60,30 @@ def _category_conflict(exc: asyncpg.UniqueViolationError) -> Conflict:
                     fields={"name": ["A category with this name exists."]})
 
 
-async def insert_category(conn: Conn, name: str, description: str, image: str | None, by: int) -> asyncpg.Record:
+async def insert_category(conn: Conn, name: str, description: str, image: str | None, by: int) -> Category:
     try:
-        row: asyncpg.Record = await conn.fetchrow(
+        row = await conn.fetchrow(
             """INSERT INTO categories (name, description, image, created_by) VALUES ($1, $2, $3, $4)
                RETURNING id, name, description, image, created_by""",
             name, description, image, by,
         )
     except asyncpg.UniqueViolationError as exc:
         raise _category_conflict(exc) from None
-    return row
+    return Category(**row)
 
 
-async def fetch_category(conn: Conn, category_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def fetch_category(conn: Conn, category_id: int) -> Category | None:
+    return one(Category, await conn.fetchrow(
         "SELECT id, name, description, image, created_by FROM categories WHERE id = $1", category_id
-    )
+    ))
 
 
-async def list_categories(conn: Conn, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+async def list_categories(conn: Conn, limit: int, offset: int) -> tuple[int, list[Category]]:
     count: int = await conn.fetchval("SELECT count(*) FROM categories")
     rows = await conn.fetch(
         "SELECT id, name, description, image FROM categories ORDER BY name, id LIMIT $1 OFFSET $2", limit, offset
     )
-    return count, rows
+    return count, many(Category, rows)
 
 
 async def update_category(conn: Conn, category_id: int, changes: dict[str, Any]) -> None:
@@ -92,8 +120,8 @@ async def insert_product(
     return product_id
 
 
-async def fetch_product(conn: Conn, product_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"{_PRODUCT} WHERE p.id = $1", product_id)
+async def fetch_product(conn: Conn, product_id: int) -> Product | None:
+    return one(Product, await conn.fetchrow(f"{_PRODUCT} WHERE p.id = $1", product_id))
 
 
 @dataclass(frozen=True)
@@ -137,14 +165,14 @@ async def count_products(conn: Conn, filters: ProductFilter) -> int:
 
 
 async def page_products(conn: Conn, filters: ProductFilter, ordering: str, limit: int,
-                        offset: int) -> list[asyncpg.Record]:
+                        offset: int) -> list[Product]:
     """One ordered page of the matching products (an index walk)."""
     clause, args = filters.where()
     n = len(args)
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"{_PRODUCT} {clause} ORDER BY {_ORDERINGS[ordering]} LIMIT ${n + 1} OFFSET ${n + 2}", *args, limit, offset
     )
-    return rows
+    return many(Product, rows)
 
 
 async def update_product(conn: Conn, product_id: int, changes: dict[str, Any]) -> None:

@@ -45,7 +45,7 @@ class Invoices:
     async def pdf(self, me: Principal, order_id: int) -> Path:
         """The invoice file of an order, rendered once (off the event loop) and then kept."""
         order = await orders_store.fetch_status(self.pool, order_id)
-        if order is None or not (me.role == "admin" or me.user_id in (order["buyer_id"], order["seller_id"])):
+        if order is None or not (me.role == "admin" or me.user_id in (order.buyer_id, order.seller_id)):
             raise NotFound(f"No order with id {order_id}.", code="order_not_found")
         row = await store.invoice_data(self.pool, order_id)
         if row is None:
@@ -59,7 +59,7 @@ class Invoices:
             order_id=order_id, seller_name=row["business_name"], seller_gstin=row["gstin"],
             seller_email=row["seller_email"], buyer_name=row["buyer_name"], buyer_email=row["buyer_email"],
             ship_to=_ship_to(row["shipping_address"]),
-            lines=[Line(i["name"], i["quantity"], i["unit_price"]) for i in items], total=row["total_amount"],
+            lines=[Line(i.name, i.quantity, i.unit_price) for i in items], total=row["total_amount"],
             tax_label=self.config.tax_label, tax_rate_bps=self.config.tax_rate_bps,
         )
         await asyncio.to_thread(_write_once, path, data)

@@ -23,6 +23,7 @@ from commerce.orders.schemas import (
     SellerParty,
     TrackingOut,
 )
+from commerce.orders.store import Order, OrderParties, Payment, Taken
 from server.config import CommerceConfig
 from server.errors import Conflict, NotFound
 from server.money import CENT
@@ -45,7 +46,7 @@ class Orders:
         row = await store.fetch_status(conn, order_id)
         if row is None:
             raise NotFound(f"No order with id {order_id}.", code="order_not_found")
-        current = row["status"]
+        current = row.status
         if expected is not None and current != expected:
             raise Conflict(f"The order is {current}, not {expected}.", code="invalid_transition")
         check_move(current, target, actor)
@@ -55,8 +56,8 @@ class Orders:
         if returns_stock(current, target):
             await store.return_stock(conn, order_id)
         await store.add_event(conn, order_id, target, note, actor_id)
-        change = OrderChange(order_id, moved["buyer_id"], moved["seller_id"], current, target, note,
-                             moved["total_amount"])
+        change = OrderChange(order_id, moved.buyer_id, moved.seller_id, current, target, note,
+                             moved.total_amount)
         await self._react(conn, change)
         return change
 
@@ -92,7 +93,7 @@ class Orders:
         if not lines:
             raise Conflict("The cart is empty." if seller_id is None else "The cart has nothing of this seller.",
                            code="cart_empty")
-        sellers = sorted({line["seller_id"] for line in lines})
+        sellers = sorted({line.seller_id for line in lines})
         if len(sellers) > 1:
             raise Conflict(
                 "The cart holds items of several sellers; check out one seller at a time with seller_id.",
@@ -101,27 +102,27 @@ class Orders:
         order_id = await store.insert_order(conn, buyer_id, sellers[0], address, key)
         wanted: dict[int, int] = defaultdict(int)
         for line in lines:
-            wanted[line["product_id"]] += line["quantity"]
-        products: dict[int, asyncpg.Record] = {}
+            wanted[line.product_id] += line.quantity
+        products: dict[int, Taken] = {}
         for product_id in sorted(wanted):  # one lock order for every checkout: no deadlocks
             taken = await store.take_stock(conn, product_id, wanted[product_id])
             if taken is None:
                 current = await store.stock_of(conn, product_id)
-                available = current["stock"] if current and current["is_active"] else 0
-                name = current["name"] if current else f"product {product_id}"
+                available = current.stock if current and current.is_active else 0
+                name = current.name if current else f"product {product_id}"
                 raise OutOfStock(f"Only {available} of {name} left; the cart holds {wanted[product_id]}.",
                                  extra={"product_id": product_id, "available": available})
             products[product_id] = taken
         items = []
         total = Decimal("0.00")
         for line in lines:
-            product = products[line["product_id"]]
-            price = line_price(line["unit_price"], product["price"])
-            items.append((line["product_id"], product["name"], price, line["quantity"], line["source"], line["ref"]))
-            total += price * line["quantity"]
+            product = products[line.product_id]
+            price = line_price(line.unit_price, product.price)
+            items.append((line.product_id, product.name, price, line.quantity, line.source, line.ref))
+            total += price * line.quantity
         await store.insert_items(conn, order_id, items)
         await store.set_total(conn, order_id, total.quantize(CENT))
-        await store.delete_cart_lines(conn, [line["id"] for line in lines])
+        await store.delete_cart_lines(conn, [line.id for line in lines])
         await store.add_event(conn, order_id, "pending_payment", "Order placed", buyer_id)
         await self._react(conn, OrderChange(order_id, buyer_id, sellers[0], None, "pending_payment", "",
                                              total.quantize(CENT)))
@@ -132,7 +133,7 @@ class Orders:
         row = await store.fetch_status(self.pool, order_id)
         if row is None or not _may_see(me, row):
             raise NotFound(f"No order with id {order_id}.", code="order_not_found")
-        actor = "admin" if me.role == "admin" else ("seller" if row["seller_id"] == me.user_id else "buyer")
+        actor = "admin" if me.role == "admin" else ("seller" if row.seller_id == me.user_id else "buyer")
         async with self.pool.acquire() as conn, conn.transaction():
             await self.transition(conn, order_id, target, actor, me.user_id, note)
         return await self.view(order_id)
@@ -156,43 +157,43 @@ class Orders:
                                               limit=limit, offset=offset)
         return count, await self.views(self.pool, rows)
 
-    async def views(self, conn: Conn, rows: list[asyncpg.Record]) -> list[OrderOut]:
+    async def views(self, conn: Conn, rows: list[Order]) -> list[OrderOut]:
         """Orders with items, tracking and payment, in a fixed number of queries for any page size."""
-        ids = [r["id"] for r in rows]
+        ids = [r.id for r in rows]
         items: dict[int, list[OrderItemOut]] = defaultdict(list)
         for i in await store.fetch_items(conn, ids):
-            items[i["order_id"]].append(OrderItemOut(
-                product=i["product_id"], name=i["name"], unit_price=i["unit_price"], quantity=i["quantity"],
-                line_total=(i["unit_price"] * i["quantity"]).quantize(CENT), source=i["source"],
+            items[i.order_id].append(OrderItemOut(
+                product=i.product_id, name=i.name, unit_price=i.unit_price, quantity=i.quantity,
+                line_total=(i.unit_price * i.quantity).quantize(CENT), source=i.source,
             ))
         tracking: dict[int, list[TrackingOut]] = defaultdict(list)
         for e in await store.fetch_events(conn, ids):
-            tracking[e["order_id"]].append(TrackingOut(status=e["status"], note=e["note"], at=e["created_at"]))
-        payments = {p["order_id"]: p for p in await store.fetch_payments(conn, ids)}
+            tracking[e.order_id].append(TrackingOut(status=e.status, note=e.note, at=e.created_at))
+        payments = {p.order_id: p for p in await store.fetch_payments(conn, ids)}
         timeout = timedelta(seconds=self.config.order_payment_timeout_s)
         return [
             OrderOut(
-                id=r["id"], status=r["status"],
-                buyer=Party(id=r["buyer_id"], username=r["buyer_username"]),
-                seller=SellerParty(id=r["seller_id"], username=r["seller_username"],
-                                   business_name=r["seller_business_name"]),
-                items=items[r["id"]], total_amount=r["total_amount"], shipping_address=r["shipping_address"],
-                payment=_payment(payments.get(r["id"])),
-                tracking=tracking[r["id"]], created_at=r["created_at"], updated_at=r["updated_at"],
-                paid_at=r["paid_at"],
-                expires_at=r["created_at"] + timeout if r["status"] == "pending_payment" else None,
+                id=r.id, status=r.status,
+                buyer=Party(id=r.buyer_id, username=r.buyer_username),
+                seller=SellerParty(id=r.seller_id, username=r.seller_username,
+                                   business_name=r.seller_business_name),
+                items=items[r.id], total_amount=r.total_amount, shipping_address=r.shipping_address,
+                payment=_payment(payments.get(r.id)),
+                tracking=tracking[r.id], created_at=r.created_at, updated_at=r.updated_at,
+                paid_at=r.paid_at,
+                expires_at=r.created_at + timeout if r.status == "pending_payment" else None,
             )
             for r in rows
         ]
 
 
-def _payment(row: asyncpg.Record | None) -> PaymentOut | None:
+def _payment(row: Payment | None) -> PaymentOut | None:
     if row is None:
         return None
-    return PaymentOut(status=row["status"], razorpay_order_id=row["razorpay_order_id"],
-                      razorpay_payment_id=row["razorpay_payment_id"], amount=row["amount_paise"],
-                      currency=row["currency"])
+    return PaymentOut(status=row.status, razorpay_order_id=row.razorpay_order_id,
+                      razorpay_payment_id=row.razorpay_payment_id, amount=row.amount_paise,
+                      currency=row.currency)
 
 
-def _may_see(me: Principal, row: asyncpg.Record) -> bool:
-    return me.role == "admin" or me.user_id in (row["buyer_id"], row["seller_id"])
+def _may_see(me: Principal, row: OrderParties) -> bool:
+    return me.role == "admin" or me.user_id in (row.buyer_id, row.seller_id)

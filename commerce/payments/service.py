@@ -17,6 +17,7 @@ from commerce.orders.service import Orders
 from commerce.payments import store
 from commerce.payments.provider import PaymentProvider
 from commerce.payments.schemas import CheckoutOut, CreditsOut, VerifyOut
+from commerce.payments.store import Payment
 from server.config import RazorpayConfig
 from server.credits.store import apply_credits
 from server.credits.store import balance as credit_balance
@@ -27,30 +28,30 @@ from server.tokens import Principal
 log = logging.getLogger(__name__)
 
 
-async def capture(conn: asyncpg.Connection, orders: Orders, payment: asyncpg.Record,
+async def capture(conn: asyncpg.Connection, orders: Orders, payment: Payment,
                   razorpay_payment_id: str) -> str:
     """Apply a successful payment once, in the caller's transaction (the payment row is locked).
 
     Returns what happened: "captured", "duplicate" (seen before), or "refund" (its order was cancelled
     before the money arrived, so the payment is queued for refund).
     """
-    if payment["status"] in ("captured", "refund_pending", "refunded"):
-        if payment["razorpay_payment_id"] != razorpay_payment_id:
+    if payment.status in ("captured", "refund_pending", "refunded"):
+        if payment.razorpay_payment_id != razorpay_payment_id:
             log.warning("second payment %s for Razorpay order %s (already paid by %s): refund it from the "
-                        "Razorpay dashboard", razorpay_payment_id, payment["razorpay_order_id"],
-                        payment["razorpay_payment_id"])
+                        "Razorpay dashboard", razorpay_payment_id, payment.razorpay_order_id,
+                        payment.razorpay_payment_id)
         return "duplicate"
-    await store.mark_captured(conn, payment["id"], razorpay_payment_id)
-    if payment["purpose"] == "credits":
-        await apply_credits(conn, payment["user_id"], payment["credits"], "purchase", payment["razorpay_order_id"])
+    await store.mark_captured(conn, payment.id, razorpay_payment_id)
+    if payment.purpose == "credits":
+        await apply_credits(conn, payment.user_id, payment.bought, "purchase", payment.razorpay_order_id)
         return "captured"
-    order = await orders_store.fetch_status(conn, payment["order_id"])
-    if order is not None and order["status"] == "pending_payment":
-        await orders.transition(conn, payment["order_id"], "paid", "payment", payment["user_id"],
+    order = await orders_store.fetch_status(conn, payment.order)
+    if order is not None and order.status == "pending_payment":
+        await orders.transition(conn, payment.order, "paid", "payment", payment.user_id,
                                  f"Paid with Razorpay ({razorpay_payment_id})")
         return "captured"
     # The order expired (its stock went back) or was cancelled before the payment landed.
-    await store.mark_refund_pending(conn, payment["id"])
+    await store.mark_refund_pending(conn, payment.id)
     return "refund"
 
 
@@ -61,21 +62,21 @@ class Payments:
     config: RazorpayConfig
     orders: Orders
 
-    def _checkout(self, row: asyncpg.Record) -> CheckoutOut:
-        return CheckoutOut(razorpay_order_id=row["razorpay_order_id"], amount=row["amount_paise"], currency="INR",
-                           key_id=self.gateway.key_id, order_id=row["order_id"], credits=row["credits"])
+    def _checkout(self, row: Payment) -> CheckoutOut:
+        return CheckoutOut(razorpay_order_id=row.razorpay_order_id, amount=row.amount_paise, currency="INR",
+                           key_id=self.gateway.key_id, order_id=row.order_id, credits=row.credits)
 
     async def pay_order(self, me: Principal, order_id: int) -> CheckoutOut:
         """The Razorpay order for one of the buyer's unpaid orders (the same one on every call)."""
         order = await orders_store.fetch_order(self.pool, order_id)
-        if order is None or order["buyer_id"] != me.user_id:
+        if order is None or order.buyer_id != me.user_id:
             raise NotFound(f"No order with id {order_id}.", code="order_not_found")
-        if order["status"] != "pending_payment":
-            raise Conflict(f"The order is {order['status']}; only unpaid orders can be paid.", code="order_not_payable")
+        if order.status != "pending_payment":
+            raise Conflict(f"The order is {order.status}; only unpaid orders can be paid.", code="order_not_payable")
         existing = await store.payment_for_order(self.pool, order_id)
         if existing is not None:
             return self._checkout(existing)
-        amount = to_paise(order["total_amount"])
+        amount = to_paise(order.total_amount)
         if amount < 100:
             raise Conflict("Razorpay takes payments of INR 1.00 or more.", code="amount_too_small")
         created = await self.gateway.create_order(amount, f"order-{order_id}", {"order_id": str(order_id)})
@@ -84,8 +85,10 @@ class Payments:
                                              credits=None, razorpay_order_id=created["id"], amount_paise=amount)
         except asyncpg.UniqueViolationError:
             # A concurrent call created one first; the app uses that one (ours stays unpaid at Razorpay).
-            row = await store.payment_for_order(self.pool, order_id)
-            assert row is not None
+            found = await store.payment_for_order(self.pool, order_id)
+            if found is None:  # the one that beat us was deleted meanwhile: nothing deletes payments
+                raise
+            row = found
         return self._checkout(row)
 
     async def buy_credits(self, me: Principal, credits: int) -> CheckoutOut:
@@ -106,18 +109,18 @@ class Payments:
         self.gateway.verify_payment(razorpay_order_id, razorpay_payment_id, signature)
         async with self.pool.acquire() as conn, conn.transaction():
             payment = await store.lock_payment(conn, razorpay_order_id)
-            if payment is None or payment["user_id"] != me.user_id:
+            if payment is None or payment.user_id != me.user_id:
                 raise NotFound("No payment of yours has this Razorpay order id.", code="payment_not_found")
             outcome = await capture(conn, self.orders, payment, razorpay_payment_id)
         if outcome == "refund":
             await self.issue_due_refunds()
-        if outcome == "refund" or payment["status"] in ("refund_pending", "refunded"):
+        if outcome == "refund" or payment.status in ("refund_pending", "refunded"):
             raise Conflict("The order was cancelled before the payment arrived; the payment will be refunded.",
                            code="order_not_payable")
-        if payment["purpose"] == "credits":
+        if payment.purpose == "credits":
             balance = await credit_balance(self.pool, me.user_id)
-            return VerifyOut(status="captured", credits=CreditsOut(purchased=payment["credits"], balance=balance))
-        order = await self.orders.view(payment["order_id"])
+            return VerifyOut(status="captured", credits=CreditsOut(purchased=payment.bought, balance=balance))
+        order = await self.orders.view(payment.order)
         return VerifyOut(status="captured", order=order)
 
     async def webhook(self, body: str, signature: str | None, event_id: str | None) -> dict[str, str]:
@@ -151,7 +154,7 @@ class Payments:
             if payment is None:
                 log.info("webhook %s for an unknown Razorpay order %s ignored", event, entity["order_id"])
                 return False
-            if int(entity["amount"]) != payment["amount_paise"]:
+            if int(entity["amount"]) != payment.amount_paise:
                 raise InvalidInput(f"The {event} amount differs from the order's.", code="amount_mismatch")
             return await capture(conn, self.orders, payment, str(entity["id"])) == "refund"
         if event == "payment.failed":
@@ -170,10 +173,10 @@ class Payments:
         issued = 0
         while (payment := await store.claim_refund(self.pool)) is not None:
             try:
-                refund = await self.gateway.refund(payment["razorpay_payment_id"])
+                refund = await self.gateway.refund(payment.captured_id)
             except DomainError as exc:
-                log.warning("refund of payment %s failed, will retry: %s", payment["razorpay_payment_id"], exc)
+                log.warning("refund of payment %s failed, will retry: %s", payment.razorpay_payment_id, exc)
                 break
-            await store.set_refund_id(self.pool, payment["id"], str(refund["id"]))
+            await store.set_refund_id(self.pool, payment.id, str(refund["id"]))
             issued += 1
         return issued

@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 import asyncpg
 
-from server.sql import Conn
+from server.sql import Conn, one
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A Razorpay order we made: for an order, or for credits."""
+
+    id: int
+    purpose: Literal["order", "credits"]
+    user_id: int
+    order_id: int | None
+    credits: int | None
+    razorpay_order_id: str
+    razorpay_payment_id: str | None
+    amount_paise: int
+    currency: str
+    status: str  # created | captured | failed | refund_pending | refunded
+    refund_id: str | None
+
+    # The table's CHECKs set order_id exactly for purpose 'order' and credits exactly for 'credits'; a
+    # payment that reached refund_pending or refunded was captured, so it has its Razorpay payment id.
+    @property
+    def order(self) -> int:
+        if self.order_id is None:
+            raise ValueError(f"payment {self.id} is for credits, not an order")
+        return self.order_id
+
+    @property
+    def bought(self) -> int:
+        if self.credits is None:
+            raise ValueError(f"payment {self.id} is for an order, not credits")
+        return self.credits
+
+    @property
+    def captured_id(self) -> str:
+        if self.razorpay_payment_id is None:
+            raise ValueError(f"payment {self.id} was never captured")
+        return self.razorpay_payment_id
 
 _COLUMNS = """id, purpose, user_id, order_id, credits, razorpay_order_id, razorpay_payment_id, amount_paise,
               currency, status, refund_id"""
@@ -13,25 +53,26 @@ _COLUMNS = """id, purpose, user_id, order_id, credits, razorpay_order_id, razorp
 async def insert_payment(
     conn: Conn, *, purpose: str, user_id: int, order_id: int | None, credits: int | None, razorpay_order_id: str,
     amount_paise: int,
-) -> asyncpg.Record:
+) -> Payment:
     """Record a Razorpay order; UniqueViolation if the order already has one."""
-    row: asyncpg.Record = await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""INSERT INTO payments (purpose, user_id, order_id, credits, razorpay_order_id, amount_paise)
             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_COLUMNS}""",
         purpose, user_id, order_id, credits, razorpay_order_id, amount_paise,
     )
-    return row
+    return Payment(**row)
 
 
-async def payment_for_order(conn: Conn, order_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM payments WHERE purpose = 'order' AND order_id = $1", order_id)
+async def payment_for_order(conn: Conn, order_id: int) -> Payment | None:
+    return one(Payment, await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM payments WHERE purpose = 'order' AND order_id = $1", order_id))
 
 
-async def lock_payment(conn: asyncpg.Connection, razorpay_order_id: str) -> asyncpg.Record | None:
+async def lock_payment(conn: asyncpg.Connection, razorpay_order_id: str) -> Payment | None:
     """The payment of a Razorpay order, locked until the transaction ends."""
-    return await conn.fetchrow(
+    return one(Payment, await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM payments WHERE razorpay_order_id = $1 FOR UPDATE", razorpay_order_id
-    )
+    ))
 
 
 async def mark_captured(conn: asyncpg.Connection, payment_id: int, razorpay_payment_id: str) -> None:
@@ -67,9 +108,9 @@ async def mark_refund_pending(conn: asyncpg.Connection, payment_id: int) -> None
     await conn.execute("UPDATE payments SET status = 'refund_pending', updated_at = now() WHERE id = $1", payment_id)
 
 
-async def claim_refund(conn: Conn, hold_s: int = 60) -> asyncpg.Record | None:
+async def claim_refund(conn: Conn, hold_s: int = 60) -> Payment | None:
     """Take one due refund for this process for hold_s seconds; None when there is nothing to do."""
-    return await conn.fetchrow(
+    return one(Payment, await conn.fetchrow(
         f"""UPDATE payments SET refund_claimed_until = now() + make_interval(secs => $1)
             WHERE id = (SELECT id FROM payments
                         WHERE status = 'refund_pending' AND refund_id IS NULL
@@ -77,7 +118,7 @@ async def claim_refund(conn: Conn, hold_s: int = 60) -> asyncpg.Record | None:
                         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING {_COLUMNS}""",
         hold_s,
-    )
+    ))
 
 
 async def set_refund_id(conn: Conn, payment_id: int, refund_id: str) -> None:

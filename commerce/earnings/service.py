@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 import asyncpg
 
 from commerce.earnings import store
 from commerce.earnings.schemas import EarningsOut, EntryOut, WithdrawalOut
+from commerce.earnings.store import Withdrawal
 from commerce.mail.effects import withdrawal_decided
 from rooms.notifications.service import notify_after_commit
 from server.config import CommerceConfig
@@ -34,7 +35,7 @@ class Earnings:
         rows = await store.entries(self.pool, seller_id, ENTRIES_SHOWN)
         return EarningsOut(
             total=balance.total, available=balance.available, withdrawn=balance.withdrawn, pending=balance.pending,
-            requested=balance.requested, entries=[EntryOut(**dict(r)) for r in rows],
+            requested=balance.requested, entries=[EntryOut(**asdict(r)) for r in rows],
         )
 
     async def request_withdrawal(self, seller_id: int, amount: Decimal) -> WithdrawalOut:
@@ -68,15 +69,15 @@ class Earnings:
                 existing = await store.fetch_withdrawal(conn, withdrawal_id)
                 if existing is None:
                     raise NotFound(f"No withdrawal with id {withdrawal_id}.", code="withdrawal_not_found")
-                raise Conflict(f"This withdrawal was already {existing['status']}.", code="already_decided")
-            await withdrawal_decided(conn, row, self.config)
-            await notify_after_commit(conn, row["seller_id"], "withdrawal_decided",
-                                      f"Your withdrawal #{row['id']} was {row['status']}.",
-                                      {"withdrawal_id": row["id"], "status": row["status"], "note": row["note"]},
+                raise Conflict(f"This withdrawal was already {existing.status}.", code="already_decided")
+            await withdrawal_decided(conn, row.seller_id, row.id, row.amount, row.status, row.note, self.config)
+            await notify_after_commit(conn, row.seller_id, "withdrawal_decided",
+                                      f"Your withdrawal #{row.id} was {row.status}.",
+                                      {"withdrawal_id": row.id, "status": row.status, "note": row.note},
                                       admin.user_id)
         return withdrawal_out(row)
 
 
-def withdrawal_out(row: asyncpg.Record) -> WithdrawalOut:
-    return WithdrawalOut(id=row["id"], seller=row["seller_id"], amount=row["amount"], status=row["status"],
-                         note=row["note"], decided_at=row["decided_at"], created_at=row["created_at"])
+def withdrawal_out(row: Withdrawal) -> WithdrawalOut:
+    return WithdrawalOut(id=row.id, seller=row.seller_id, amount=row.amount, status=row.status,
+                         note=row.note, decided_at=row.decided_at, created_at=row.created_at)

@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 import asyncpg
 
 from commerce.earnings.rules import Balance, Split
-from server.sql import Conn
+from server.sql import Conn, many, one
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A sale's earning, or its reversal when refunded."""
+
+    id: int
+    order_id: int
+    kind: Literal["sale", "refund"]
+    gross: Decimal
+    commission: Decimal
+    net: Decimal
+    available_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    id: int
+    seller_id: int
+    amount: Decimal
+    status: Literal["requested", "approved", "rejected"]
+    note: str
+    decided_by: int | None
+    decided_at: datetime | None
+    created_at: datetime
 
 WITHDRAWAL = "id, seller_id, amount, status, note, decided_by, decided_at, created_at"
 
@@ -47,13 +76,13 @@ async def balance(conn: Conn, seller_id: int) -> Balance:
     return Balance(row["total"], row["pending"], row["withdrawn"], row["requested"])
 
 
-async def entries(conn: Conn, seller_id: int, limit: int) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def entries(conn: Conn, seller_id: int, limit: int) -> list[Entry]:
+    rows = await conn.fetch(
         """SELECT id, order_id, kind, gross, commission, net, available_at, created_at FROM earnings
            WHERE seller_id = $1 ORDER BY id DESC LIMIT $2""",
         seller_id, limit,
     )
-    return rows
+    return many(Entry, rows)
 
 
 async def lock_seller(conn: asyncpg.Connection, seller_id: int) -> None:
@@ -61,32 +90,32 @@ async def lock_seller(conn: asyncpg.Connection, seller_id: int) -> None:
     await conn.execute("SELECT 1 FROM sellers WHERE user_id = $1 FOR UPDATE", seller_id)
 
 
-async def insert_withdrawal(conn: asyncpg.Connection, seller_id: int, amount: Decimal) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
+async def insert_withdrawal(conn: asyncpg.Connection, seller_id: int, amount: Decimal) -> Withdrawal:
+    row = await conn.fetchrow(
         f"INSERT INTO withdrawals (seller_id, amount) VALUES ($1, $2) RETURNING {WITHDRAWAL}", seller_id, amount
     )
-    return row
+    return Withdrawal(**row)
 
 
-async def decide(conn: Conn, withdrawal_id: int, status: str, note: str, admin_id: int) -> asyncpg.Record | None:
+async def decide(conn: Conn, withdrawal_id: int, status: str, note: str, admin_id: int) -> Withdrawal | None:
     """Approve or reject a withdrawal still requested; None if it is not (any more)."""
-    return await conn.fetchrow(
+    return one(Withdrawal, await conn.fetchrow(
         f"""UPDATE withdrawals SET status = $2, note = $3, decided_by = $4, decided_at = now()
             WHERE id = $1 AND status = 'requested' RETURNING {WITHDRAWAL}""",
         withdrawal_id, status, note, admin_id,
-    )
+    ))
 
 
-async def fetch_withdrawal(conn: Conn, withdrawal_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {WITHDRAWAL} FROM withdrawals WHERE id = $1", withdrawal_id)
+async def fetch_withdrawal(conn: Conn, withdrawal_id: int) -> Withdrawal | None:
+    return one(Withdrawal, await conn.fetchrow(f"SELECT {WITHDRAWAL} FROM withdrawals WHERE id = $1", withdrawal_id))
 
 
 async def list_withdrawals(conn: Conn, seller_id: int | None, status: str | None, limit: int,
-                           offset: int) -> tuple[int, list[asyncpg.Record]]:
+                           offset: int) -> tuple[int, list[Withdrawal]]:
     where = "($1::bigint IS NULL OR seller_id = $1) AND ($2::text IS NULL OR status = $2)"
     count: int = await conn.fetchval(f"SELECT count(*) FROM withdrawals WHERE {where}", seller_id, status)
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"SELECT {WITHDRAWAL} FROM withdrawals WHERE {where} ORDER BY id DESC LIMIT $3 OFFSET $4",
         seller_id, status, limit, offset,
     )
-    return count, rows
+    return count, many(Withdrawal, rows)

@@ -50,16 +50,16 @@ class Invoices:
         row = await store.invoice_data(self.pool, order_id)
         if row is None:
             raise Conflict("The order is not paid, so it has no invoice yet.", code="invoice_not_available")
-        path = self.media / "invoices" / f"{row['number']}.pdf"
+        path = self.media / "invoices" / f"{row.number}.pdf"
         if await asyncio.to_thread(path.exists):
             return path
         items = await orders_store.fetch_items(self.pool, [order_id])
         data = InvoiceData(
-            platform=self.config.platform_name, number=row["number"], issued_at=row["issued_at"],
-            order_id=order_id, seller_name=row["business_name"], seller_gstin=row["gstin"],
-            seller_email=row["seller_email"], buyer_name=row["buyer_name"], buyer_email=row["buyer_email"],
-            ship_to=_ship_to(row["shipping_address"]),
-            lines=[Line(i.name, i.quantity, i.unit_price) for i in items], total=row["total_amount"],
+            platform=self.config.platform_name, number=row.number, issued_at=row.issued_at,
+            order_id=order_id, seller_name=row.business_name, seller_gstin=row.gstin,
+            seller_email=row.seller_email, buyer_name=row.buyer_name, buyer_email=row.buyer_email,
+            ship_to=_ship_to(row.shipping_address),
+            lines=[Line(i.name, i.quantity, i.unit_price) for i in items], total=row.total_amount,
             tax_label=self.config.tax_label, tax_rate_bps=self.config.tax_rate_bps,
         )
         await asyncio.to_thread(_write_once, path, data)

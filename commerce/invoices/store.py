@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
 import asyncpg
 
-from server.sql import Conn
+from server.sql import Conn, one
 
 
 async def assign_number(conn: asyncpg.Connection, order_id: int) -> str | None:
@@ -28,9 +33,26 @@ async def assign_number(conn: asyncpg.Connection, order_id: int) -> str | None:
     return number
 
 
-async def invoice_data(conn: Conn, order_id: int) -> asyncpg.Record | None:
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    """What an invoice shows: its number and the order's parties."""
+
+    number: str
+    issued_at: datetime
+    order_id: int
+    total_amount: Decimal
+    shipping_address: Any
+    created_at: datetime
+    buyer_name: str
+    buyer_email: str
+    business_name: str
+    gstin: str | None
+    seller_email: str
+
+
+async def invoice_data(conn: Conn, order_id: int) -> InvoiceRow | None:
     """The invoice's number and parties, or None if the order has no invoice."""
-    return await conn.fetchrow(
+    return one(InvoiceRow, await conn.fetchrow(
         """SELECT i.number, i.issued_at, o.id AS order_id, o.total_amount, o.shipping_address, o.created_at,
                   bu.username AS buyer_name, bu.email AS buyer_email, s.business_name, s.gstin,
                   su.email AS seller_email
@@ -38,4 +60,4 @@ async def invoice_data(conn: Conn, order_id: int) -> asyncpg.Record | None:
                 JOIN sellers s ON s.user_id = o.seller_id JOIN users su ON su.id = o.seller_id
            WHERE i.order_id = $1""",
         order_id,
-    )
+    ))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import asyncpg
 
 from commerce.mail import store
@@ -14,17 +16,16 @@ from server.config import CommerceConfig
 async def order_mail(conn: asyncpg.Connection, change: OrderChange, *, commerce: CommerceConfig) -> None:
     """Tell the buyer about the order event."""
     buyer = await store.recipient(conn, change.buyer_id)
-    mail = compose_order_mail(commerce.platform_name, buyer["username"], change.order_id, change.new_status,
+    mail = compose_order_mail(commerce.platform_name, buyer.username, change.order_id, change.new_status,
                               change.total_amount, change.note)
     if mail is not None:
-        await store.enqueue(conn, f"order:{change.order_id}:{change.new_status}", buyer["email"], mail.subject,
+        await store.enqueue(conn, f"order:{change.order_id}:{change.new_status}", buyer.email, mail.subject,
                             mail.body)
 
 
-async def withdrawal_decided(conn: asyncpg.Connection, withdrawal: asyncpg.Record, commerce: CommerceConfig) -> None:
+async def withdrawal_decided(conn: asyncpg.Connection, seller_id: int, withdrawal_id: int, amount: Decimal,
+                             status: str, note: str, commerce: CommerceConfig) -> None:
     """Tell the seller an admin approved or rejected their withdrawal."""
-    seller = await store.recipient(conn, withdrawal["seller_id"])
-    mail = withdrawal_mail(commerce.platform_name, seller["username"], withdrawal["id"], withdrawal["amount"],
-                           withdrawal["status"], withdrawal["note"])
-    await store.enqueue(conn, f"withdrawal:{withdrawal['id']}:{withdrawal['status']}", seller["email"], mail.subject,
-                        mail.body)
+    seller = await store.recipient(conn, seller_id)
+    mail = withdrawal_mail(commerce.platform_name, seller.username, withdrawal_id, amount, status, note)
+    await store.enqueue(conn, f"withdrawal:{withdrawal_id}:{status}", seller.email, mail.subject, mail.body)

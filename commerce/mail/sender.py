@@ -15,6 +15,7 @@ import asyncpg
 from aiohttp import web
 
 from commerce.mail import store
+from commerce.mail.store import Outgoing
 from server.background import periodic
 from server.config import Config, MailConfig
 from server.keys import CONFIG, DB
@@ -64,17 +65,17 @@ def mailer_for(config: Config) -> Mailer:
     return FolderMailer(config.server.var_path / "mail")
 
 
-def build_message(row: asyncpg.Record, from_address: str) -> EmailMessage:
+def build_message(row: Outgoing, from_address: str) -> EmailMessage:
     """The e-mail of an outbox row. Its Message-ID comes from the event, so a copy resent after a
     crash carries the same id and mail systems can drop the duplicate."""
     domain = from_address.rpartition("@")[2] or "localhost"
     message = EmailMessage()
     message["From"] = from_address
-    message["To"] = row["to_address"]
-    message["Subject"] = row["subject"]
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = f"<{re.sub(r'[^A-Za-z0-9.-]', '.', row['event_key'])}@{domain}>"
-    message.set_content(row["body"])
+    message["Message-ID"] = f"<{re.sub(r'[^A-Za-z0-9.-]', '.', row.event_key)}@{domain}>"
+    message.set_content(row.body)
     return message
 
 
@@ -90,12 +91,12 @@ async def send_due(pool: asyncpg.Pool, mailer: Mailer, config: Config) -> int:
         try:
             await mailer.send(build_message(row, config.mail.from_address))
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-            last = row["attempts"] >= config.mail.max_attempts
-            await store.mark_failed_attempt(pool, row["id"], repr(exc), None if last else backoff_s(row["attempts"]))
-            log.warning("e-mail %s failed (attempt %d)%s: %r", row["event_key"], row["attempts"],
+            last = row.attempts >= config.mail.max_attempts
+            await store.mark_failed_attempt(pool, row.id, repr(exc), None if last else backoff_s(row.attempts))
+            log.warning("e-mail %s failed (attempt %d)%s: %r", row.event_key, row.attempts,
                         ", giving up" if last else "", exc)
             continue
-        await store.mark_sent(pool, row["id"])
+        await store.mark_sent(pool, row.id)
         sent += 1
     return sent
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-import asyncpg
+from dataclasses import dataclass
 
 from server.sql import Conn
 
 _ROW = "id, event_key, to_address, subject, body, attempts"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """An e-mail of the outbox, claimed for sending."""
+
+    id: int
+    event_key: str
+    to_address: str
+    subject: str
+    body: str
+    attempts: int
 
 
 async def enqueue(conn: Conn, event_key: str, to_address: str, subject: str, body: str) -> bool:
@@ -19,9 +31,9 @@ async def enqueue(conn: Conn, event_key: str, to_address: str, subject: str, bod
     return inserted is not None
 
 
-async def claim_due(conn: Conn, limit: int, hold_s: int) -> list[asyncpg.Record]:
+async def claim_due(conn: Conn, limit: int, hold_s: int) -> list[Outgoing]:
     """Take up to `limit` due e-mails for this process for hold_s seconds (others skip them)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"""UPDATE outbox SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
             WHERE id IN (SELECT id FROM outbox
                          WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
@@ -30,7 +42,7 @@ async def claim_due(conn: Conn, limit: int, hold_s: int) -> list[asyncpg.Record]
             RETURNING {_ROW}""",
         limit, hold_s,
     )
-    return rows
+    return [Outgoing(**r) for r in rows]
 
 
 async def mark_sent(conn: Conn, outbox_id: int) -> None:
@@ -49,7 +61,13 @@ async def mark_failed_attempt(conn: Conn, outbox_id: int, error: str, retry_in_s
     )
 
 
-async def recipient(conn: Conn, user_id: int) -> asyncpg.Record:
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    email: str
+    username: str
+
+
+async def recipient(conn: Conn, user_id: int) -> Recipient:
     """A user's e-mail address and name."""
-    row: asyncpg.Record = await conn.fetchrow("SELECT email, username FROM users WHERE id = $1", user_id)
-    return row
+    row = await conn.fetchrow("SELECT email, username FROM users WHERE id = $1", user_id)
+    return Recipient(**row)

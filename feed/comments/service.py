@@ -57,7 +57,7 @@ class Comments:
         if row is None:
             raise NotFound(f"No comment with id {comment_id}.", code="comment_not_found")
         video = await videos_store.fetch(self.pool, row["video_id"])
-        if not (me.role == "admin" or me.user_id == row["user_id"] or (video and video["creator_id"] == me.user_id)):
+        if not (me.role == "admin" or me.user_id == row["user_id"] or (video and video.creator_id == me.user_id)):
             raise PermissionDenied("Only its author, the video's creator or an admin can delete a comment.")
         async with self.pool.acquire() as conn, conn.transaction():
             removed = await store.delete_comment(conn, comment_id)
@@ -66,7 +66,7 @@ class Comments:
     async def report(self, me: Principal, data: ReportIn) -> ReportOut:
         """Report a video once; at the configured number of open reports it is hidden until reviewed."""
         video = await self.videos.visible(data.video, me)
-        if video["creator_id"] == me.user_id:
+        if video.creator_id == me.user_id:
             raise InvalidInput("You cannot report your own video.", code="own_video")
         async with self.pool.acquire() as conn, conn.transaction():
             row = await store.insert_report(conn, data.video, me.user_id, data.reason, data.description)

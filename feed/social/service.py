@@ -21,6 +21,7 @@ from feed.schemas import (
     UserBrief,
 )
 from feed.social import store
+from feed.social.store import Creator
 from rooms.bridge import Bridge
 from rooms.notifications.service import notify, push
 from rooms.presence import Presence
@@ -148,9 +149,9 @@ class Social:
             raise Conflict("You are already friends.", code="already_friends")
         pending = await store.pending_between(self.pool, me.user_id, user_id)
         if pending is not None:
-            if pending["sender_id"] == me.user_id:
+            if pending.sender_id == me.user_id:
                 raise Conflict("Your request is waiting for an answer.", code="request_pending")
-            return await self.answer(me, pending["id"], "accept")
+            return await self.answer(me, pending.id, "accept")
         try:
             request_id = await store.insert_request(self.pool, me.user_id, user_id)
         except asyncpg.UniqueViolationError:
@@ -163,20 +164,20 @@ class Social:
     async def answer(self, me: Principal, request_id: int, action: str) -> FriendRequestOut:
         """The receiver accepts or rejects a pending request; the sender is told either way."""
         existing = await store.fetch_request(self.pool, request_id)
-        if existing is None or me.user_id not in (existing["sender_id"], existing["receiver_id"]):
+        if existing is None or me.user_id not in (existing.sender_id, existing.receiver_id):
             raise NotFound(f"No friend request with id {request_id}.", code="request_not_found")
-        if existing["receiver_id"] != me.user_id:
+        if existing.receiver_id != me.user_id:
             raise PermissionDenied("Only the person asked can answer a friend request.")
         status = "accepted" if action == "accept" else "rejected"
         async with self.pool.acquire() as conn, conn.transaction():
             row = await store.decide_request(conn, request_id, me.user_id, status)
             if row is None:
-                raise Conflict(f"This request was already {existing['status']}.", code="request_not_pending")
+                raise Conflict(f"This request was already {existing.status}.", code="request_not_pending")
             if status == "accepted":
-                await store.befriend(conn, row["sender_id"], row["receiver_id"])
+                await store.befriend(conn, row.sender_id, row.receiver_id)
         verb = "accepted" if status == "accepted" else "declined"
-        await notify(self.pool, self.bridge, row["sender_id"], f"friend_{status}",
-                     f"{existing['receiver_username']} {verb} your friend request.",
+        await notify(self.pool, self.bridge, row.sender_id, f"friend_{status}",
+                     f"{existing.receiver_username} {verb} your friend request.",
                      {"request_id": request_id, "user_id": me.user_id},
                      actor_id=me.user_id)
         return await self._request_out(request_id)
@@ -185,9 +186,9 @@ class Social:
         row = await store.fetch_request(self.pool, request_id)
         assert row is not None
         return FriendRequestOut(
-            id=row["id"], sender=UserBrief(id=row["sender_id"], username=row["sender_username"]),
-            receiver=UserBrief(id=row["receiver_id"], username=row["receiver_username"]), status=row["status"],
-            created_at=row["created_at"], decided_at=row["decided_at"],
+            id=row.id, sender=UserBrief(id=row.sender_id, username=row.sender_username),
+            receiver=UserBrief(id=row.receiver_id, username=row.receiver_username), status=row.status,
+            created_at=row.created_at, decided_at=row.decided_at,
         )
 
     async def incoming(self, me: Principal, limit: int, offset: int) -> tuple[int, list[FriendRequestOut]]:
@@ -198,9 +199,9 @@ class Social:
                       offset: int) -> tuple[int, list[FriendOut]]:
         """Friends by name, each with whether a socket of theirs is open anywhere now."""
         total, rows = await store.friends_page(self.pool, me.user_id, limit, offset)
-        online = await presence.online([r["id"] for r in rows])
-        return total, [FriendOut(id=r["id"], username=r["username"], avatar=media_url(r["avatar"]),
-                                 online=r["id"] in online, since=r["since"]) for r in rows]
+        online = await presence.online([r.id for r in rows])
+        return total, [FriendOut(id=r.id, username=r.username, avatar=media_url(r.avatar),
+                                 online=r.id in online, since=r.since) for r in rows]
 
     async def unfriend(self, me: Principal, user_id: int) -> None:
         if not await store.unfriend(self.pool, me.user_id, user_id):
@@ -220,10 +221,10 @@ def viewer(me: Principal | None) -> int:
     return me.user_id if me else 0
 
 
-def creator_out(row: asyncpg.Record) -> CreatorOut:
+def creator_out(row: Creator) -> CreatorOut:
     return CreatorOut(
-        id=row["id"], username=row["username"], handle=row["handle"], display_name=row["display_name"],
-        avatar=media_url(row["avatar"]), followers_count=row["followers_count"], bio=row["bio"],
-        social_links=row["social_links"], following_count=row["following_count"], posts_count=row["posts_count"],
-        is_following=row["is_following"], created_at=row["created_at"],
+        id=row.id, username=row.username, handle=row.handle, display_name=row.display_name,
+        avatar=media_url(row.avatar), followers_count=row.followers_count, bio=row.bio,
+        social_links=row.social_links, following_count=row.following_count, posts_count=row.posts_count,
+        is_following=row.is_following, created_at=row.created_at,
     )

@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Literal
 
 import asyncpg
 
-from feed.briefs.store import PRODUCT_BRIEF
-from server.sql import Conn, like_contains, update_columns
+from feed.briefs.store import PRODUCT_BRIEF, ProductRow
+from server.sql import Conn, like_contains, many, one, update_columns
+
+
+@dataclass(frozen=True, slots=True)
+class Creator:
+    """A user as a creator, for one viewer (CREATOR_COLUMNS; profile defaults where none)."""
+
+    id: int
+    username: str
+    handle: str
+    display_name: str
+    avatar: str | None
+    bio: str
+    social_links: dict[str, Any]
+    followers_count: int
+    following_count: int
+    posts_count: int
+    created_at: datetime
+    is_following: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FriendRequest:
+    id: int
+    sender_id: int
+    receiver_id: int
+    status: Literal["pending", "accepted", "rejected"]
+    created_at: datetime
+    decided_at: datetime | None
+
+
+REQUEST = ", ".join(f.name for f in fields(FriendRequest))
+
+
+@dataclass(frozen=True, slots=True)
+class NamedRequest(FriendRequest):
+    sender_username: str
+    receiver_username: str
+
+
+@dataclass(frozen=True, slots=True)
+class Friend:
+    id: int
+    username: str
+    avatar: str | None
+    since: datetime
 
 CREATOR_COLUMNS = """u.id, u.username, COALESCE(cp.handle, u.username) AS handle,
     COALESCE(cp.display_name, u.username) AS display_name, cp.avatar, COALESCE(cp.bio, '') AS bio,
@@ -34,22 +81,21 @@ async def ensure_profile(conn: Conn, user_id: int) -> None:
             return
 
 
-async def creator(conn: Conn, viewer: int, user_id: int) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
+async def creator(conn: Conn, viewer: int, user_id: int) -> Creator | None:
+    return one(Creator, await conn.fetchrow(
         f"SELECT {CREATOR_COLUMNS} {CREATORS_FROM} WHERE u.id = $2 AND u.is_active", viewer, user_id
-    )
-    return row
+    ))
 
 
-async def creators_by_id(conn: Conn, viewer: int, ids: list[int]) -> list[asyncpg.Record]:
+async def creators_by_id(conn: Conn, viewer: int, ids: list[int]) -> list[Creator]:
     """Creators in the order of ids."""
     rows = await conn.fetch(f"SELECT {CREATOR_COLUMNS} {CREATORS_FROM} WHERE u.id = ANY($2::bigint[])", viewer, ids)
-    by_id = {r["id"]: r for r in rows}
+    by_id = {r["id"]: Creator(**r) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 async def search_creators(conn: Conn, viewer: int, q: str | None, video_category: int | None,
-                          category: int | None, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+                          category: int | None, limit: int, offset: int) -> tuple[int, list[Creator]]:
     """Creators (users with a profile) by handle or name, with videos in a video category, or featuring
     products of a catalog category; most followed first."""
     where = ["u.is_active", "cp.user_id IS NOT NULL"]
@@ -74,7 +120,7 @@ async def search_creators(conn: Conn, viewer: int, q: str | None, video_category
             ORDER BY cp.followers_count DESC, u.id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}""",
         *args, limit, offset,
     )
-    return total, rows
+    return total, many(Creator, rows)
 
 
 async def trending_creators(conn: Conn, window_s: int, limit: int, offset: int) -> list[int]:
@@ -120,7 +166,7 @@ async def bump_posts(conn: Conn, user_id: int, delta: int) -> None:
     )
 
 
-async def creator_products(conn: Conn, user_id: int, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+async def creator_products(conn: Conn, user_id: int, limit: int, offset: int) -> tuple[int, list[ProductRow]]:
     """Active products the user sells or shows in an active video, newest first."""
     source = """SELECT p.id FROM products p WHERE p.seller_id = $1 AND p.is_active
                 UNION SELECT p.id FROM videos v JOIN products p ON p.id = v.product_id
@@ -134,7 +180,7 @@ async def creator_products(conn: Conn, user_id: int, limit: int, offset: int) ->
             ORDER BY p.created_at DESC, p.id DESC LIMIT $2 OFFSET $3""",
         user_id, limit, offset,
     )
-    return total, rows
+    return total, many(ProductRow, rows)
 
 
 # ---- follows ----
@@ -167,17 +213,17 @@ async def bump_follow_counts(conn: asyncpg.Connection, follower: int, following:
 
 
 async def follow_page(conn: Conn, viewer: int, user_id: int, direction: str, limit: int,
-                      offset: int) -> tuple[int, list[asyncpg.Record]]:
+                      offset: int) -> tuple[int, list[Creator]]:
     """The user's followers ("followers") or the people the user follows ("following"), newest first."""
     mine, other = ("following_id", "follower_id") if direction == "followers" else ("follower_id", "following_id")
     total: int = await conn.fetchval(f"SELECT count(*) FROM follows WHERE {mine} = $1", user_id)
     rows = await conn.fetch(
-        f"""SELECT {CREATOR_COLUMNS}, f.created_at AS followed_at
+        f"""SELECT {CREATOR_COLUMNS}
             FROM follows f JOIN users u ON u.id = f.{other} LEFT JOIN creator_profiles cp ON cp.user_id = u.id
             WHERE f.{mine} = $2 ORDER BY f.created_at DESC, u.id LIMIT $3 OFFSET $4""",
         viewer, user_id, limit, offset,
     )
-    return total, rows
+    return total, many(Creator, rows)
 
 
 async def following_ids(conn: Conn, user_id: int, limit: int = 1000) -> list[int]:
@@ -193,14 +239,13 @@ async def are_friends(conn: Conn, a: int, b: int) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2", a, b))
 
 
-async def pending_between(conn: Conn, a: int, b: int) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        """SELECT * FROM friend_requests WHERE status = 'pending'
+async def pending_between(conn: Conn, a: int, b: int) -> FriendRequest | None:
+    return one(FriendRequest, await conn.fetchrow(
+        f"""SELECT {REQUEST} FROM friend_requests WHERE status = 'pending'
            AND LEAST(sender_id, receiver_id) = LEAST($1::bigint, $2::bigint)
            AND GREATEST(sender_id, receiver_id) = GREATEST($1::bigint, $2::bigint)""",
         a, b,
-    )
-    return row
+    ))
 
 
 async def insert_request(conn: Conn, sender: int, receiver: int) -> int:
@@ -211,24 +256,23 @@ async def insert_request(conn: Conn, sender: int, receiver: int) -> int:
 
 
 async def decide_request(conn: asyncpg.Connection, request_id: int, receiver: int,
-                         status: str) -> asyncpg.Record | None:
+                         status: str) -> FriendRequest | None:
     """Answer a pending request addressed to `receiver`; None if there is no such pending request."""
-    row: asyncpg.Record | None = await conn.fetchrow(
-        """UPDATE friend_requests SET status = $3, decided_at = now()
-           WHERE id = $1 AND receiver_id = $2 AND status = 'pending' RETURNING *""",
+    return one(FriendRequest, await conn.fetchrow(
+        f"""UPDATE friend_requests SET status = $3, decided_at = now()
+           WHERE id = $1 AND receiver_id = $2 AND status = 'pending' RETURNING {REQUEST}""",
         request_id, receiver, status,
-    )
-    return row
+    ))
 
 
-async def fetch_request(conn: Conn, request_id: int) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        """SELECT r.*, s.username AS sender_username, t.username AS receiver_username
+async def fetch_request(conn: Conn, request_id: int) -> NamedRequest | None:
+    columns = ", ".join(f"r.{f.name}" for f in fields(FriendRequest))
+    return one(NamedRequest, await conn.fetchrow(
+        f"""SELECT {columns}, s.username AS sender_username, t.username AS receiver_username
            FROM friend_requests r JOIN users s ON s.id = r.sender_id JOIN users t ON t.id = r.receiver_id
            WHERE r.id = $1""",
         request_id,
-    )
-    return row
+    ))
 
 
 async def incoming_requests(conn: Conn, user_id: int, limit: int, offset: int) -> tuple[int, list[int]]:
@@ -256,7 +300,7 @@ async def unfriend(conn: Conn, a: int, b: int) -> bool:
     return status != "DELETE 0"
 
 
-async def friends_page(conn: Conn, user_id: int, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+async def friends_page(conn: Conn, user_id: int, limit: int, offset: int) -> tuple[int, list[Friend]]:
     total: int = await conn.fetchval("SELECT count(*) FROM friendships WHERE user_id = $1", user_id)
     rows = await conn.fetch(
         """SELECT u.id, u.username, cp.avatar, f.created_at AS since
@@ -264,7 +308,7 @@ async def friends_page(conn: Conn, user_id: int, limit: int, offset: int) -> tup
            WHERE f.user_id = $1 ORDER BY lower(u.username) LIMIT $2 OFFSET $3""",
         user_id, limit, offset,
     )
-    return total, rows
+    return total, many(Friend, rows)
 
 
 async def friend_ids(conn: Conn, user_id: int) -> list[int]:

@@ -9,6 +9,7 @@ import asyncpg
 
 from feed.schemas import VideoCategoryIn, VideoCategoryOut
 from feed.videos import store
+from feed.videos.store import Category
 from server.errors import Conflict, NotFound
 from server.sql import Conn
 
@@ -38,9 +39,9 @@ async def load_defaults(conn: Conn) -> int:
     return added
 
 
-def category_out(row: asyncpg.Record) -> VideoCategoryOut:
-    return VideoCategoryOut(id=row["id"], name=row["name"], slug=row["slug"], description=row["description"],
-                            icon=row["icon"])
+def category_out(row: Category) -> VideoCategoryOut:
+    return VideoCategoryOut(id=row.id, name=row.name, slug=row.slug, description=row.description,
+                            icon=row.icon)
 
 
 @dataclass

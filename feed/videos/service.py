@@ -35,6 +35,7 @@ from feed.schemas import (
 )
 from feed.social import store as social_store
 from feed.videos import store
+from feed.videos.store import Video, VideoRow
 from rooms.bridge import Bridge
 from rooms.notifications.service import notify_followers
 from server.accounts import store as accounts
@@ -82,23 +83,23 @@ class Videos:
         primary: dict[int, ProductBrief] = {}
         extra: dict[int, list[ProductBrief]] = {}
         for p in products:
-            if p["position"] < 0:
-                primary[p["video_id"]] = product_brief(p)
+            if p.position < 0:
+                primary[p.video_id] = product_brief(p.product)
             else:
-                extra.setdefault(p["video_id"], []).append(product_brief(p))
+                extra.setdefault(p.video_id, []).append(product_brief(p.product))
         slides: dict[int, list[VideoItemOut]] = {}
         for it in items:
-            slides.setdefault(it["video_id"], []).append(VideoItemOut(
-                id=it["item_id"], position=it["position"], image_file=media_url(it["image_file"]),
-                video_file=media_url(it["video_file"]), caption=it["caption"],
-                product=product_brief(it) if it["product_id"] is not None and it["id"] is not None else None,
+            slides.setdefault(it.video_id, []).append(VideoItemOut(
+                id=it.item_id, position=it.position, image_file=media_url(it.image_file),
+                video_file=media_url(it.video_file), caption=it.caption,
+                product=product_brief(it.product) if it.product is not None else None,
             ))
         return [video_out(rows[i], primary.get(i), extra.get(i, []), slides.get(i, [])) for i in ids if i in rows]
 
-    async def visible(self, video_id: int, me: Principal | None) -> asyncpg.Record:
+    async def visible(self, video_id: int, me: Principal | None) -> Video:
         """The video's row if the caller may see it: active ones for everyone, others for their creator and admins."""
         row = await store.fetch(self.pool, video_id)
-        if row is None or not (row["status"] == "active" or _may_edit(me, row)):
+        if row is None or not (row.status == "active" or _may_edit(me, row)):
             raise NotFound(f"No video with id {video_id}.", code="video_not_found")
         return row
 
@@ -219,7 +220,7 @@ class Videos:
         """Append a slide (an image or a video, optionally a product) to one's own COLLECTION."""
         async with self._cleanup_on_failure(form) as stored:
             row = await self._owned(me, video_id)
-            if row["content_type"] != "COLLECTION":
+            if row.content_type != "COLLECTION":
                 raise Conflict("Items belong to COLLECTION videos only.", code="not_a_collection")
             data = validate(ItemIn, form_data(form.fields))
             await self._check_refs(None, [data.product] if data.product else [])
@@ -252,7 +253,7 @@ class Videos:
                 if unliked is not None:
                     await leaderboard.count_like(conn, video_id, unliked, -1)
         if liked_at is not None:
-            await self.session.touch(me.user_id, row["category_id"])
+            await self.session.touch(me.user_id, row.category_id)
         return LikeOut(liked=liked_at is not None, likes_count=count or 0)
 
     async def save(self, me: Principal, video_id: int) -> SaveOut:
@@ -266,7 +267,7 @@ class Videos:
                 removed = await store.unsave(conn, video_id, me.user_id)
                 count = await store.bump(conn, video_id, "saves_count", -1 if removed else 0)
         if saved:
-            await self.session.touch(me.user_id, row["category_id"])
+            await self.session.touch(me.user_id, row.category_id)
         return SaveOut(saved=saved, saves_count=count or 0)
 
     async def view(self, me: Principal | None, video_id: int) -> int:
@@ -285,7 +286,7 @@ class Videos:
             count = await store.bump(conn, video_id, "shares_count", 1)
             await store.record(conn, me.user_id if me else None, video_id, "share")
         if me is not None:
-            await self.session.touch(me.user_id, row["category_id"])
+            await self.session.touch(me.user_id, row.category_id)
         return count or 0
 
     async def track(self, me: Principal, video_id: int, data: TrackIn) -> None:
@@ -295,12 +296,12 @@ class Videos:
         await store.record(self.pool, me.user_id, video_id, data.event_type, int(data.dwell_time * 1000),
                            data.extra_data)
         if data.event_type == "cta_click" or data.dwell_time >= 3:
-            await self.session.touch(me.user_id, row["category_id"])
+            await self.session.touch(me.user_id, row.category_id)
 
     async def add_to_cart(self, me: Principal, video_id: int, data: AddToCartIn) -> AddToCartOut:
         """Put the video's product (or one of its other products) in the cart with source "video"."""
         row = await self.visible(video_id, me)
-        product_id = data.product_id or row["product_id"]
+        product_id = data.product_id or row.product_id
         if product_id is None:
             raise InvalidInput("This video has no main product; say which one with product_id.",
                                fields={"product_id": ["This field is required for this video."]})
@@ -309,7 +310,7 @@ class Videos:
                                fields={"product_id": ["Not a product of this video."]})
         cart = await self.cart.add(me.user_id, product_id, data.quantity, source="video")
         await store.record(self.pool, me.user_id, video_id, "add_to_cart", extra={"product_id": product_id})
-        await self.session.touch(me.user_id, row["category_id"])
+        await self.session.touch(me.user_id, row.category_id)
         return AddToCartOut(status="success", message=f"Added {data.quantity} to your cart.",
                             cart_item_count=cart.count)
 
@@ -346,22 +347,23 @@ def form_data(fields: dict[str, list[str]]) -> dict[str, Any]:
     return data
 
 
-def _may_edit(me: Principal | None, row: asyncpg.Record) -> bool:
-    return me is not None and (me.role == "admin" or me.user_id == row["creator_id"])
+def _may_edit(me: Principal | None, row: Video) -> bool:
+    return me is not None and (me.role == "admin" or me.user_id == row.creator_id)
 
 
-def video_out(row: asyncpg.Record, product: ProductBrief | None, extra: list[ProductBrief],
+def video_out(row: VideoRow, product: ProductBrief | None, extra: list[ProductBrief],
               items: list[VideoItemOut]) -> VideoOut:
+    v = row.video
     category = None
-    if row["category_id"] is not None:
-        category = VideoCategoryOut(id=row["category_id"], name=row["category_name"], slug=row["category_slug"],
-                                    description=row["category_description"], icon=row["category_icon"])
+    if v.category_id is not None:
+        category = VideoCategoryOut(id=v.category_id, name=row.category_name or "", slug=row.category_slug or "",
+                                    description=row.category_description or "", icon=row.category_icon or "")
     return VideoOut(
-        id=row["id"], content_type=row["content_type"], category=row["category_id"], category_details=category,
-        title=row["title"], description=row["description"], video_file=media_url(row["video_file"]),
-        image_file=media_url(row["image_file"]), items=items, product=product, additional_products=extra,
-        tags=list(row["tags"]), likes_count=row["likes_count"], views_count=row["views_count"],
-        shares_count=row["shares_count"], saves_count=row["saves_count"], comments_count=row["comments_count"],
-        is_liked=row["is_liked"], is_saved=row["is_saved"], trend_score=round(row["trend_score"], 4),
-        creator=creator_brief(row, "creator_id"), status=row["status"], created_at=row["created_at"],
+        id=v.id, content_type=v.content_type, category=v.category_id, category_details=category,
+        title=v.title, description=v.description, video_file=media_url(v.video_file),
+        image_file=media_url(v.image_file), items=items, product=product, additional_products=extra,
+        tags=list(v.tags), likes_count=v.likes_count, views_count=v.views_count,
+        shares_count=v.shares_count, saves_count=v.saves_count, comments_count=v.comments_count,
+        is_liked=row.is_liked, is_saved=row.is_saved, trend_score=round(v.trend_score, 4),
+        creator=creator_brief(row.creator), status=v.status, created_at=v.created_at,
     )

@@ -2,18 +2,101 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
-from feed.briefs.store import PRODUCT_BRIEF
-from server.sql import Conn, update_columns
+from feed.briefs.store import PRODUCT_BRIEF, CreatorRow, ProductRow
+from server.sql import Conn, many, one, update_columns
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    """A videos row (VIDEO)."""
+
+    id: int
+    creator_id: int
+    category_id: int | None
+    content_type: Literal["VIDEO", "IMAGE", "COLLECTION"]
+    title: str
+    description: str
+    video_file: str | None
+    image_file: str | None
+    product_id: int | None
+    tags: list[str]
+    likes_count: int
+    views_count: int
+    shares_count: int
+    saves_count: int
+    comments_count: int
+    trend_score: float
+    status: Literal["active", "hidden", "removed"]
+    created_at: datetime
+
+
+VIDEO = ", ".join(f"v.{f.name}" for f in fields(Video))
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRow:
+    """A video with everything the API shows of it, for one viewer (VIDEO_ROWS)."""
+
+    video: Video
+    category_name: str | None
+    category_slug: str | None
+    category_description: str | None
+    category_icon: str | None
+    creator: CreatorRow
+    is_liked: bool
+    is_saved: bool
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> VideoRow:
+        return cls(Video(**{f.name: row[f.name] for f in fields(Video)}), row["category_name"],
+                   row["category_slug"], row["category_description"], row["category_icon"],
+                   CreatorRow.pick(row, "creator_id"), row["is_liked"], row["is_saved"])
+
+
+@dataclass(frozen=True, slots=True)
+class VideoProduct:
+    """A product of a video: the primary one (position -1) or an additional one."""
+
+    video_id: int
+    position: int
+    product: ProductRow
+
+
+@dataclass(frozen=True, slots=True)
+class Slide:
+    """An item of a collection, with its product if it shows one."""
+
+    item_id: int
+    video_id: int
+    position: int
+    image_file: str | None
+    video_file: str | None
+    caption: str
+    product: ProductRow | None
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: int
+    name: str
+    slug: str
+    description: str
+    icon: str
+    created_at: datetime
+
+
+CATEGORY = ", ".join(f.name for f in fields(Category))
 
 # A page of videos with everything the API shows, for a viewer (0 when signed out): is_liked and
 # is_saved are index probes in the same statement, so a page costs one round trip, not one per video.
-VIDEO_ROWS = """
-    SELECT v.*, c.name AS category_name, c.slug AS category_slug, c.description AS category_description,
+VIDEO_ROWS = f"""
+    SELECT {VIDEO}, c.name AS category_name, c.slug AS category_slug, c.description AS category_description,
            c.icon AS category_icon, u.username,
            COALESCE(cp.handle, u.username) AS handle, COALESCE(cp.display_name, u.username) AS display_name,
            cp.avatar, COALESCE(cp.followers_count, 0) AS followers_count,
@@ -28,14 +111,14 @@ VIDEO_ROWS = """
 
 
 
-async def rows_by_id(conn: Conn, ids: list[int], viewer: int) -> dict[int, asyncpg.Record]:
+async def rows_by_id(conn: Conn, ids: list[int], viewer: int) -> dict[int, VideoRow]:
     rows = await conn.fetch(VIDEO_ROWS, ids, viewer)
-    return {r["id"]: r for r in rows}
+    return {r["id"]: VideoRow.of(r) for r in rows}
 
 
-async def products_of(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
+async def products_of(conn: Conn, ids: list[int]) -> list[VideoProduct]:
     """The primary (position -1) and additional products of these videos."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"""SELECT x.video_id, x.position, {PRODUCT_BRIEF}
             FROM (SELECT id AS video_id, -1 AS position, product_id FROM videos
                   WHERE id = ANY($1::bigint[]) AND product_id IS NOT NULL
@@ -45,24 +128,25 @@ async def products_of(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
             ORDER BY x.video_id, x.position""",
         ids,
     )
-    return rows
+    return [VideoProduct(r["video_id"], r["position"], ProductRow.pick(r)) for r in rows]
 
 
-async def items_of(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def items_of(conn: Conn, ids: list[int]) -> list[Slide]:
+    rows = await conn.fetch(
         f"""SELECT it.id AS item_id, it.video_id, it.position, it.image_file, it.video_file, it.caption,
                    it.product_id, {PRODUCT_BRIEF}
             FROM video_items it LEFT JOIN products p ON p.id = it.product_id
             WHERE it.video_id = ANY($1::bigint[]) ORDER BY it.video_id, it.position""",
         ids,
     )
-    return rows
+    return [Slide(r["item_id"], r["video_id"], r["position"], r["image_file"], r["video_file"], r["caption"],
+                  ProductRow.pick(r) if r["product_id"] is not None and r["id"] is not None else None)
+            for r in rows]
 
 
-async def fetch(conn: Conn, video_id: int) -> asyncpg.Record | None:
+async def fetch(conn: Conn, video_id: int) -> Video | None:
     """The bare row (for permission checks)."""
-    row: asyncpg.Record | None = await conn.fetchrow("SELECT * FROM videos WHERE id = $1", video_id)
-    return row
+    return one(Video, await conn.fetchrow(f"SELECT {VIDEO} FROM videos v WHERE v.id = $1", video_id))
 
 
 async def insert(conn: Conn, creator_id: int, data: dict[str, Any]) -> int:
@@ -96,36 +180,34 @@ async def missing_products(conn: Conn, product_ids: list[int]) -> list[int]:
     return [pid for pid in product_ids if pid not in have]
 
 
-async def categories(conn: Conn, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+async def categories(conn: Conn, limit: int, offset: int) -> tuple[int, list[Category]]:
     """Video categories by name."""
     total: int = await conn.fetchval("SELECT count(*) FROM video_categories")
-    rows = await conn.fetch("SELECT * FROM video_categories ORDER BY lower(name) LIMIT $1 OFFSET $2", limit, offset)
-    return total, rows
+    rows = await conn.fetch(f"SELECT {CATEGORY} FROM video_categories ORDER BY lower(name) LIMIT $1 OFFSET $2",
+                            limit, offset)
+    return total, many(Category, rows)
 
 
-async def category(conn: Conn, category_id: int) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow("SELECT * FROM video_categories WHERE id = $1", category_id)
-    return row
+async def category(conn: Conn, category_id: int) -> Category | None:
+    return one(Category, await conn.fetchrow(f"SELECT {CATEGORY} FROM video_categories WHERE id = $1", category_id))
 
 
 async def insert_category(conn: Conn, name: str, slug: str, description: str, icon: str, *,
-                          if_missing: bool = False) -> asyncpg.Record | None:
+                          if_missing: bool = False) -> Category | None:
     """A new video category; with if_missing, None instead of an error when the name or slug is taken."""
-    row: asyncpg.Record | None = await conn.fetchrow(
+    return one(Category, await conn.fetchrow(
         f"""INSERT INTO video_categories (name, slug, description, icon) VALUES ($1, $2, $3, $4)
-            {"ON CONFLICT DO NOTHING" if if_missing else ""} RETURNING *""",
+            {"ON CONFLICT DO NOTHING" if if_missing else ""} RETURNING {CATEGORY}""",
         name, slug, description, icon,
-    )
-    return row
+    ))
 
 
 async def category_exists(conn: Conn, category_id: int) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM video_categories WHERE id = $1", category_id))
 
 
-async def lock(conn: asyncpg.Connection, video_id: int) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow("SELECT * FROM videos WHERE id = $1 FOR UPDATE", video_id)
-    return row
+async def lock(conn: asyncpg.Connection, video_id: int) -> Video | None:
+    return one(Video, await conn.fetchrow(f"SELECT {VIDEO} FROM videos v WHERE v.id = $1 FOR UPDATE", video_id))
 
 
 async def add_item(conn: asyncpg.Connection, video_id: int, image: str | None, video: str | None,

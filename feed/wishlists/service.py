@@ -22,6 +22,7 @@ from feed.schemas import (
 )
 from feed.videos import store as videos_store
 from feed.wishlists import store
+from feed.wishlists.store import Wishlist
 from rooms.bridge import Bridge
 from rooms.notifications.service import notify
 from server.errors import InvalidInput, NotFound, PermissionDenied
@@ -35,7 +36,7 @@ class Wishlists:
     pool: asyncpg.Pool
     bridge: Bridge
 
-    async def _require(self, me: Principal, wishlist_id: int, right: str) -> asyncpg.Record:
+    async def _require(self, me: Principal, wishlist_id: int, right: str) -> Wishlist:
         row, mine = await store.access(self.pool, wishlist_id, me.user_id)
         if row is None or mine is None:
             raise NotFound(f"No wishlist with id {wishlist_id}.", code="wishlist_not_found")
@@ -54,23 +55,23 @@ class Wishlists:
             shares = await store.shares(conn, ids)
         by_list: dict[int, list[WishlistItemOut]] = {}
         for it in items:
-            by_list.setdefault(it["wishlist_id"], []).append(WishlistItemOut(
-                product=product_brief(it), note=it["note"], added_by=it["added_by"], added_at=it["added_at"]))
+            by_list.setdefault(it.wishlist_id, []).append(WishlistItemOut(
+                product=product_brief(it.product), note=it.note, added_by=it.added_by, added_at=it.added_at))
         shared: dict[int, list[ShareOut]] = {}
         for s in shares:
-            shared.setdefault(s["wishlist_id"], []).append(
-                ShareOut(user=UserBrief(id=s["user_id"], username=s["username"]), can_edit=s["can_edit"]))
+            shared.setdefault(s.wishlist_id, []).append(
+                ShareOut(user=UserBrief(id=s.user_id, username=s.username), can_edit=s.can_edit))
         out = []
         for i in ids:
             row = rows.get(i)
             if row is None:
                 continue
             guests = shared.get(i, [])
-            can_edit = row["owner_id"] == me.user_id or any(g.user.id == me.user_id and g.can_edit for g in guests)
+            can_edit = row.owner_id == me.user_id or any(g.user.id == me.user_id and g.can_edit for g in guests)
             out.append(WishlistOut(
-                id=i, owner=UserBrief(id=row["owner_id"], username=row["owner_username"]), name=row["name"],
-                occasion=row["occasion"], event_date=row["event_date"], is_default=row["is_default"],
-                items=by_list.get(i, []), shared_with=guests, can_edit=can_edit, created_at=row["created_at"],
+                id=i, owner=UserBrief(id=row.owner_id, username=row.owner_username), name=row.name,
+                occasion=row.occasion, event_date=row.event_date, is_default=row.is_default,
+                items=by_list.get(i, []), shared_with=guests, can_edit=can_edit, created_at=row.created_at,
             ))
         return out
 
@@ -126,13 +127,13 @@ class Wishlists:
         user = await store.user_by_name_or_id(self.pool, data.user_id, data.username)
         if user is None:
             raise NotFound("No such user.", code="user_not_found")
-        if user["id"] == me.user_id:
+        if user.id == me.user_id:
             raise InvalidInput("The list is already yours.", code="cannot_share_with_self",
                                fields={"user_id": ["That is you."]})
-        await store.share(self.pool, wishlist_id, user["id"], data.can_edit)
+        await store.share(self.pool, wishlist_id, user.id, data.can_edit)
         right = "edit" if data.can_edit else "see"
-        await notify(self.pool, self.bridge, user["id"], "wishlist_shared",
-                     f"{row['owner_username']} shared the wishlist \"{row['name']}\" with you (you can {right} it).",
+        await notify(self.pool, self.bridge, user.id, "wishlist_shared",
+                     f"{row.owner_username} shared the wishlist \"{row.name}\" with you (you can {right} it).",
                      {"wishlist_id": wishlist_id, "can_edit": data.can_edit}, actor_id=me.user_id)
         return await self.get(me, wishlist_id)
 

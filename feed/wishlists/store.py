@@ -2,28 +2,69 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from datetime import date, datetime
 from typing import Any
 
-import asyncpg
-
-from feed.briefs.store import PRODUCT_BRIEF
-from server.sql import Conn, update_columns
+from feed.briefs.store import PRODUCT_BRIEF, ProductRow
+from server.sql import Conn, many, one, update_columns
 
 
-async def fetch(conn: Conn, wishlist_id: int) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        "SELECT w.*, u.username AS owner_username FROM wishlists w JOIN users u ON u.id = w.owner_id WHERE w.id = $1",
+@dataclass(frozen=True, slots=True)
+class Wishlist:
+    """A wishlist with its owner's name (LIST)."""
+
+    id: int
+    owner_id: int
+    name: str
+    occasion: str
+    event_date: date | None
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+    owner_username: str
+
+
+LIST = ", ".join(f"w.{f.name}" for f in fields(Wishlist) if f.name != "owner_username")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    wishlist_id: int
+    note: str
+    added_by: int
+    added_at: datetime
+    product: ProductRow
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    wishlist_id: int
+    user_id: int
+    username: str
+    can_edit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UserName:
+    id: int
+    username: str
+
+
+async def fetch(conn: Conn, wishlist_id: int) -> Wishlist | None:
+    return one(Wishlist, await conn.fetchrow(
+        f"""SELECT {LIST}, u.username AS owner_username FROM wishlists w JOIN users u ON u.id = w.owner_id
+            WHERE w.id = $1""",
         wishlist_id,
-    )
-    return row
+    ))
 
 
-async def access(conn: Conn, wishlist_id: int, user_id: int) -> tuple[asyncpg.Record | None, str | None]:
+async def access(conn: Conn, wishlist_id: int, user_id: int) -> tuple[Wishlist | None, str | None]:
     """(the list, the user's right to it: "owner", "edit", "view" or None)."""
     row = await fetch(conn, wishlist_id)
     if row is None:
         return None, None
-    if row["owner_id"] == user_id:
+    if row.owner_id == user_id:
         return row, "owner"
     can_edit = await conn.fetchval("SELECT can_edit FROM wishlist_shares WHERE wishlist_id = $1 AND user_id = $2",
                                    wishlist_id, user_id)
@@ -48,33 +89,33 @@ async def shared_ids(conn: Conn, user_id: int, limit: int, offset: int) -> tuple
     return total, [r["wishlist_id"] for r in rows]
 
 
-async def lists(conn: Conn, ids: list[int]) -> dict[int, asyncpg.Record]:
+async def lists(conn: Conn, ids: list[int]) -> dict[int, Wishlist]:
     rows = await conn.fetch(
-        """SELECT w.*, u.username AS owner_username FROM wishlists w JOIN users u ON u.id = w.owner_id
-           WHERE w.id = ANY($1::bigint[])""",
+        f"""SELECT {LIST}, u.username AS owner_username FROM wishlists w JOIN users u ON u.id = w.owner_id
+            WHERE w.id = ANY($1::bigint[])""",
         ids,
     )
-    return {r["id"]: r for r in rows}
+    return {r["id"]: Wishlist(**r) for r in rows}
 
 
-async def items(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def items(conn: Conn, ids: list[int]) -> list[Item]:
+    rows = await conn.fetch(
         f"""SELECT wi.wishlist_id, wi.note, wi.added_by, wi.created_at AS added_at, {PRODUCT_BRIEF}
             FROM wishlist_items wi JOIN products p ON p.id = wi.product_id
             WHERE wi.wishlist_id = ANY($1::bigint[]) ORDER BY wi.wishlist_id, wi.created_at, p.id""",
         ids,
     )
-    return rows
+    return [Item(r["wishlist_id"], r["note"], r["added_by"], r["added_at"], ProductRow.pick(r)) for r in rows]
 
 
-async def shares(conn: Conn, ids: list[int]) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def shares(conn: Conn, ids: list[int]) -> list[Share]:
+    rows = await conn.fetch(
         """SELECT s.wishlist_id, s.user_id, u.username, s.can_edit
            FROM wishlist_shares s JOIN users u ON u.id = s.user_id
            WHERE s.wishlist_id = ANY($1::bigint[]) ORDER BY s.wishlist_id, lower(u.username)""",
         ids,
     )
-    return rows
+    return many(Share, rows)
 
 
 async def insert(conn: Conn, owner_id: int, name: str, occasion: str, event_date: Any, *,
@@ -141,21 +182,20 @@ async def unshare(conn: Conn, wishlist_id: int, user_id: int) -> bool:
     return status != "DELETE 0"
 
 
-async def user_by_name_or_id(conn: Conn, user_id: int | None, username: str | None) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
+async def user_by_name_or_id(conn: Conn, user_id: int | None, username: str | None) -> UserName | None:
+    return one(UserName, await conn.fetchrow(
         """SELECT id, username FROM users WHERE is_active
            AND (id = $1 OR ($1::bigint IS NULL AND lower(username) = lower($2)))""",
         user_id, username,
-    )
-    return row
+    ))
 
 
 # ---- swipes ----
 
-async def deck(conn: Conn, user_id: int, limit: int) -> list[asyncpg.Record]:
+async def deck(conn: Conn, user_id: int, limit: int) -> list[ProductRow]:
     """Active, in-stock products of other sellers the user has not swiped: categories the user showed
     interest in first (swipes right, wishlists, cart), newest first within each."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"""WITH interest AS (
                 SELECT p.category_id, count(*) AS weight FROM (
                     SELECT product_id FROM swipes WHERE user_id = $1 AND direction = 'right'
@@ -170,7 +210,7 @@ async def deck(conn: Conn, user_id: int, limit: int) -> list[asyncpg.Record]:
             ORDER BY COALESCE(i.weight, 0) DESC, p.created_at DESC, p.id DESC LIMIT $2""",
         user_id, limit,
     )
-    return rows
+    return [ProductRow.pick(r) for r in rows]
 
 
 async def swipe(conn: Conn, user_id: int, product_id: int, direction: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from feed.comments import store
+from feed.comments.store import Comment
 from feed.engine.service import COUNT_SCOPE
 from feed.schemas import CommentIn, CommentOut, ReportIn, ReportOut, UserBrief
 from feed.videos import store as videos_store
@@ -31,10 +32,10 @@ class Comments:
         """Top-level comments newest first, each with its first replies and its reply count."""
         await self.videos.visible(video_id, me)
         total, roots, replies, counts = await store.threads(self.pool, video_id, limit, offset, REPLIES_SHOWN)
-        by_parent: dict[int, list[CommentOut]] = {}
+        by_parent: dict[int | None, list[CommentOut]] = {}
         for r in replies:
-            by_parent.setdefault(r["parent_id"], []).append(comment_out(r))
-        return total, [comment_out(r, by_parent.get(r["id"], []), counts.get(r["id"], 0)) for r in roots]
+            by_parent.setdefault(r.parent_id, []).append(comment_out(r))
+        return total, [comment_out(r, by_parent.get(r.id, []), counts.get(r.id, 0)) for r in roots]
 
     async def create(self, me: Principal, data: CommentIn) -> CommentOut:
         """Comment on a video, or reply to a comment of the same video (a reply to a reply joins its thread)."""
@@ -42,9 +43,9 @@ class Comments:
         parent_id = None
         if data.parent is not None:
             parent = await store.fetch_comment(self.pool, data.parent)
-            if parent is None or parent["video_id"] != data.video:
+            if parent is None or parent.video_id != data.video:
                 raise InvalidInput("The parent comment is not on this video.", fields={"parent": ["No such comment."]})
-            parent_id = parent["parent_id"] or parent["id"]
+            parent_id = parent.parent_id or parent.id
         async with self.pool.acquire() as conn, conn.transaction():
             row = await store.insert_comment(conn, data.video, me.user_id, data.text, parent_id)
             await videos_store.bump(conn, data.video, "comments_count", 1)
@@ -56,12 +57,12 @@ class Comments:
         row = await store.fetch_comment(self.pool, comment_id)
         if row is None:
             raise NotFound(f"No comment with id {comment_id}.", code="comment_not_found")
-        video = await videos_store.fetch(self.pool, row["video_id"])
-        if not (me.role == "admin" or me.user_id == row["user_id"] or (video and video.creator_id == me.user_id)):
+        video = await videos_store.fetch(self.pool, row.video_id)
+        if not (me.role == "admin" or me.user_id == row.user_id or (video and video.creator_id == me.user_id)):
             raise PermissionDenied("Only its author, the video's creator or an admin can delete a comment.")
         async with self.pool.acquire() as conn, conn.transaction():
             removed = await store.delete_comment(conn, comment_id)
-            await videos_store.bump(conn, row["video_id"], "comments_count", -removed)
+            await videos_store.bump(conn, row.video_id, "comments_count", -removed)
 
     async def report(self, me: Principal, data: ReportIn) -> ReportOut:
         """Report a video once; at the configured number of open reports it is hidden until reviewed."""
@@ -75,16 +76,16 @@ class Comments:
             hidden = await store.hide_if_reported(conn, data.video, self.videos.config.report_threshold)
         if hidden:
             await bump_version(self.videos.redis, COUNT_SCOPE)
-        return ReportOut(id=row["id"], video=row["video_id"], reason=row["reason"], description=row["description"],
-                         status=row["status"], created_at=row["created_at"])
+        return ReportOut(id=row.id, video=row.video_id, reason=row.reason, description=row.description,
+                         status=row.status, created_at=row.created_at)
 
     async def reported(self, limit: int, offset: int) -> tuple[int, list[dict[str, object]]]:
         """For admins: videos with open reports and the reasons given."""
         total, rows = await store.reported_videos(self.pool, limit, offset)
-        outs = {v.id: v for v in await self.videos.outs([r["video_id"] for r in rows], None)}
-        return total, [{"video": outs[r["video_id"]].model_dump(mode="json") if r["video_id"] in outs else None,
-                        "video_id": r["video_id"], "status": r["status"], "open_reports": r["open_reports"],
-                        "reasons": sorted(r["reasons"])} for r in rows]
+        outs = {v.id: v for v in await self.videos.outs([r.video_id for r in rows], None)}
+        return total, [{"video": outs[r.video_id].model_dump(mode="json") if r.video_id in outs else None,
+                        "video_id": r.video_id, "status": r.status, "open_reports": r.open_reports,
+                        "reasons": sorted(r.reasons)} for r in rows]
 
     async def review(self, me: Principal, video_id: int, action: str) -> None:
         """An admin decides on a reported video: "hide" removes it, "keep" shows it again."""
@@ -96,7 +97,7 @@ class Comments:
         await bump_version(self.videos.redis, COUNT_SCOPE)
 
 
-def comment_out(row: asyncpg.Record, replies: list[CommentOut] | None = None, replies_count: int = 0) -> CommentOut:
-    return CommentOut(id=row["id"], video=row["video_id"], user=UserBrief(id=row["user_id"], username=row["username"]),
-                      text=row["text"], parent=row["parent_id"], replies=replies or [],
-                      replies_count=replies_count, created_at=row["created_at"])
+def comment_out(row: Comment, replies: list[CommentOut] | None = None, replies_count: int = 0) -> CommentOut:
+    return CommentOut(id=row.id, video=row.video_id, user=UserBrief(id=row.user_id, username=row.username),
+                      text=row.text, parent=row.parent_id, replies=replies or [],
+                      replies_count=replies_count, created_at=row.created_at)

@@ -2,33 +2,66 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import asyncpg
 
-from server.sql import Conn
+from server.sql import Conn, many, one
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    video_id: int
+    user_id: int
+    username: str
+    text: str
+    parent_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    id: int
+    video_id: int
+    reason: str
+    description: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """A video with open reports."""
+
+    video_id: int
+    open_reports: int
+    reasons: list[str]
+    status: str
 
 _COMMENT = """SELECT c.id, c.video_id, c.user_id, u.username, c.text, c.parent_id, c.created_at
               FROM video_comments c JOIN users u ON u.id = c.user_id"""
 
 
 async def insert_comment(conn: asyncpg.Connection, video_id: int, user_id: int, text: str,
-                         parent_id: int | None) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
+                         parent_id: int | None) -> Comment:
+    row = await conn.fetchrow(
         """WITH c AS (INSERT INTO video_comments (video_id, user_id, text, parent_id) VALUES ($1, $2, $3, $4)
                       RETURNING *)
            SELECT c.id, c.video_id, c.user_id, u.username, c.text, c.parent_id, c.created_at
            FROM c JOIN users u ON u.id = c.user_id""",
         video_id, user_id, text, parent_id,
     )
-    return row
+    return Comment(**row)
 
 
-async def fetch_comment(conn: Conn, comment_id: int) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(f"{_COMMENT} WHERE c.id = $1", comment_id)
-    return row
+async def fetch_comment(conn: Conn, comment_id: int) -> Comment | None:
+    return one(Comment, await conn.fetchrow(f"{_COMMENT} WHERE c.id = $1", comment_id))
 
 
 async def threads(conn: Conn, video_id: int, limit: int, offset: int,
-                  replies_each: int) -> tuple[int, list[asyncpg.Record], list[asyncpg.Record], dict[int, int]]:
+                  replies_each: int) -> tuple[int, list[Comment], list[Comment], dict[int, int]]:
     """(top-level count, a page of top-level comments newest first, their first replies oldest first,
     reply counts by parent)."""
     total: int = await conn.fetchval(
@@ -38,8 +71,9 @@ async def threads(conn: Conn, video_id: int, limit: int, offset: int,
                              "ORDER BY c.id DESC LIMIT $2 OFFSET $3", video_id, limit, offset)
     ids = [r["id"] for r in roots]
     replies = await conn.fetch(
-        f"""SELECT * FROM (SELECT r.*, row_number() OVER (PARTITION BY r.parent_id ORDER BY r.id) AS n
-                           FROM ({_COMMENT} WHERE c.parent_id = ANY($1::bigint[])) r) x
+        f"""SELECT id, video_id, user_id, username, text, parent_id, created_at
+            FROM (SELECT r.*, row_number() OVER (PARTITION BY r.parent_id ORDER BY r.id) AS n
+                  FROM ({_COMMENT} WHERE c.parent_id = ANY($1::bigint[])) r) x
             WHERE n <= $2 ORDER BY parent_id, id""",
         ids, replies_each,
     )
@@ -47,7 +81,7 @@ async def threads(conn: Conn, video_id: int, limit: int, offset: int,
         "SELECT parent_id, count(*) AS n FROM video_comments WHERE parent_id = ANY($1::bigint[]) GROUP BY parent_id",
         ids,
     )
-    return total, roots, replies, {r["parent_id"]: r["n"] for r in counts}
+    return total, many(Comment, roots), many(Comment, replies), {r["parent_id"]: r["n"] for r in counts}
 
 
 async def delete_comment(conn: asyncpg.Connection, comment_id: int) -> int:
@@ -61,14 +95,14 @@ async def delete_comment(conn: asyncpg.Connection, comment_id: int) -> int:
 
 
 async def insert_report(conn: asyncpg.Connection, video_id: int, reporter_id: int, reason: str,
-                        description: str) -> asyncpg.Record | None:
+                        description: str) -> Report | None:
     """A new open report; None if this user already reported this video."""
-    row: asyncpg.Record | None = await conn.fetchrow(
+    return one(Report, await conn.fetchrow(
         """INSERT INTO video_reports (video_id, reporter_id, reason, description) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (video_id, reporter_id) DO NOTHING RETURNING *""",
+           ON CONFLICT (video_id, reporter_id) DO NOTHING
+           RETURNING id, video_id, reason, description, status, created_at""",
         video_id, reporter_id, reason, description,
-    )
-    return row
+    ))
 
 
 async def hide_if_reported(conn: asyncpg.Connection, video_id: int, threshold: int) -> bool:
@@ -81,7 +115,7 @@ async def hide_if_reported(conn: asyncpg.Connection, video_id: int, threshold: i
     return status == "UPDATE 1"
 
 
-async def reported_videos(conn: Conn, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+async def reported_videos(conn: Conn, limit: int, offset: int) -> tuple[int, list[Reported]]:
     """Videos with open reports, hidden ones first, then by report count."""
     total: int = await conn.fetchval("SELECT count(DISTINCT video_id) FROM video_reports WHERE status = 'open'")
     rows = await conn.fetch(
@@ -91,7 +125,7 @@ async def reported_videos(conn: Conn, limit: int, offset: int) -> tuple[int, lis
            ORDER BY (v.status = 'hidden') DESC, count(*) DESC, r.video_id LIMIT $1 OFFSET $2""",
         limit, offset,
     )
-    return total, rows
+    return total, many(Reported, rows)
 
 
 async def review(conn: asyncpg.Connection, video_id: int, admin_id: int, action: str) -> bool:

@@ -126,7 +126,7 @@ class Videos:
         total, ids = await store.by_creator(self.pool, creator_id, limit, offset, all_statuses=mine)
         return total, await self.outs(ids, me)
 
-    async def _owned(self, me: Principal, video_id: int) -> asyncpg.Record:
+    async def _owned(self, me: Principal, video_id: int) -> Video:
         row = await self.visible(video_id, me)
         if not _may_edit(me, row):
             raise PermissionDenied("Only the creator of this video can change it.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from aiohttp import web
 
 from server.console import store
@@ -16,4 +18,4 @@ async def dashboard(ctx: Ctx) -> web.StreamResponse:
     if ctx.me.role == "admin":
         return await ctx.render("console/admin/home.html", counts=await store.admin_counts(ctx.app[DB]))
     figures = await store.dashboard(ctx.app[DB], ctx.me.user_id)
-    return await ctx.render("console/dashboard.html", **figures)
+    return await ctx.render("console/dashboard.html", **{f.name: getattr(figures, f.name) for f in fields(figures)})

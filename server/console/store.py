@@ -2,16 +2,104 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
-import asyncpg
-
-from server.sql import Conn, like_contains
+from server.sql import Conn, like_contains, many, one
 
 SOLD = "('paid', 'shipped', 'delivered')"
 
 
-async def dashboard(conn: Conn, seller_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Sales:
+    amount: Decimal
+    orders: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShowBrief:
+    id: int
+    title: str
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSummary:
+    """What the seller's last ended show sold: each won auction is one item, at its winning bid."""
+
+    id: int
+    title: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    peak_viewers: int
+    items_sold: int
+    total: Decimal
+    buyers: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    today: Sales
+    to_ship: int
+    credits: int
+    next_show: ShowBrief | None
+    live: ShowBrief | None
+    last_show: ShowSummary | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminCounts:
+    sellers: int
+    reports: int
+    withdrawals: int
+
+
+@dataclass(frozen=True, slots=True)
+class SellerRow:
+    id: int
+    username: str
+    email: str
+    created_at: datetime
+    business_name: str
+    gstin: str | None
+    verified_at: datetime | None
+    credits: int
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    username: str
+    email: str
+    role: str
+    is_active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PickerProduct:
+    id: int
+    name: str
+    price: Decimal
+    stock: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionLine:
+    id: int
+    status: str
+    mode: str
+    product_name: str
+    current_amount: Decimal | None
+    bids_count: int
+    ends_at: datetime | None
+    winning_amount: Decimal | None
+    winner: str | None
+
+
+async def dashboard(conn: Conn, seller_id: int) -> Dashboard:
     """Today's sales, orders to ship, credits, the next scheduled show and the last ended show's summary."""
     today = await conn.fetchrow(
         f"""SELECT coalesce(sum(total_amount), 0) AS amount, count(*) AS orders FROM orders
@@ -39,66 +127,66 @@ async def dashboard(conn: Conn, seller_id: int) -> dict[str, Any]:
            GROUP BY l.id""",
         seller_id,
     )
-    return {"today": today, "to_ship": to_ship, "credits": credits, "next_show": next_show, "live": live,
-            "last_show": last}
+    return Dashboard(Sales(**today), to_ship, credits, one(ShowBrief, next_show), one(ShowBrief, live),
+                     one(ShowSummary, last))
 
 
-async def admin_counts(conn: Conn) -> asyncpg.Record:
+async def admin_counts(conn: Conn) -> AdminCounts:
     """What waits for an admin: sellers to verify, reported videos, withdrawal requests."""
-    row: asyncpg.Record = await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT (SELECT count(*) FROM sellers s JOIN users u ON u.id = s.user_id
                    WHERE NOT s.verified AND u.is_active) AS sellers,
                   (SELECT count(DISTINCT video_id) FROM video_reports WHERE status = 'open') AS reports,
                   (SELECT count(*) FROM withdrawals WHERE status = 'requested') AS withdrawals"""
     )
-    return row
+    return AdminCounts(**row)
 
 
-async def sellers(conn: Conn, verified: bool, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+async def sellers(conn: Conn, verified: bool, limit: int, offset: int) -> tuple[int, list[SellerRow]]:
     """Sellers waiting for verification (oldest first), or the verified ones (newest first)."""
     where = "s.verified = $1 AND u.is_active"
     count: int = await conn.fetchval(
         f"SELECT count(*) FROM sellers s JOIN users u ON u.id = s.user_id WHERE {where}", verified)
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"""SELECT u.id, u.username, u.email, u.created_at, s.business_name, s.gstin, s.verified_at, s.credits
             FROM sellers s JOIN users u ON u.id = s.user_id WHERE {where}
             ORDER BY CASE WHEN $1 THEN -u.id ELSE u.id END LIMIT $2 OFFSET $3""",
         verified, limit, offset,
     )
-    return count, rows
+    return count, many(SellerRow, rows)
 
 
-async def users(conn: Conn, search: str | None, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+async def users(conn: Conn, search: str | None, limit: int, offset: int) -> tuple[int, list[Account]]:
     """Every account, deactivated ones too, by username or e-mail prefix; newest first."""
     where, args = "TRUE", []
     if search:
         where, args = "(lower(u.username) LIKE ($1 || '%') OR lower(u.email) LIKE ($1 || '%'))", [like_contains(search)]
     n = len(args)
     count: int = await conn.fetchval(f"SELECT count(*) FROM users u WHERE {where}", *args)
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"""SELECT u.id, u.username, u.email, u.role, u.is_active, u.created_at FROM users u WHERE {where}
             ORDER BY u.id DESC LIMIT ${n + 1} OFFSET ${n + 2}""",
         *args, limit, offset,
     )
-    return count, rows
+    return count, many(Account, rows)
 
 
-async def seller_products(conn: Conn, seller_id: int) -> list[asyncpg.Record]:
+async def seller_products(conn: Conn, seller_id: int) -> list[PickerProduct]:
     """The seller's active products by name, for pickers (a show's products, a reel's tags)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         "SELECT id, name, price, stock FROM products WHERE seller_id = $1 AND is_active ORDER BY lower(name), id",
         seller_id,
     )
-    return rows
+    return many(PickerProduct, rows)
 
 
-async def show_auctions(conn: Conn, stream_id: int) -> list[asyncpg.Record]:
+async def show_auctions(conn: Conn, stream_id: int) -> list[AuctionLine]:
     """A show's auctions, newest first, with their winners."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         """SELECT b.id, b.status, b.mode, p.name AS product_name, b.current_amount, b.bids_count, b.ends_at,
                   b.winning_amount, w.username AS winner
            FROM biddings b JOIN products p ON p.id = b.product_id LEFT JOIN users w ON w.id = b.winner_id
            WHERE b.livestream_id = $1 ORDER BY b.id DESC""",
         stream_id,
     )
-    return rows
+    return many(AuctionLine, rows)

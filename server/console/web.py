@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp_jinja2
-import asyncpg
 from aiohttp import web
 
 from server.accounts import store as accounts_store
@@ -150,7 +149,7 @@ class Console:
             router.add_route(method, path, handler)
 
 
-async def signed_in(request: web.Request) -> tuple[Session, asyncpg.Record] | None:
+async def signed_in(request: web.Request) -> tuple[Session, User] | None:
     """The session and the user's row (with seller columns), or None if not signed in or deactivated."""
     sessions = request.app[SESSIONS]
     session = await sessions.load(request)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -80,6 +80,10 @@ class Auctions:
     redis: aioredis.Redis
     bridge: Bridge
     config: BiddingConfig
+    _limit: FixedWindow = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._limit = FixedWindow(self.redis, "bid", self.config.bid_rate, self.config.bid_window_s)
 
     async def open(self, me: Principal, stream_id: int, data: OpenIn) -> BiddingOut:
         """The show's seller auctions one of their products during the live show."""
@@ -139,7 +143,7 @@ class Auctions:
         Nothing is published yet: `announce` does that once the caller has answered the bidder."""
         if me.role != "buyer":
             raise PermissionDenied("Only buyers bid.")
-        limit = FixedWindow(self.redis, "bid", self.config.bid_rate, self.config.bid_window_s)
+        limit = self._limit
         if await limit.hit(f"{me.user_id}") > limit.limit:
             raise RateLimited("You are bidding too fast.", retry_after_s=limit.window_s)
         async with self.pool.acquire() as conn, conn.transaction():

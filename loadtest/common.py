@@ -50,7 +50,8 @@ async def start_server(database_url: str, redis_url: str, *, cpu: int | None = N
             return process, port
         except OSError:
             if time.monotonic() > deadline or process.returncode is not None:
-                process.kill()
+                if process.returncode is None:  # a server that already exited cannot be killed
+                    process.kill()
                 raise SystemExit("the server did not start") from None
             await asyncio.sleep(0.2)
 

@@ -3,7 +3,7 @@ because PostgreSQL holds bans, moderators and settings and each send reads them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,10 @@ class Chat:
     redis: aioredis.Redis
     bridge: Bridge
     config: RoomsConfig
+    _limit: FixedWindow = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._limit = FixedWindow(self.redis, "chat", self.config.chat_rate, self.config.chat_window_s)
 
     async def send(self, me: Principal, stream_id: int, text: object) -> dict[str, Any]:
         """Check and store a message, then publish it to the room; refusals carry the contract's codes."""
@@ -57,7 +61,7 @@ class Chat:
                 ttl = await self.redis.ttl(f"chat:slow:{stream_id}:{me.user_id}")
                 raise RateLimited(f"Slow mode: one message every {ctx.slow_mode_s} s.", code="slow_mode",
                                   retry_after_s=max(1, ttl))
-        limit = FixedWindow(self.redis, "chat", self.config.chat_rate, self.config.chat_window_s)
+        limit = self._limit
         if await limit.hit(f"{stream_id}:{me.user_id}") > limit.limit:
             raise RateLimited("You are sending messages too fast.", retry_after_s=limit.window_s)
         row = await store.insert_message(self.pool, stream_id, me.user_id, cleaned)

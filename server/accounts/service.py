@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -41,11 +41,10 @@ class Accounts:
     auth: AuthConfig
     credits: CreditsConfig
     sessions: Sessions  # the console's, ended when an account is deactivated
+    _login_limit: FixedWindow = field(init=False)
 
-    @property
-    def _login_limit(self) -> FixedWindow:
-        auth = self.auth
-        return FixedWindow(self.redis, "login", auth.login_attempts, auth.login_window_s)
+    def __post_init__(self) -> None:
+        self._login_limit = FixedWindow(self.redis, "login", self.auth.login_attempts, self.auth.login_window_s)
 
     async def register(self, data: RegisterBuyer, role: str) -> AuthOut:
         """Create a buyer, or a seller (unverified) with its business profile, and sign them in."""

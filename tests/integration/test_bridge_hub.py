@@ -69,15 +69,31 @@ async def test_the_subscriber_confirms_before_returning_and_delivers_in_order(re
         await subscriber.close()
 
 
-class HubServer:
-    """A bare aiohttp app whose socket handler joins a hub room directly: the Hub under test, real sockets."""
+class HubRig:
+    """A bare aiohttp app whose socket handler joins a hub room directly: the Hub under test, real sockets,
+    real Redis, none of our HTTP layer."""
 
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(self, client: aioredis.Redis, history_size: int) -> None:
+        self.bridge = Bridge(client, history_size=history_size, history_ttl_s=60)
+        self.hub = Hub(self.bridge)
         self.joined = asyncio.Queue[Member]()
+        self.left = asyncio.Queue[Member]()
         app = web.Application()
         app.router.add_get("/{room}", self.handler)
         self.server = TestServer(app)
+        self.session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> HubRig:
+        self.hub.start()
+        await self.server.start_server()
+        self.session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.session is not None
+        await self.session.close()
+        await self.hub.stop()
+        await self.server.close()
 
     async def handler(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -93,6 +109,13 @@ class HubServer:
         finally:
             self.hub.leave(room, member)
             await member.finish()
+            await self.left.put(member)
+        return ws
+
+    async def connect(self, room: RoomName, **kw: Any) -> aiohttp.ClientWebSocketResponse:
+        """A client socket in the room, once the hub has it as a member."""
+        assert self.session is not None
+        ws = await self.session.ws_connect(self.server.make_url(f"/{room}"), **kw)
         return ws
 
 
@@ -102,20 +125,13 @@ async def frames(ws: aiohttp.ClientWebSocketResponse, n: int) -> list[dict[str, 
 
 async def test_the_hub_fans_out_once_per_room_and_unsubscribes_when_the_room_empties(
         redis_client: aioredis.Redis) -> None:
-    bridge = Bridge(redis_client, history_size=100, history_ttl_s=60)
-    hub = Hub(bridge)
-    hub.start()
-    rig = HubServer(hub)
-    await rig.server.start_server()
-    session = aiohttp.ClientSession()
-    try:
-        room = RoomName.stream(5)
-        a = await session.ws_connect(rig.server.make_url(f"/{room}"))
-        b = await session.ws_connect(rig.server.make_url(f"/{room}"))
-        elsewhere = await session.ws_connect(rig.server.make_url(f"/{RoomName.stream(6)}"))
+    async with HubRig(redis_client, history_size=100) as rig:
+        hub, bridge = rig.hub, rig.bridge
+        room, other = RoomName.stream(5), RoomName.stream(6)
+        a, b, elsewhere = await rig.connect(room), await rig.connect(room), await rig.connect(other)
         for _ in range(3):
             await rig.joined.get()
-        assert hub.local_count(room) == 2 and set(hub.rooms) == {room, RoomName.stream(6)}
+        assert hub.local_count(room) == 2 and set(hub.rooms) == {room, other}
         channels = await redis_client.pubsub_channels()
         assert {b"room:stream:5", b"room:stream:6"} <= set(channels)  # one subscription per room, not per socket
         for n in range(3):
@@ -123,47 +139,28 @@ async def test_the_hub_fans_out_once_per_room_and_unsubscribes_when_the_room_emp
         for ws in (a, b):
             assert [(f["type"], f["seq"], f["data"]["n"]) for f in await frames(ws, 3)] == [
                 ("bid", 1, 0), ("bid", 2, 1), ("bid", 3, 2)]
-        await bridge.publish(RoomName.stream(6), "chat", {"n": 0})
+        await bridge.publish(other, "chat", {"n": 0})
         assert (await frames(elsewhere, 1))[0]["type"] == "chat"
         await a.close()
         await b.close()
-        for _ in range(200):  # the last member out ends this process's subscription to the room
-            if room not in hub.rooms and b"room:stream:5" not in set(await redis_client.pubsub_channels()):
-                break
-            await asyncio.sleep(0.02)
-        assert room not in hub.rooms
+        for _ in range(2):
+            await rig.left.get()
+        await asyncio.gather(*list(hub._tasks))  # the last member out ended the process's subscription
+        assert room not in hub.rooms and other in hub.rooms
         assert b"room:stream:5" not in set(await redis_client.pubsub_channels())
         await elsewhere.close()
-    finally:
-        await session.close()
-        await hub.stop()
-        await rig.server.close()
 
 
 async def test_a_member_that_stops_reading_is_dropped_not_buffered(redis_client: aioredis.Redis) -> None:
-    bridge = Bridge(redis_client, history_size=10, history_ttl_s=60)
-    hub = Hub(bridge)
-    hub.start()
-    rig = HubServer(hub)
-    await rig.server.start_server()
-    session = aiohttp.ClientSession()
-    try:
+    async with HubRig(redis_client, history_size=10) as rig:
         room = RoomName.stream(9)
         # A client that never reads: the kernel buffers fill, then the member's queue, then it is dropped.
-        await session.ws_connect(rig.server.make_url(f"/{room}"), max_msg_size=0)
+        await rig.connect(room, max_msg_size=0)
         member = await rig.joined.get()
         blob = {"text": "x" * 60_000}
-        for _ in range(400):
+        for _ in range(2000):  # each publish waits for Redis, which lets the hub deliver the ones before
             if member.closed:
                 break
-            await bridge.publish(room, "chat", blob)
-            await asyncio.sleep(0)
-        for _ in range(200):
-            if member.closed:
-                break
-            await asyncio.sleep(0.02)
+            await rig.bridge.publish(room, "chat", blob)
         assert member.closed
-    finally:
-        await session.close()
-        await hub.stop()
-        await rig.server.close()
+        assert await rig.left.get() is member  # dropped: its handler ended, no buffer kept

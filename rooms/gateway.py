@@ -7,6 +7,7 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgpack
@@ -21,8 +22,8 @@ from rooms.keys import BRIDGE, HUB
 from rooms.names import RoomName
 from server.api import validate
 from server.errors import DomainError, InvalidInput, PermissionDenied
-from server.keys import CONFIG, REQUEST_ID, SESSIONS, TOKENS
-from server.middleware import UNAVAILABLE
+from server.keys import CONFIG, SESSIONS, TOKENS
+from server.middleware import UNAVAILABLE, new_request_id
 from server.sessions import COOKIE
 from server.tokens import Principal
 
@@ -68,18 +69,33 @@ async def open_socket(request: web.Request, me: Principal | None,
     return ws, Member(ws, request, codec, me, config.send_queue_size, types)
 
 
-async def serve_room(request: web.Request, room: RoomName, me: Principal | None, *,
-                     greet: Callable[[Member], Awaitable[None]], types: frozenset[str] | None = None,
-                     on_leave: Callable[[], Awaitable[None]] | None = None) -> web.WebSocketResponse:
-    """Upgrade, join the room, `greet` the member (hello or resume), then serve its frames until it goes."""
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a socket endpoint decided before the upgrade: the room, the caller, how to greet them (hello or
+    resume) and what to do once they leave."""
+
+    room: RoomName
+    me: Principal | None
+    greet: Callable[[Member], Awaitable[None]]
+    on_leave: Callable[[], Awaitable[None]] | None = None
+
+
+async def room_socket(request: web.Request, open_room: Callable[[web.Request], Awaitable[Opening]],
+                      types: frozenset[str] | None = None) -> web.WebSocketResponse:
+    """A room socket endpoint (bind open_room with functools.partial): `open_room` checks the request and
+    may refuse it before the upgrade; then upgrade, join, greet, and serve the member's frames until it goes.
+    One coroutine frame for the whole connection: an endpoint that awaited this from its own coroutine
+    would keep a second frame alive per idle viewer."""
+    opening = await open_room(request)
+    room, me, on_leave = opening.room, opening.me, opening.on_leave
     ws, member = await open_socket(request, me, types)
     hub = request.app[HUB]
     try:
         await hub.join(room, member)
-        await greet(member)
+        await opening.greet(member)
         # This frame lives as long as the connection: what only hello needed (the show, say) goes now,
         # since thousands of idle viewers each holding it would add up.
-        del greet
+        del opening
         await serve_frames(request, ws, member, room)
     finally:
         hub.leave(room, member)
@@ -181,11 +197,13 @@ async def dispatch(request: web.Request, commands: Registry, member: Member, roo
         _error(member, client_id, exc.code, exc.message, exc.body()["error"])
         return
     except UNAVAILABLE as exc:
-        log.error("backing service unavailable for a %r frame (request %s): %r", kind, request.get(REQUEST_ID), exc)
+        log.error("backing service unavailable for a %r frame: %r", kind, exc)
         _error(member, client_id, "unavailable", "A backing service is unavailable; try again shortly.")
         return
     except Exception:
-        request_id = request.get(REQUEST_ID)
+        # A frame is a request of its own: the id the client is shown is the one the log line carries. (No
+        # id is kept per connection: an idle viewer costs no more for it.)
+        request_id = new_request_id()
         log.exception("socket command %r failed (request %s)", kind, request_id)
         _error(member, client_id, "internal", f"Something went wrong on our side (request id {request_id}).")
         return
@@ -195,7 +213,7 @@ async def dispatch(request: web.Request, commands: Registry, member: Member, roo
         try:
             await reply.then()
         except Exception:  # the sender has its ack; what failed after it is logged, the socket lives on
-            log.exception("after-ack work of a %r frame failed (request %s)", kind, request.get(REQUEST_ID))
+            log.exception("after-ack work of a %r frame failed", kind)
 
 
 def _error(member: Member, client_id: Any, code: str, message: str, extra: dict[str, Any] | None = None) -> None:

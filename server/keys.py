@@ -17,5 +17,3 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCodec)
 METRICS = web.AppKey("metrics", Metrics)
 SESSIONS = web.AppKey("sessions", Sessions)
-# The id of the request (or WebSocket handshake) for logs and error messages.
-REQUEST_ID = web.RequestKey("request_id", str)

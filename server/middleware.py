@@ -16,7 +16,7 @@ import redis.exceptions
 from aiohttp import web
 
 from server.errors import DomainError, InternalError, ServiceUnavailable
-from server.keys import CONFIG, METRICS, REQUEST_ID
+from server.keys import CONFIG, METRICS
 from server.logs import ACCESS
 
 log = logging.getLogger(__name__)
@@ -39,14 +39,18 @@ UNAVAILABLE = (
 )
 
 
+def new_request_id() -> str:
+    """An id unique across processes, for a request or for one frame of a WebSocket."""
+    return f"{_ID_PREFIX}{next(_ids):x}"
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Give the request an id, answer every failure with the contract's error body (never a stack
     trace), then log and measure it whatever the outcome. One middleware, not two: each adds a frame and
     a wrapper that a WebSocket keeps for its whole life."""
     incoming = request.headers.get("X-Request-ID", "")
-    request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else f"{_ID_PREFIX}{next(_ids):x}"
-    request[REQUEST_ID] = request_id
+    request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else new_request_id()
     started = time.perf_counter()
     status = 499  # nginx's "client closed request": what is left if the handler is cancelled
     try:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
 from aiohttp import web
 
 from rooms.events import direct_frame
-from rooms.gateway import serve_room, socket_user
+from rooms.gateway import Opening, room_socket, socket_user
 from rooms.hub import Member
 from rooms.keys import BRIDGE, HUB, USER_SOCKET_HOOKS
 from rooms.names import RoomName
@@ -42,8 +43,8 @@ async def delete(request: web.Request, me: Principal) -> None:
         raise NotFound("No such notification of yours.", code="notification_not_found")
 
 
-async def notifications_socket(request: web.Request) -> web.StreamResponse:
-    """GET /ws/notifications/: the signed-in user's notifications and private events, live."""
+async def open_user_room(request: web.Request) -> Opening:
+    """The signed-in user's own room; refused (401) before the upgrade without a valid token."""
     me = await socket_user(request)
     if me is None:
         raise NotAuthenticated("Connect with ?token=<access token>.")
@@ -66,4 +67,8 @@ async def notifications_socket(request: web.Request) -> web.StreamResponse:
                 except Exception:  # the socket is gone either way; a lost "offline" push expires by TTL
                     log.warning("user socket hook failed on close", exc_info=True)
 
-    return await serve_room(request, room, me, greet=greet, on_leave=left)
+    return Opening(room, me, greet, left)
+
+
+# GET /ws/notifications/: the signed-in user's notifications and private events, live.
+notifications_socket = functools.partial(room_socket, open_room=open_user_room)

@@ -6,7 +6,7 @@ import functools
 
 from aiohttp import web
 
-from rooms.gateway import greet, last_seq_param, serve_room, socket_user
+from rooms.gateway import Opening, greet, last_seq_param, room_socket, socket_user
 from rooms.names import RoomName
 from rooms.streams.keys import STREAMS
 from server.api import path_id
@@ -14,25 +14,18 @@ from server.api import path_id
 CHAT_TYPES = frozenset({"chat", "chat_deleted", "chat_pinned", "viewers", "stream_ended"})
 
 
-async def livestream_socket(request: web.Request, types: frozenset[str] | None = None) -> web.StreamResponse:
-    """GET /ws/livestream/{id}/: every event of the show's room (with `types`, only those)."""
+async def open_show(request: web.Request) -> Opening:
+    """The show's room for the caller; 404 (before the upgrade) for a show that does not exist."""
     stream_id = path_id(request)
     me = await socket_user(request)
     last_seq = last_seq_param(request)
     room = RoomName.stream(stream_id)
-    # 404 before the upgrade. The show is passed inline, so only the greeting holds it, and only until hello.
-    return await serve_room(request, room, me, types=types, greet=functools.partial(
-        greet, request, room=room, last_seq=last_seq,
-        base=await _hello_base(request, stream_id),
-    ))
-
-
-async def _hello_base(request: web.Request, stream_id: int) -> dict[str, object]:
-    """The show's own part of hello."""
     livestream = (await request.app[STREAMS].get(stream_id)).model_dump(mode="json")
-    return {"livestream": livestream, "viewers": livestream["viewers"], "pinned_message": livestream["pinned_message"]}
+    base = {"livestream": livestream, "viewers": livestream["viewers"], "pinned_message": livestream["pinned_message"]}
+    return Opening(room, me, functools.partial(greet, request, room=room, last_seq=last_seq, base=base))
 
 
-# GET /ws/chat/{id}/: the chat and viewer events of the same room. A partial, not a wrapper coroutine:
-# a wrapper's frame would live as long as each connection.
-chat_socket = functools.partial(livestream_socket, types=CHAT_TYPES)
+# GET /ws/livestream/{id}/ and GET /ws/chat/{id}/ (the chat and viewer events of the same room). Partials,
+# not wrapper coroutines: a wrapper's frame would live as long as each connection.
+livestream_socket = functools.partial(room_socket, open_room=open_show)
+chat_socket = functools.partial(room_socket, open_room=open_show, types=CHAT_TYPES)

@@ -10,7 +10,8 @@ from typing import Any
 import asyncpg
 
 from server.errors import Conflict, InvalidInput
-from server.sql import Conn, like_contains, many, one, update_columns
+from server.sql import Conn, like_contains, many, one
+from server.store import update_columns
 
 
 @dataclass(frozen=True, slots=True)

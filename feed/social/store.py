@@ -9,7 +9,8 @@ from typing import Any, Literal
 import asyncpg
 
 from feed.briefs.store import PRODUCT_BRIEF, ProductRow
-from server.sql import Conn, like_contains, many, one, update_columns
+from server.sql import Conn, like_contains, many, one
+from server.store import update_columns
 
 
 @dataclass(frozen=True, slots=True)

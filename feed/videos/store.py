@@ -9,7 +9,8 @@ from typing import Any, Literal
 import asyncpg
 
 from feed.briefs.store import PRODUCT_BRIEF, CreatorRow, ProductRow
-from server.sql import Conn, many, one, update_columns
+from server.sql import Conn, many, one
+from server.store import update_columns
 
 
 @dataclass(frozen=True, slots=True)

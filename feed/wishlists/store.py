@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from feed.briefs.store import PRODUCT_BRIEF, ProductRow
-from server.sql import Conn, many, one, update_columns
+from server.sql import Conn, many, one
+from server.store import update_columns
 
 
 @dataclass(frozen=True, slots=True)

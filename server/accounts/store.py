@@ -10,7 +10,8 @@ from typing import Any, Literal
 import asyncpg
 
 from server.errors import Conflict
-from server.sql import Conn, like_contains, many, one, update_columns
+from server.sql import Conn, like_contains, many, one
+from server.store import update_columns
 
 Role = Literal["buyer", "seller", "admin"]
 

@@ -1,0 +1,1 @@
+"""Comments on reels, reports of reels and their review."""

@@ -1,0 +1,1 @@
+"""The personalized feed: candidates, profile, scoring and mixing as plain functions; the session."""

@@ -1,0 +1,1 @@
+"""Creators, follows and friends."""

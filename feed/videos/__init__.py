@@ -1,0 +1,1 @@
+"""Shoppable reels: upload, engagement, add to cart from a reel, video categories."""

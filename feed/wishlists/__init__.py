@@ -1,0 +1,1 @@
+"""Wishlists with sharing, and swipe-to-wishlist."""

@@ -6,19 +6,20 @@ from aiohttp import web
 
 from commerce.cart.keys import CART
 from commerce.cart.schemas import CartAdd, CartOut, CartRemove, CartUpdate
-from server.api import ApiRouter
+from server.api import ApiRouter, path_id
 from server.tokens import Principal
 
 api = ApiRouter("cart")
 
 
 
-@api.get("/api/orders/cart/", roles=["buyer"], response=CartOut, summary="The cart and its total")
+@api.get("/api/orders/cart/", aliases=["/api/cart/"], roles=["buyer"], response=CartOut,
+         summary="The cart and its total")
 async def view_cart(request: web.Request, me: Principal) -> CartOut:
     return await request.app[CART].view(me.user_id)
 
 
-@api.post("/api/orders/cart/add/", roles=["buyer"], body=CartAdd, response=CartOut,
+@api.post("/api/orders/cart/add/", aliases=["/api/cart/"], roles=["buyer"], body=CartAdd, response=CartOut,
           summary="Add units of a product (409 out_of_stock past the stock)")
 async def add_to_cart(request: web.Request, me: Principal, body: CartAdd) -> CartOut:
     return await request.app[CART].add(me.user_id, body.product_id, body.quantity)
@@ -34,3 +35,9 @@ async def update_cart(request: web.Request, me: Principal, body: CartUpdate) -> 
             summary="Remove a product's lines from the cart")
 async def remove_from_cart(request: web.Request, me: Principal, body: CartRemove) -> CartOut:
     return await request.app[CART].remove(me.user_id, body.product_id, body.source)
+
+
+@api.delete(r"/api/cart/{id:\d+}/", roles=["buyer"], response=CartOut,
+            summary="Remove one line of your cart by its id (the e-commerce app's path)")
+async def remove_cart_line(request: web.Request, me: Principal) -> CartOut:
+    return await request.app[CART].remove_line(me.user_id, path_id(request))

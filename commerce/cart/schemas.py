@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from server.money import Money
 
@@ -17,7 +17,8 @@ class _In(BaseModel):
 
 
 class CartAdd(_In):
-    product_id: ProductId
+    product_id: ProductId = Field(validation_alias=AliasChoices("product_id", "product"),
+                                  description="The product (the e-commerce app sends it as `product`).")
     quantity: Annotated[int, Field(ge=1, le=100)] = 1
 
 

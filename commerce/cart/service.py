@@ -79,6 +79,12 @@ class Cart:
             raise NotFound(f"Product {product_id} is not in your cart.", code="not_in_cart")
         return await self.view(buyer_id)
 
+    async def remove_line(self, buyer_id: int, line_id: int) -> CartOut:
+        """Remove one line of the buyer's cart; another buyer's line is as good as missing (404)."""
+        if not await store.remove_line(self.pool, buyer_id, line_id):
+            raise NotFound(f"No line {line_id} in your cart.", code="not_in_cart")
+        return await self.view(buyer_id)
+
 
 def line_price(fixed: Decimal | None, current: Decimal) -> Decimal:
     """A line's unit price: fixed for auction wins, the product's current price otherwise."""

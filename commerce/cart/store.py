@@ -92,6 +92,12 @@ async def remove(conn: Conn, buyer_id: int, product_id: int, source: str | None)
     return int(status.split()[-1])
 
 
+async def remove_line(conn: Conn, buyer_id: int, line_id: int) -> bool:
+    """Remove one cart line by its id, if it is the buyer's."""
+    status: str = await conn.execute("DELETE FROM cart_items WHERE id = $1 AND buyer_id = $2", line_id, buyer_id)
+    return status != "DELETE 0"
+
+
 async def product_for_cart(conn: Conn, product_id: int) -> Product | None:
     return one(Product, await conn.fetchrow("SELECT id, stock, is_active, seller_id FROM products WHERE id = $1",
                                             product_id))

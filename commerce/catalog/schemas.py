@@ -26,6 +26,14 @@ class CategoryIn(_In):
     image: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
+class CategoryPatch(_In):
+    """Some fields of a category; the name cannot be cleared."""
+
+    name: Name | None = None
+    description: Description | None = None
+    image: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
 class CategoryOut(BaseModel):
     id: int
     name: str

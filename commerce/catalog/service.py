@@ -14,6 +14,7 @@ from commerce.catalog.images import accept_image
 from commerce.catalog.schemas import (
     CategoryIn,
     CategoryOut,
+    CategoryPatch,
     ImageOut,
     ProductIn,
     ProductOut,
@@ -69,6 +70,17 @@ class Catalog:
     async def replace_category(self, me: Principal, category_id: int, data: CategoryIn) -> CategoryOut:
         await self._require_category_owner(me, category_id)
         await store.update_category(self.pool, category_id, data.model_dump())
+        return await self.category(category_id)
+
+    async def update_category(self, me: Principal, category_id: int, data: CategoryPatch) -> CategoryOut:
+        """Change the fields sent; name and description cannot be cleared (null)."""
+        changes = data.model_dump(exclude_unset=True)
+        for name in ("name", "description"):
+            if name in changes and changes[name] is None:
+                raise InvalidInput(f"{name} cannot be null.", fields={name: ["This field cannot be null."]})
+        await self._require_category_owner(me, category_id)
+        if changes:
+            await store.update_category(self.pool, category_id, changes)
         return await self.category(category_id)
 
     async def delete_category(self, me: Principal, category_id: int) -> None:

@@ -11,7 +11,7 @@ from server.tokens import Principal
 api = ApiRouter("orders")
 
 
-@api.get(r"/api/orders/orders/{id:\d+}/invoice/",
+@api.get(r"/api/orders/orders/{id:\d+}/invoice/", aliases=[r"/api/orders/{id:\d+}/invoice/"],
          summary="The PDF invoice of a paid order (its buyer, its seller, admins); 409 before payment")
 async def invoice(request: web.Request, me: Principal) -> web.FileResponse:
     order_id = path_id(request)

@@ -27,7 +27,8 @@ def idempotency_key(request: web.Request) -> str | None:
     return key
 
 
-@api.post("/api/orders/orders/create/", roles=["buyer"], body=CheckoutIn, response=OrderOut, status=201,
+@api.post("/api/orders/orders/create/", aliases=["/api/orders/"],
+          roles=["buyer"], body=CheckoutIn, response=OrderOut, status=201,
           summary="Check out the cart (one seller's items) into an unpaid order; stock is taken atomically. "
                   "An Idempotency-Key header makes a retry return the same order.")
 async def create_order(request: web.Request, me: Principal, body: CheckoutIn) -> web.Response:
@@ -36,7 +37,7 @@ async def create_order(request: web.Request, me: Principal, body: CheckoutIn) ->
     return web.Response(body=order.model_dump_json(), status=201, content_type="application/json", headers=headers)
 
 
-@api.get("/api/orders/orders/", query=OrderQuery, response=Page[OrderOut],
+@api.get("/api/orders/orders/", aliases=["/api/orders/"], query=OrderQuery, response=Page[OrderOut],
          summary="Your orders (a buyer's purchases, a seller's sales, all for admins)")
 async def list_orders(request: web.Request, me: Principal, query: OrderQuery) -> web.Response:
     scope = {"buyer_id": me.user_id, "seller_id": None}
@@ -57,7 +58,8 @@ async def seller_orders(request: web.Request, me: Principal, query: OrderQuery) 
     return page_of(request, query, count, items)
 
 
-@api.get(r"/api/orders/orders/{id:\d+}/", response=OrderOut, summary="An order (its buyer, its seller, admins)")
+@api.get(r"/api/orders/orders/{id:\d+}/", aliases=[r"/api/orders/{id:\d+}/"],
+         response=OrderOut, summary="An order (its buyer, its seller, admins)")
 async def get_order(request: web.Request, me: Principal) -> OrderOut:
     return await request.app[ORDERS].get(me, path_id(request))
 

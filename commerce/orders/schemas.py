@@ -77,6 +77,11 @@ class PaymentOut(BaseModel):
     currency: str
 
 
+class InvoiceRef(BaseModel):
+    number: str
+    url: str = Field(description="The PDF.")
+
+
 class OrderOut(BaseModel):
     id: int
     status: StatusName
@@ -91,3 +96,4 @@ class OrderOut(BaseModel):
     updated_at: datetime
     paid_at: datetime | None
     expires_at: datetime | None = Field(description="When an unpaid order will be cancelled and its stock released.")
+    invoice: InvoiceRef | None = Field(None, description="Once paid: the invoice's number and its PDF.")

@@ -16,6 +16,7 @@ from commerce.orders.hooks import OrderChange, OrderEffect
 from commerce.orders.rules import check_move, returns_stock
 from commerce.orders.schemas import (
     CheckoutIn,
+    InvoiceRef,
     OrderItemOut,
     OrderOut,
     Party,
@@ -170,6 +171,7 @@ class Orders:
         for e in await store.fetch_events(conn, ids):
             tracking[e.order_id].append(TrackingOut(status=e.status, note=e.note, at=e.created_at))
         payments = {p.order_id: p for p in await store.fetch_payments(conn, ids)}
+        invoices = await store.invoice_numbers(conn, ids)
         timeout = timedelta(seconds=self.config.order_payment_timeout_s)
         return [
             OrderOut(
@@ -182,6 +184,8 @@ class Orders:
                 tracking=tracking[r.id], created_at=r.created_at, updated_at=r.updated_at,
                 paid_at=r.paid_at,
                 expires_at=r.created_at + timeout if r.status == "pending_payment" else None,
+                invoice=InvoiceRef(number=invoices[r.id], url=f"/api/orders/orders/{r.id}/invoice/")
+                if r.id in invoices else None,
             )
             for r in rows
         ]

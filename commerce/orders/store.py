@@ -243,6 +243,12 @@ async def fetch_payments(conn: Conn, order_ids: list[int]) -> list[Payment]:
     return many(Payment, rows)
 
 
+async def invoice_numbers(conn: Conn, order_ids: list[int]) -> dict[int, str]:
+    """The invoice number of each of these orders that has one (paid orders)."""
+    rows = await conn.fetch("SELECT order_id, number FROM invoices WHERE order_id = ANY($1::bigint[])", order_ids)
+    return {r["order_id"]: r["number"] for r in rows}
+
+
 async def list_orders(
     conn: Conn, *, buyer_id: int | None, seller_id: int | None, status: str | None, limit: int, offset: int
 ) -> tuple[int, list[Order]]:

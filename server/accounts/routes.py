@@ -12,6 +12,7 @@ from server.accounts.schemas import (
     PublicUserOut,
     RefreshIn,
     RegisterBuyer,
+    RegisterIn,
     RegisterSeller,
     TokensOut,
     UserOut,
@@ -28,6 +29,13 @@ api = ApiRouter("accounts")
           response=AuthOut, status=201, summary="Register a buyer and sign in")
 async def register_buyer(request: web.Request, body: RegisterBuyer) -> AuthOut:
     return await request.app[ACCOUNTS].register(body, "buyer")
+
+
+@api.post("/api/auth/register/", auth="public", body=RegisterIn, response=AuthOut, status=201,
+          summary="Register and sign in: role customer (a buyer, the default) or seller (with business_name)")
+async def register(request: web.Request, body: RegisterIn) -> AuthOut:
+    data, role = body.as_role()
+    return await request.app[ACCOUNTS].register(data, role)
 
 
 @api.post("/api/auth/register/seller/", auth="public", body=RegisterSeller, response=AuthOut, status=201,

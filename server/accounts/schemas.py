@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from server.api import PageQuery
 
@@ -70,6 +70,29 @@ class RegisterBuyer(_In):
 class RegisterSeller(RegisterBuyer):
     business_name: BusinessName
     gstin: Gstin | None = None
+
+
+class RegisterIn(RegisterBuyer):
+    """The e-commerce and social apps' sign-up: one path for both roles ("customer" is a buyer)."""
+
+    role: Literal["customer", "buyer", "seller"] = "customer"
+    business_name: BusinessName | None = Field(None, validate_default=True)
+    gstin: Gstin | None = None
+
+    @field_validator("business_name")
+    @classmethod
+    def seller_has_a_business(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("role") == "seller":
+            raise ValueError("A seller needs a business_name.")
+        return value
+
+    def as_role(self) -> tuple[RegisterBuyer, str]:
+        """The registration as the buyer or the seller it is, with our role name."""
+        if self.role == "seller" and self.business_name is not None:  # the validator required it
+            return RegisterSeller(username=self.username, email=self.email, password=self.password,
+                                  phone=self.phone, business_name=self.business_name, gstin=self.gstin), "seller"
+        return RegisterBuyer(username=self.username, email=self.email, password=self.password,
+                             phone=self.phone), "buyer"
 
 
 class LoginIn(_In):

@@ -24,7 +24,7 @@ async def get_bidding(request: web.Request, me: Principal | None) -> BiddingOut:
     return await request.app[AUCTIONS].get(path_id(request), me)
 
 
-@api.post(r"/api/livestreams/biddings/{id:\d+}/place-bid/", roles=["buyer"], body=BidIn, response=PlacedOut,
+@api.post(r"/api/livestreams/biddings/{id:\d+}/place-bid/", roles=["buyer", "seller"], body=BidIn, response=PlacedOut,
           status=201, summary="Bid (amount, max_amount or both); 409 bid_too_low with the amount needed, "
                               "auction_closed, own_auction, not_live, already_leading")
 async def place_bid(request: web.Request, me: Principal, body: BidIn) -> PlacedOut:

@@ -141,7 +141,7 @@ class Auctions:
                     max_amount: Decimal | None) -> Placed:
         """Decide a bid by the rules on the locked row and store it in the same short transaction.
         Nothing is published yet: `announce` does that once the caller has answered the bidder."""
-        if me.role != "buyer":
+        if me.role not in ("buyer", "seller"):
             raise PermissionDenied("Only buyers bid.")
         limit = self._limit
         if await limit.hit(f"{me.user_id}") > limit.limit:
@@ -150,11 +150,12 @@ class Auctions:
             row = await store.lock(conn, bidding_id)
             if row is None:
                 raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
+            if me.role == "seller" and row.seller_id != me.user_id:
+                raise PermissionDenied("Only buyers bid.")  # the show's own seller is refused by the rules
             if row.stream_status != "live" and row.status == "open":
                 raise BidRefused(MESSAGES["not_live"], code="not_live")
             decision = rules.place_bid(row.state(), me.user_id, amount, max_amount, row.now)
-            if not decision.accepted:
-                assert decision.code is not None
+            if decision.code is not None:  # refused
                 extra = {"needed": wire_number(decision.needed)} if decision.needed is not None else None
                 message = MESSAGES[decision.code]
                 if decision.needed is not None:

@@ -135,7 +135,8 @@ class FollowIn(_In):
 
 
 class FollowQuery(PageQuery):
-    user_id: Id | None = None
+    user_id: Id | None = Field(None, description="List the users following this user (the seed app's meaning).")
+    following_of: Id | None = Field(None, description="List the users this user follows.")
 
 
 class CreatorQuery(PageQuery):

@@ -111,9 +111,10 @@ async def toggle_follow(request: web.Request, me: Principal, body: FollowIn) -> 
 
 
 @api.get("/api/v1/user-follows/", auth="optional", query=FollowQuery, response=Page[CreatorOut],
-         summary="Whom ?user_id= follows (default: you)")
+         summary="The followers of ?user_id=, or whom ?following_of= follows (neither: whom you follow)")
 async def list_follows(request: web.Request, me: Principal | None, query: FollowQuery) -> web.Response:
-    total, items = await request.app[SOCIAL].follows_of(me, query.user_id, query.page_size, query.offset)
+    total, items = await request.app[SOCIAL].follows_of(me, query.user_id, query.following_of, query.page_size,
+                                                        query.offset)
     return page_of(request, query, total, items)
 
 

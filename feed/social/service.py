@@ -107,14 +107,16 @@ class Social:
 
     # ---- follows ----
 
-    async def follows_of(self, me: Principal | None, user_id: int | None, limit: int,
+    async def follows_of(self, me: Principal | None, followed: int | None, follower: int | None, limit: int,
                          offset: int) -> tuple[int, list[CreatorOut]]:
-        """Whom a user follows (by default the caller)."""
-        if user_id is None:
+        """The followers of `followed`, or whom `follower` follows, or (neither given) whom the caller follows."""
+        if followed is not None:
+            return await self.follow_page(me, followed, "followers", limit, offset)
+        if follower is None:
             if me is None:
-                raise NotAuthenticated("Sign in, or say whose follows with ?user_id=.")
-            user_id = me.user_id
-        return await self.follow_page(me, user_id, "following", limit, offset)
+                raise NotAuthenticated("Sign in, or name a user: ?user_id= (their followers) or ?following_of=.")
+            follower = me.user_id
+        return await self.follow_page(me, follower, "following", limit, offset)
 
     async def toggle_follow(self, me: Principal, following_id: int) -> FollowOut:
         """Follow or unfollow; both profiles' counters move in the same transaction. A new follower is told."""

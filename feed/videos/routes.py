@@ -119,7 +119,7 @@ async def track(request: web.Request, me: Principal, body: TrackIn) -> dict[str,
     return {"status": "recorded"}
 
 
-@api.post(_action("add_to_cart"), body=AddToCartIn, response=AddToCartOut,
+@api.post(_action("add_to_cart"), roles=["buyer"], body=AddToCartIn, response=AddToCartOut,
           summary="Put the reel's product (or product_id, one of its products) in your cart")
 async def add_to_cart(request: web.Request, me: Principal, body: AddToCartIn) -> AddToCartOut:
     return await request.app[VIDEOS].add_to_cart(me, path_id(request), body)

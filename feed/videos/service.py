@@ -311,8 +311,8 @@ class Videos:
         cart = await self.cart.add(me.user_id, product_id, data.quantity, source="video")
         await store.record(self.pool, me.user_id, video_id, "add_to_cart", extra={"product_id": product_id})
         await self.session.touch(me.user_id, row.category_id)
-        return AddToCartOut(status="success", message=f"Added {data.quantity} to your cart.",
-                            cart_item_count=cart.count)
+        name = next((line.product.name for line in cart.items if line.product.id == product_id), "the product")
+        return AddToCartOut(status="success", message=f"Added {name} to cart", cart_item_count=cart.count)
 
     async def more_like_this(self, me: Principal | None, video_id: int, limit: int) -> list[VideoOut]:
         await self.visible(video_id, me)

@@ -19,6 +19,7 @@ from server.accounts.schemas import (
     UserSearch,
 )
 from server.api import ApiRouter, Page, page_of, path_id
+from server.errors import PermissionDenied
 from server.tokens import Principal
 
 api = ApiRouter("accounts")
@@ -81,6 +82,14 @@ async def list_users(request: web.Request, me: Principal, query: UserSearch) -> 
 @api.get(r"/api/users/{id:\d+}/", response=PublicUserOut, summary="A public profile")
 async def get_user(request: web.Request, me: Principal) -> PublicUserOut:
     return await request.app[ACCOUNTS].public_profile(path_id(request))
+
+
+@api.put(r"/api/users/{id:\d+}/", body=ProfileUpdate, response=UserOut,
+         summary="Change your own profile (the social app's path); 403 for anyone else's")
+async def put_user(request: web.Request, me: Principal, body: ProfileUpdate) -> UserOut:
+    if path_id(request) != me.user_id:
+        raise PermissionDenied("You can change only your own profile.")
+    return await request.app[ACCOUNTS].update_profile(me, body)
 
 
 @api.post(r"/api/admin/sellers/{id:\d+}/verify/", roles=["admin"], response=UserOut,

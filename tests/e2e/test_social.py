@@ -104,7 +104,8 @@ async def test_follow_toggle_counts_and_notifies(api: Api) -> None:
     assert [c["id"] for c in (await api.get(f"/api/v1/creators/{fan.id}/following/")).body["results"]] == [ritu.id]
     assert [c["id"] for c in (await api.get("/api/v1/creators/me_following/", token=fan.access)).body["results"]] \
         == [ritu.id]
-    assert [c["id"] for c in (await api.get(f"/api/v1/user-follows/?user_id={fan.id}")).body["results"]] == [ritu.id]
+    assert [c["id"] for c in (await api.get(f"/api/v1/user-follows/?following_of={fan.id}")).body["results"]] \
+        == [ritu.id]
     assert (await api.get(f"/api/v1/creators/{fan.id}/")).body["following_count"] == 1
     unfollowed = await api.post("/api/v1/user-follows/toggle_follow/", {"following_id": ritu.id}, token=fan.access)
     assert unfollowed.body == {"following": False, "followers_count": 0}

@@ -1,0 +1,36 @@
+"""The shoppable-videos app (its seed's `/api/v1/` paths and fields): follows read the seed's way, and only
+buyers add a reel's product to a cart, told which product went in."""
+
+from __future__ import annotations
+
+from tests.e2e.test_reels import upload
+from tests.helpers import Account, Api, category, product, verified_seller
+
+
+async def test_user_follows_with_user_id_lists_that_users_followers(api: Api) -> None:
+    ritu, fan, other = await api.register("ritu"), await api.register("fan"), await api.register("other")
+    for who in (fan, other):
+        await api.post("/api/v1/user-follows/toggle_follow/", {"following_id": ritu.id}, token=who.access)
+    followers = await api.get(f"/api/v1/user-follows/?user_id={ritu.id}")
+    assert sorted(c["id"] for c in followers.body["results"]) == sorted([fan.id, other.id])
+    assert followers.body["count"] == 2
+    assert (await api.get(f"/api/v1/user-follows/?user_id={fan.id}")).body["count"] == 0  # nobody follows fan
+    following = await api.get(f"/api/v1/user-follows/?following_of={fan.id}")
+    assert [c["id"] for c in following.body["results"]] == [ritu.id]
+    mine = await api.get("/api/v1/user-follows/", token=other.access)
+    assert [c["id"] for c in mine.body["results"]] == [ritu.id]
+
+
+async def test_only_buyers_add_a_reels_product_to_a_cart_and_hear_which(api: Api, admin: Account) -> None:
+    seller = await verified_seller(api, admin, "weaver")
+    saree = await product(api, seller, await category(api, admin), name="Banarasi saree", stock=5)
+    reel = await upload(api, seller, product=saree["id"])
+    path = f"/api/v1/shoppable-videos/{reel['id']}/add_to_cart/"
+    for who in (seller, admin):
+        refused = await api.post(path, {"quantity": 1}, token=who.access)
+        assert refused.status == 403, refused.body
+    buyer = await api.register("meena")
+    added = await api.post(path, {"quantity": 2}, token=buyer.access)
+    assert added.status == 200
+    assert added.body == {"status": "success", "message": "Added Banarasi saree to cart", "cart_item_count": 2}
+    assert (await api.get("/api/orders/cart/", token=seller.access)).status == 403

@@ -325,7 +325,7 @@ class WishlistPatch(_In):
 
 class WishlistItemIn(_In):
     product_id: Id
-    note: ShortText = ""
+    note: ShortText | None = Field(None, description="Left as it was when not sent (a new item gets none).")
 
 
 class ShareIn(_In):

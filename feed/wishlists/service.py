@@ -161,5 +161,5 @@ class Wishlists:
             if data.direction == "right":
                 if wishlist_id is None:
                     wishlist_id = await store.default_list(conn, me.user_id)
-                await store.add_item(conn, wishlist_id, data.product_id, "", me.user_id)
+                await store.add_item(conn, wishlist_id, data.product_id, None, me.user_id)
         return SwipeOut(product_id=data.product_id, direction=data.direction, wishlist_id=wishlist_id)

@@ -155,10 +155,11 @@ async def default_list(conn: Conn, owner_id: int) -> int:
     return again
 
 
-async def add_item(conn: Conn, wishlist_id: int, product_id: int, note: str, added_by: int) -> None:
+async def add_item(conn: Conn, wishlist_id: int, product_id: int, note: str | None, added_by: int) -> None:
+    """Add a product (again); a note of None keeps the stored note (a new item gets an empty one)."""
     await conn.execute(
-        """INSERT INTO wishlist_items (wishlist_id, product_id, note, added_by) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (wishlist_id, product_id) DO UPDATE SET note = EXCLUDED.note""",
+        """INSERT INTO wishlist_items (wishlist_id, product_id, note, added_by) VALUES ($1, $2, COALESCE($3, ''), $4)
+           ON CONFLICT (wishlist_id, product_id) DO UPDATE SET note = COALESCE($3, wishlist_items.note)""",
         wishlist_id, product_id, note, added_by,
     )
 

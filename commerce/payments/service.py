@@ -160,7 +160,9 @@ class Payments:
         if event == "payment.failed":
             entity = payload["payment"]["entity"]
             reason = str(entity.get("error_description") or "Payment failed")
-            await store.mark_failed(conn, str(entity["order_id"]), reason[:500])
+            failed_id = entity.get("id")
+            await store.mark_failed(conn, str(entity["order_id"]), str(failed_id) if failed_id else None,
+                                    reason[:500])
         elif event == "refund.processed":
             entity = payload["refund"]["entity"]
             await store.mark_refunded(conn, str(entity["payment_id"]), str(entity["id"]))

@@ -84,12 +84,15 @@ async def mark_captured(conn: asyncpg.Connection, payment_id: int, razorpay_paym
     )
 
 
-async def mark_failed(conn: asyncpg.Connection, razorpay_order_id: str, reason: str) -> bool:
-    """A failed attempt: only a payment not captured yet can fail (a later retry may still succeed)."""
+async def mark_failed(conn: asyncpg.Connection, razorpay_order_id: str, razorpay_payment_id: str | None,
+                      reason: str) -> bool:
+    """A failed attempt, with the Razorpay payment that failed: only a payment not captured yet can fail (a
+    later retry may still succeed, and its capture replaces the id)."""
     status: str = await conn.execute(
-        """UPDATE payments SET status = 'failed', failure_reason = $2, updated_at = now()
+        """UPDATE payments SET status = 'failed', failure_reason = $3, updated_at = now(),
+                  razorpay_payment_id = COALESCE($2, razorpay_payment_id)
            WHERE razorpay_order_id = $1 AND status IN ('created', 'failed')""",
-        razorpay_order_id, reason,
+        razorpay_order_id, razorpay_payment_id, reason,
     )
     return status != "UPDATE 0"
 

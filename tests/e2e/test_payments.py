@@ -171,14 +171,17 @@ async def test_a_failed_payment_leaves_the_order_payable(env: Env, db: asyncpg.C
     failed = await env.checkout(rzp, outcome="failure")
     assert json.loads(failed["webhooks"][0]["body"])["event"] == "payment.failed"
     assert (await env.deliver(failed["webhooks"][0])).status == 200
-    row = await db.fetchrow("SELECT status, failure_reason FROM payments")
+    row = await db.fetchrow("SELECT status, failure_reason, razorpay_payment_id FROM payments")
     assert row["status"] == "failed" and "declined" in row["failure_reason"]
+    failed_id = json.loads(failed["webhooks"][0]["body"])["payload"]["payment"]["entity"]["id"]
+    assert failed_id and row["razorpay_payment_id"] == failed_id  # kept, not null
     assert await db.fetchval("SELECT status FROM orders WHERE id = $1", order["id"]) == "pending_payment"
     retry = await env.checkout(rzp)
     assert (await env.verify(retry)).body["order"]["status"] == "paid"
     late_failure = await env.deliver(failed["webhooks"][0] | {"event_id": "evt_replayed_later"})
     assert late_failure.status == 200
     assert await db.fetchval("SELECT status FROM payments") == "captured"  # a late failure does not undo
+    assert await db.fetchval("SELECT razorpay_payment_id FROM payments") == retry["razorpay_payment_id"]
 
 
 async def test_payment_permissions_and_states(env: Env) -> None:

@@ -116,15 +116,20 @@ async def dashboard(conn: Conn, seller_id: int) -> Dashboard:
     )
     live = await conn.fetchrow(
         "SELECT id, title, started_at FROM livestreams WHERE seller_id = $1 AND status = 'live'", seller_id)
-    # What a show sold is what its auctions sold: each won auction is one item, at its winning bid.
+    # What a show sold is what its auctions sold and the winners paid for: a won item still in a cart, taken
+    # out of it, or in an unpaid or cancelled order is not sold.
     last = await conn.fetchrow(
-        """SELECT l.id, l.title, l.started_at, l.ended_at, l.peak_viewers,
-                  count(b.winner_id) AS items_sold, coalesce(sum(b.winning_amount), 0) AS total,
-                  count(DISTINCT b.winner_id) AS buyers
-           FROM livestreams l LEFT JOIN biddings b ON b.livestream_id = l.id AND b.winner_id IS NOT NULL
-           WHERE l.id = (SELECT id FROM livestreams WHERE seller_id = $1 AND status = 'ended'
-                         ORDER BY ended_at DESC NULLS LAST, id DESC LIMIT 1)
-           GROUP BY l.id""",
+        f"""SELECT l.id, l.title, l.started_at, l.ended_at, l.peak_viewers,
+                   coalesce(sum(oi.quantity) FILTER (WHERE o.id IS NOT NULL), 0) AS items_sold,
+                   coalesce(sum(oi.unit_price * oi.quantity) FILTER (WHERE o.id IS NOT NULL), 0) AS total,
+                   count(DISTINCT o.buyer_id) AS buyers
+            FROM livestreams l
+            LEFT JOIN biddings b ON b.livestream_id = l.id AND b.winner_id IS NOT NULL
+            LEFT JOIN order_items oi ON oi.ref = 'bidding:' || b.id
+            LEFT JOIN orders o ON o.id = oi.order_id AND o.status IN {SOLD}
+            WHERE l.id = (SELECT id FROM livestreams WHERE seller_id = $1 AND status = 'ended'
+                          ORDER BY ended_at DESC NULLS LAST, id DESC LIMIT 1)
+            GROUP BY l.id""",
         seller_id,
     )
     return Dashboard(Sales(**today), to_ship, credits, one(ShowBrief, next_show), one(ShowBrief, live),

@@ -10,11 +10,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from commerce.orders.keys import ORDERS
 from commerce.payments.razorpay_local import create_local_razorpay
 from rooms.lifecycle import presence_step
 from server.app import create_app
 from server.config import Config
-from server.keys import REDIS
+from server.keys import DB, REDIS
 from server.sessions import COOKIE, Sessions
 from tests.conftest import Services, make_config
 from tests.e2e.test_reels import form, png, upload
@@ -253,11 +254,22 @@ async def test_show_start_shows_its_cost_and_the_dashboard_sums_the_last_show(
     await api.post(f"/api/livestreams/biddings/{opened.body['id']}/close/", token=show.seller.access)
     status, _ = await browser.post(f"/console/shows/{show.stream_id}/end")
     assert status == 303
-    status, page = await browser.get("/console/")
-    figures = dict(zip(["items", "total", "buyers", "peak"], [
-        page.split(f"<dt>{label}</dt><dd>")[1].split("</dd>")[0]
-        for label in ("Items sold", "Total", "Unique buyers", "Peak viewers")], strict=True))
-    assert figures == {"items": "1", "total": "₹150.00", "buyers": "1", "peak": "2"}
+
+    async def figures() -> dict[str, str]:
+        _, page = await browser.get("/console/")
+        return dict(zip(["items", "total", "buyers", "peak"], [
+            page.split(f"<dt>{label}</dt><dd>")[1].split("</dd>")[0]
+            for label in ("Items sold", "Total", "Unique buyers", "Peak viewers")], strict=True))
+
+    # Won is not sold: only once the winner's order is paid does the item count.
+    assert await figures() == {"items": "0", "total": "₹0.00", "buyers": "0", "peak": "2"}
+    placed = await api.post("/api/orders/orders/create/", {"shipping_address": "12 MG Road, Bengaluru 560001"},
+                            token=buyers[0].access)
+    assert placed.status == 201, placed.body
+    assert (await figures())["items"] == "0"  # ordered, not paid
+    async with app[DB].acquire() as conn, conn.transaction():
+        await app[ORDERS].transition(conn, placed.body["id"], "paid", "payment", buyers[0].id)
+    assert await figures() == {"items": "1", "total": "₹150.00", "buyers": "1", "peak": "2"}
     for s in sockets:
         await s.ws.close()
 

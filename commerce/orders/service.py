@@ -100,7 +100,8 @@ class Orders:
                 "The cart holds items of several sellers; check out one seller at a time with seller_id.",
                 code="multiple_sellers", extra={"seller_ids": sellers},
             )
-        order_id = await store.insert_order(conn, buyer_id, sellers[0], address, key)
+        order_id = await store.insert_order(conn, buyer_id, sellers[0], address, key,
+                                            self.config.order_payment_timeout_s)
         wanted: dict[int, int] = defaultdict(int)
         for line in lines:
             wanted[line.product_id] += line.quantity
@@ -183,7 +184,7 @@ class Orders:
                 payment=_payment(payments.get(r.id)),
                 tracking=tracking[r.id], created_at=r.created_at, updated_at=r.updated_at,
                 paid_at=r.paid_at,
-                expires_at=r.created_at + timeout if r.status == "pending_payment" else None,
+                expires_at=(r.pay_by or r.created_at + timeout) if r.status == "pending_payment" else None,
                 invoice=InvoiceRef(number=invoices[r.id], url=f"/api/orders/orders/{r.id}/invoice/")
                 if r.id in invoices else None,
             )

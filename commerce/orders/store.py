@@ -26,6 +26,7 @@ class Order:
     created_at: datetime
     updated_at: datetime
     paid_at: datetime | None
+    pay_by: datetime | None  # the payment deadline it was placed with (None: placed before deadlines were kept)
     buyer_username: str
     seller_username: str
     seller_business_name: str
@@ -103,19 +104,21 @@ class Payment:
 
 ORDER = """
     SELECT o.id, o.status, o.buyer_id, o.seller_id, o.total_amount, o.shipping_address, o.created_at,
-           o.updated_at, o.paid_at, bu.username AS buyer_username, su.username AS seller_username,
+           o.updated_at, o.paid_at, o.pay_by, bu.username AS buyer_username, su.username AS seller_username,
            s.business_name AS seller_business_name
     FROM orders o JOIN users bu ON bu.id = o.buyer_id JOIN users su ON su.id = o.seller_id
          JOIN sellers s ON s.user_id = o.seller_id
 """
 
 
-async def insert_order(conn: asyncpg.Connection, buyer_id: int, seller_id: int, address: Any, key: str | None) -> int:
-    """A new pending order (total filled in later); UniqueViolation if the idempotency key was used."""
+async def insert_order(conn: asyncpg.Connection, buyer_id: int, seller_id: int, address: Any, key: str | None,
+                       pay_within_s: int) -> int:
+    """A new pending order (total filled in later) that must be paid within pay_within_s; UniqueViolation if
+    the idempotency key was used."""
     order_id: int = await conn.fetchval(
-        """INSERT INTO orders (buyer_id, seller_id, status, total_amount, shipping_address, idempotency_key)
-           VALUES ($1, $2, 'pending_payment', 0, $3::jsonb, $4) RETURNING id""",
-        buyer_id, seller_id, address, key,
+        """INSERT INTO orders (buyer_id, seller_id, status, total_amount, shipping_address, idempotency_key, pay_by)
+           VALUES ($1, $2, 'pending_payment', 0, $3::jsonb, $4, now() + make_interval(secs => $5)) RETURNING id""",
+        buyer_id, seller_id, address, key, pay_within_s,
     )
     return order_id
 
@@ -263,10 +266,15 @@ async def list_orders(
 
 
 async def expired_orders(conn: Conn, older_than_s: int, limit: int = 100) -> list[int]:
-    """Unpaid orders past their time, oldest first."""
+    """Unpaid orders past their deadline, oldest first; an order without one (placed before deadlines were
+    kept) is due older_than_s after it was placed."""
     rows = await conn.fetch(
         """SELECT id FROM orders WHERE status = 'pending_payment'
-           AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT $2""",
+           AND pay_by < now()
+           UNION
+           SELECT id FROM orders WHERE status = 'pending_payment' AND pay_by IS NULL
+           AND created_at < now() - make_interval(secs => $1)
+           ORDER BY id LIMIT $2""",
         older_than_s, limit,
     )
     return [r["id"] for r in rows]

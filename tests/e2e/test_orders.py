@@ -256,7 +256,7 @@ async def test_unpaid_orders_expire_once_even_with_two_sweepers(api: Api, app: A
         buyer = await api.register(f"buyer{i}")
         await add(api, buyer, item["id"], 2)
         ids.append((await checkout(api, buyer)).body["id"])
-    await db.execute("UPDATE orders SET created_at = now() - interval '2 hours' WHERE id = ANY($1::bigint[])", ids[:3])
+    await db.execute("UPDATE orders SET pay_by = now() - interval '1 minute' WHERE id = ANY($1::bigint[])", ids[:3])
     await db.execute("UPDATE orders SET status = 'paid' WHERE id = $1", ids[0])  # paid just in time
     config = app[CONFIG].replace(commerce={"order_payment_timeout_s": 3600})
     orders = dataclasses.replace(app[ORDERS], config=config.commerce)
@@ -283,3 +283,29 @@ async def test_auction_wins_land_once_at_their_price(api: Api, app: Any, seller:
     order = (await checkout(api, buyer)).body
     assert order["total_amount"] == 1740.0
     assert sorted(i["source"] for i in order["items"]) == ["auction", "cart"]
+
+
+async def test_an_order_keeps_the_payment_deadline_it_was_placed_with(api: Api, app: Any, seller: Account, cat: int,
+                                                                      db: asyncpg.Connection) -> None:
+    item = await product(api, seller, cat, stock=5)
+    buyer = await api.register("buyer")
+    await add(api, buyer, item["id"])
+    placed = (await checkout(api, buyer)).body
+    deadline = await db.fetchval("SELECT pay_by FROM orders WHERE id = $1", placed["id"])
+    created = await db.fetchval("SELECT created_at FROM orders WHERE id = $1", placed["id"])
+    timeout = app[CONFIG].commerce.order_payment_timeout_s
+    assert abs((deadline - created).total_seconds() - timeout) < 5
+    assert placed["expires_at"] is not None
+    # The timeout is shortened afterwards, and the order is older than the new one: it keeps its own deadline.
+    await db.execute("UPDATE orders SET created_at = now() - interval '2 hours' WHERE id = $1", placed["id"])
+    config = app[CONFIG].replace(commerce={"order_payment_timeout_s": 60})
+    shorter = dataclasses.replace(app[ORDERS], config=config.commerce)
+    assert await expire_unpaid(app[DB], shorter) == 0
+    assert await db.fetchval("SELECT status FROM orders WHERE id = $1", placed["id"]) == "pending_payment"
+    await db.execute("UPDATE orders SET pay_by = now() - interval '1 second' WHERE id = $1", placed["id"])
+    assert await expire_unpaid(app[DB], shorter) == 1
+    # An order placed before deadlines were kept is due by the configured timeout.
+    await add(api, buyer, item["id"])
+    old = (await checkout(api, buyer)).body["id"]
+    await db.execute("UPDATE orders SET pay_by = NULL, created_at = now() - interval '2 hours' WHERE id = $1", old)
+    assert await expire_unpaid(app[DB], shorter) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, ValidationError, WithJsonSchema
 
 from server.api import PageQuery
 from server.money import Money
@@ -27,9 +27,43 @@ class Address(BaseModel):
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
 
 
+ADDRESS_HINTS = {"postal_code": "3 to 12 letters, digits, spaces or dashes",
+                 "name": "1 to 200 characters", "line1": "1 to 200 characters", "city": "1 to 200 characters",
+                 "state": "1 to 200 characters"}
+AddressText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=1000)]
+
+
+def _one_address(value: Any) -> Address | str:
+    """A line of text or an address object; a refusal names what is wrong in the client's terms, not pydantic's
+    union members (which gave field names like shipping_address.constrained-str)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not 5 <= len(text) <= 1000:
+            raise ValueError("Write the address in 5 to 1000 characters, or send it as an object "
+                             "with name, line1, city, state and postal_code.")
+        return text
+    if isinstance(value, dict):
+        try:
+            return Address.model_validate(value)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors(include_url=False):
+                where = ".".join(str(part) for part in err["loc"])
+                if err["type"] == "missing":
+                    problems.append(f"{where} is required")
+                elif where in ADDRESS_HINTS:
+                    problems.append(f"{where}: {ADDRESS_HINTS[where]}")
+                else:
+                    problems.append(f"{where}: {str(err['msg']).removeprefix('Value error, ')}")
+            raise ValueError("; ".join(problems) + ".") from None
+    raise ValueError("The address is a line of text or an object with name, line1, city, state and postal_code.")
+
+
 class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    shipping_address: Address | Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=1000)]
+    shipping_address: Annotated[Address | AddressText, PlainValidator(_one_address),
+                                WithJsonSchema({"anyOf": [{"$ref": "#/components/schemas/Address"},
+                                                          {"type": "string", "minLength": 5, "maxLength": 1000}]})]
     seller_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = Field(
         None, description="Check out only this seller's items (required when the cart holds several sellers')."
     )

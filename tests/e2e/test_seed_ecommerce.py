@@ -129,3 +129,15 @@ async def test_cart_and_orders_under_the_seed_paths(api: Api, app: Any, admin: A
     assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
     same = await api.get(f"/api/orders/{order}/invoice/", token=buyer.access)
     assert same.status == 200 and same.body == pdf.body
+
+
+async def test_a_bad_address_is_refused_in_the_clients_terms(api: Api, admin: Account) -> None:
+    buyer = await sign_up(api, "meena")
+    for address, says in [("MG", "5 to 1000 characters"), ({"name": "Meena"}, "line1 is required"),
+                          ({"name": "Meena", "line1": "12 MG Road", "city": "Bengaluru", "state": "KA",
+                            "postal_code": "56#001"}, "postal_code: 3 to 12 letters"),
+                          (42, "a line of text or an object")]:
+        refused = await api.post("/api/orders/", {"shipping_address": address}, token=buyer.access)
+        assert refused.status == 400 and refused.error_code() == "invalid_input"
+        assert list(refused.body["error"]["fields"]) == ["shipping_address"], refused.body
+        assert says in refused.body["error"]["fields"]["shipping_address"][0]

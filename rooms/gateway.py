@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgpack
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from yarl import URL
 
 from rooms.bridge import Bridge
@@ -21,7 +21,7 @@ from rooms.hub import Member
 from rooms.keys import BRIDGE, HUB
 from rooms.names import RoomName
 from server.api import validate
-from server.errors import DomainError, InvalidInput, PermissionDenied
+from server.errors import DomainError, InvalidInput, PermissionDenied, UpgradeRequired
 from server.keys import CONFIG, SESSIONS, TOKENS
 from server.middleware import UNAVAILABLE, new_request_id
 from server.sessions import COOKIE
@@ -78,6 +78,8 @@ class Opening:
     me: Principal | None
     greet: Callable[[Member], Awaitable[None]]
     on_leave: Callable[[], Awaitable[None]] | None = None
+    # Set when the room is over (an ended show): these frames, then a normal close; the socket never joins.
+    farewell: Callable[[Member], Awaitable[None]] | None = None
 
 
 async def room_socket(request: web.Request, open_room: Callable[[web.Request], Awaitable[Opening]],
@@ -86,9 +88,16 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
     may refuse it before the upgrade; then upgrade, join, greet, and serve the member's frames until it goes.
     One coroutine frame for the whole connection: an endpoint that awaited this from its own coroutine
     would keep a second frame alive per idle viewer."""
-    opening = await open_room(request)
+    opening = await open_room(request)  # refusals first: a bad token is 401, an unknown show 404
+    if not web.WebSocketResponse(protocols=("msgpack", "json")).can_prepare(request).ok:
+        raise UpgradeRequired()
     room, me, on_leave = opening.room, opening.me, opening.on_leave
     ws, member = await open_socket(request, me, types)
+    if opening.farewell is not None:  # nothing will happen here: say so, close normally, count as no viewer
+        await opening.farewell(member)
+        await ws.close(code=WSCloseCode.OK, message=b"the room is over")
+        await member.finish()
+        return ws
     hub = request.app[HUB]
     try:
         await hub.join(room, member)

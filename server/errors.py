@@ -92,6 +92,18 @@ class RateLimited(DomainError):
         super().__init__(message, **kw)
 
 
+class UpgradeRequired(DomainError):
+    """A WebSocket endpoint asked without the WebSocket handshake."""
+
+    status = 426
+    code = "upgrade_required"
+
+    def __init__(self, message: str = "This is a WebSocket endpoint: connect with a WebSocket client.",
+                 **kw: Any) -> None:
+        kw.setdefault("headers", {"Upgrade": "websocket", "Connection": "Upgrade"})
+        super().__init__(message, **kw)
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     code = "service_unavailable"

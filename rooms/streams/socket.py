@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from aiohttp import web
 
+from rooms.events import direct_frame
 from rooms.gateway import Opening, greet, last_seq_param, room_socket, socket_user
+from rooms.hub import Member
+from rooms.keys import BRIDGE
 from rooms.names import RoomName
 from rooms.streams.keys import STREAMS
 from server.api import path_id
@@ -21,8 +25,21 @@ async def open_show(request: web.Request) -> Opening:
     last_seq = last_seq_param(request)
     room = RoomName.stream(stream_id)
     livestream = (await request.app[STREAMS].get(stream_id)).model_dump(mode="json")
+    if livestream["status"] == "ended":
+        return Opening(room, me, greet=_nothing, farewell=functools.partial(_ended, request, room, livestream))
     base = {"livestream": livestream, "viewers": livestream["viewers"], "pinned_message": livestream["pinned_message"]}
     return Opening(room, me, functools.partial(greet, request, room=room, last_seq=last_seq, base=base))
+
+
+async def _nothing(member: Member) -> None:
+    return None
+
+
+async def _ended(request: web.Request, room: RoomName, livestream: dict[str, Any], member: Member) -> None:
+    """To a socket opened after the show ended: `stream_ended` with the show; the caller then closes it."""
+    seq = await request.app[BRIDGE].current_seq(room)
+    data = {"livestream_id": livestream["id"], "reason": "ended", "livestream": livestream}
+    member.go_live([direct_frame(member.codec, "stream_ended", seq, data)], seq)
 
 
 # GET /ws/livestream/{id}/ and GET /ws/chat/{id}/ (the chat and viewer events of the same room). Partials,

@@ -19,6 +19,10 @@ from rooms.hub import Hub, Member
 from rooms.names import RoomName
 from tests.conftest import Services
 
+# Room numbers far from the ids the other tests' shows get: a server process another test left running on the
+# same Redis can have no member in these rooms.
+BASE = 900_000_000
+
 
 @pytest.fixture
 async def redis_client(clean: Services) -> AsyncIterator[aioredis.Redis]:
@@ -29,13 +33,13 @@ async def redis_client(clean: Services) -> AsyncIterator[aioredis.Redis]:
 
 async def test_publish_numbers_events_and_keeps_a_capped_history(redis_client: aioredis.Redis) -> None:
     bridge = Bridge(redis_client, history_size=3, history_ttl_s=60)
-    room = RoomName.stream(1)
+    room = RoomName.stream(BASE + 1)
     assert await bridge.current_seq(room) == 0 and await bridge.history(room) == []
     seqs = [await bridge.publish(room, "chat", {"n": n}) for n in range(5)]
     assert seqs == [1, 2, 3, 4, 5] and await bridge.current_seq(room) == 5
     history = await bridge.history(room)
     assert [(e.seq, e.type, e.data["n"]) for e in history] == [(3, "chat", 2), (4, "chat", 3), (5, "chat", 4)]
-    assert await bridge.current_seq(RoomName.stream(2)) == 0  # rooms are numbered apart
+    assert await bridge.current_seq(RoomName.stream(BASE + 2)) == 0  # rooms are numbered apart
     assert 0 < await redis_client.ttl(f"room:{room}:log") <= 60
 
 
@@ -52,7 +56,7 @@ async def test_the_subscriber_confirms_before_returning_and_delivers_in_order(re
     subscriber = Subscriber(redis_client, on_event)
     subscriber.start()
     try:
-        room, other = RoomName.stream(7), RoomName.stream(8)
+        room, other = RoomName.stream(BASE + 7), RoomName.stream(BASE + 8)
         await subscriber.subscribe(room)  # returns once Redis confirmed: nothing published after is missed
         await bridge.publish(other, "chat", {"n": -1})  # not subscribed: never delivered
         for n in range(3):
@@ -127,13 +131,14 @@ async def test_the_hub_fans_out_once_per_room_and_unsubscribes_when_the_room_emp
         redis_client: aioredis.Redis) -> None:
     async with HubRig(redis_client, history_size=100) as rig:
         hub, bridge = rig.hub, rig.bridge
-        room, other = RoomName.stream(5), RoomName.stream(6)
+        room, other = RoomName.stream(BASE + 5), RoomName.stream(BASE + 6)
         a, b, elsewhere = await rig.connect(room), await rig.connect(room), await rig.connect(other)
         for _ in range(3):
             await rig.joined.get()
         assert hub.local_count(room) == 2 and set(hub.rooms) == {room, other}
         channels = await redis_client.pubsub_channels()
-        assert {b"room:stream:5", b"room:stream:6"} <= set(channels)  # one subscription per room, not per socket
+        # One subscription per room, not per socket.
+        assert {f"room:stream:{BASE + 5}".encode(), f"room:stream:{BASE + 6}".encode()} <= set(channels)
         for n in range(3):
             await bridge.publish(room, "bid", {"n": n})
         for ws in (a, b):
@@ -147,13 +152,13 @@ async def test_the_hub_fans_out_once_per_room_and_unsubscribes_when_the_room_emp
             await rig.left.get()
         await asyncio.gather(*list(hub._tasks))  # the last member out ended the process's subscription
         assert room not in hub.rooms and other in hub.rooms
-        assert b"room:stream:5" not in set(await redis_client.pubsub_channels())
+        assert f"room:stream:{BASE + 5}".encode() not in set(await redis_client.pubsub_channels())
         await elsewhere.close()
 
 
 async def test_a_member_that_stops_reading_is_dropped_not_buffered(redis_client: aioredis.Redis) -> None:
     async with HubRig(redis_client, history_size=10) as rig:
-        room = RoomName.stream(9)
+        room = RoomName.stream(BASE + 9)
         # A client that never reads: the kernel buffers fill, then the member's queue, then it is dropped.
         await rig.connect(room, max_msg_size=0)
         member = await rig.joined.get()

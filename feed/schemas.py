@@ -254,7 +254,8 @@ class VideoOut(BaseModel):
 
 
 class FeedItemOut(VideoOut):
-    feed_source: str = Field(description="Which part of the mix chose it: personalized, trending or discovery.")
+    feed_source: str = Field(description="Which part of the mix chose it: personalized, trending or discovery; "
+                                         "repeat once every reel was shown in this session.")
 
 
 class LikeOut(BaseModel):

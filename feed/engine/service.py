@@ -76,6 +76,16 @@ class Engine:
             return FeedPage([c.id for c, _ in chosen], {c.id: b for c, b in chosen}, total,
                             more=len(chosen) == size and len(ranked) > size * page)
         ids = [c.id for c, _ in mixed]
+        sources = {c.id: b for c, b in mixed}
+        if len(ids) < size and total > 0:
+            # Every reel was shown in this session: start over with those shown longest ago, so the feed
+            # never runs dry while there is anything to show.
+            oldest = await self.session.longest_ago(me.user_id, (size - len(ids)) * 4)
+            async with self.pool.acquire() as conn:
+                again = await store.active_among(conn, [i for i in oldest if i not in sources], only_category)
+            for video_id in again[:size - len(ids)]:
+                ids.append(video_id)
+                sources[video_id] = "repeat"
         await self.session.seen(me.user_id, ids)
         count = max(0, total - len(seen))
-        return FeedPage(ids, {c.id: b for c, b in mixed}, count, more=len(ids) == size and count > len(ids))
+        return FeedPage(ids, sources, max(count, len(ids)), more=len(ids) > 0)

@@ -75,6 +75,17 @@ async def candidates(conn: Conn, *, categories: list[int], tags: list[str], foll
                       trend_score=r["trend_score"], created_at=r["created_at"], source=r["source"]) for r in rows]
 
 
+async def active_among(conn: Conn, ids: list[int], only_category: int | None) -> list[int]:
+    """Those of these videos still active (and in the category, if one is asked), in the order given."""
+    rows = await conn.fetch(
+        """SELECT id FROM videos WHERE id = ANY($1::bigint[]) AND status = 'active'
+           AND ($2::bigint IS NULL OR category_id = $2)""",
+        ids, only_category,
+    )
+    active = {r["id"] for r in rows}
+    return [i for i in ids if i in active]
+
+
 async def active_count(conn: Conn, only_category: int | None) -> int:
     count: int = await conn.fetchval(
         "SELECT count(*) FROM videos WHERE status = 'active' AND ($1::bigint IS NULL OR category_id = $1)",

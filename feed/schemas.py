@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from server.api import PageQuery
 from server.money import Money
@@ -58,7 +58,8 @@ class VideoIn(_In):
     title: Title
     description: LongText = ""
     category: Id | None = None
-    product: Id | None = None
+    product: Id | None = Field(None, validation_alias=AliasChoices("product", "product_id"),
+                               description="The reel's product (the app sends it as product_id).")
     additional_products: list[Id] = Field(default_factory=list, max_length=MAX_PRODUCTS)
     tags: list[str] = Field(default_factory=list)
 
@@ -216,6 +217,11 @@ class CreatorOut(CreatorBrief):
     posts_count: int
     is_following: bool
     created_at: datetime
+    # The shoppable-videos app's names for the same things, and what it shows besides.
+    user: int = Field(description="The creator's user id (the same as id).")
+    follower_count: int = Field(description="The same as followers_count.")
+    views_count: int = Field(description="Views of the creator's active reels.")
+    uploader_profile_url: str = Field(description="The creator's profile in this API.")
 
 
 class VideoItemOut(BaseModel):

@@ -58,6 +58,12 @@ async def get_creator(request: web.Request, me: Principal | None) -> CreatorOut:
     return await request.app[SOCIAL].creator(me, path_id(request))
 
 
+@api.put(CREATOR, body=CreatorPatch, response=CreatorOut,
+         summary="Change your creator profile (the app's PUT; fields not sent stay as they are)")
+async def put_creator(request: web.Request, me: Principal, body: CreatorPatch) -> CreatorOut:
+    return await request.app[SOCIAL].update(me, path_id(request), body)
+
+
 @api.patch(CREATOR, body=CreatorPatch, response=CreatorOut,
            summary="Change your profile: handle, display_name, bio, social_links")
 async def patch_creator(request: web.Request, me: Principal, body: CreatorPatch) -> CreatorOut:

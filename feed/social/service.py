@@ -228,5 +228,7 @@ def creator_out(row: Creator) -> CreatorOut:
         id=row.id, username=row.username, handle=row.handle, display_name=row.display_name,
         avatar=media_url(row.avatar), followers_count=row.followers_count, bio=row.bio,
         social_links=row.social_links, following_count=row.following_count, posts_count=row.posts_count,
-        is_following=row.is_following, created_at=row.created_at,
+        is_following=row.is_following, created_at=row.created_at, user=row.id,
+        follower_count=row.followers_count, views_count=row.views_count,
+        uploader_profile_url=f"/api/v1/creators/{row.id}/",
     )

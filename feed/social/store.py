@@ -29,6 +29,7 @@ class Creator:
     posts_count: int
     created_at: datetime
     is_following: bool
+    views_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,9 @@ CREATOR_COLUMNS = """u.id, u.username, COALESCE(cp.handle, u.username) AS handle
     COALESCE(cp.social_links, '{}'::jsonb) AS social_links, COALESCE(cp.followers_count, 0) AS followers_count,
     COALESCE(cp.following_count, 0) AS following_count, COALESCE(cp.posts_count, 0) AS posts_count,
     COALESCE(cp.created_at, u.created_at) AS created_at,
-    EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following"""
+    EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following,
+    (SELECT COALESCE(sum(v.views_count), 0) FROM videos v WHERE v.creator_id = u.id AND v.status = 'active')
+        AS views_count"""
 # $1 is always the viewer (0 when signed out).
 CREATORS_FROM = "FROM users u LEFT JOIN creator_profiles cp ON cp.user_id = u.id"
 

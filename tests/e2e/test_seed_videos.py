@@ -34,3 +34,33 @@ async def test_only_buyers_add_a_reels_product_to_a_cart_and_hear_which(api: Api
     assert added.status == 200
     assert added.body == {"status": "success", "message": "Added Banarasi saree to cart", "cart_item_count": 2}
     assert (await api.get("/api/orders/cart/", token=seller.access)).status == 403
+
+
+async def test_upload_takes_product_id_and_refuses_a_product_that_does_not_exist(api: Api, admin: Account) -> None:
+    seller = await verified_seller(api, admin, "weaver")
+    cat = await category(api, admin)
+    saree = await product(api, seller, cat, name="Silk saree")
+    dupatta = await product(api, seller, cat, name="Dupatta")
+    reel = await upload(api, seller, product_id=saree["id"], additional_products=f"{dupatta['id']}",
+                        made_with="an unknown field is ignored")
+    assert reel["product"]["id"] == saree["id"] and [p["id"] for p in reel["additional_products"]] == [dupatta["id"]]
+    missing = await upload(api, seller, "Ghost", product_id=999999, expect=400)
+    assert missing["error"]["code"] == "product_not_found"
+
+
+async def test_creators_carry_the_apps_fields_and_their_owner_puts_changes(api: Api, admin: Account) -> None:
+    ritu, fan = await api.register("ritu"), await api.register("fan")
+    await api.post("/api/v1/user-follows/toggle_follow/", {"following_id": ritu.id}, token=fan.access)
+    reel = await upload(api, ritu, "First drape")
+    await api.post(f"/api/v1/shoppable-videos/{reel['id']}/view/", token=fan.access)
+    creator = (await api.get(f"/api/v1/creators/{ritu.id}/")).body
+    assert {"id", "user", "username", "handle", "display_name", "avatar", "bio", "follower_count", "posts_count",
+            "views_count", "uploader_profile_url", "followers_count"} <= set(creator)
+    assert creator["user"] == ritu.id and creator["follower_count"] == creator["followers_count"] == 1
+    assert creator["posts_count"] == 1 and creator["views_count"] == 1
+    assert (await api.get(creator["uploader_profile_url"])).body["id"] == ritu.id
+    put = await api.call("PUT", f"/api/v1/creators/{ritu.id}/", {"bio": "Drapes daily", "display_name": "Ritu S"},
+                         token=ritu.access)
+    assert put.status == 200 and put.body["bio"] == "Drapes daily" and put.body["handle"] == creator["handle"]
+    refused = await api.call("PUT", f"/api/v1/creators/{ritu.id}/", {"bio": "mine now"}, token=fan.access)
+    assert refused.status == 403

@@ -54,6 +54,7 @@ class AdminCounts:
     sellers: int
     reports: int
     withdrawals: int
+    users: int  # active accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,8 @@ async def admin_counts(conn: Conn) -> AdminCounts:
         """SELECT (SELECT count(*) FROM sellers s JOIN users u ON u.id = s.user_id
                    WHERE NOT s.verified AND u.is_active) AS sellers,
                   (SELECT count(DISTINCT video_id) FROM video_reports WHERE status = 'open') AS reports,
-                  (SELECT count(*) FROM withdrawals WHERE status = 'requested') AS withdrawals"""
+                  (SELECT count(*) FROM withdrawals WHERE status = 'requested') AS withdrawals,
+                  (SELECT count(*) FROM users WHERE is_active) AS users"""
     )
     return AdminCounts(**row)
 

@@ -152,7 +152,13 @@
   });
 
   // --- Auctions --------------------------------------------------------------------------------------
-  const money = (v) => (v === null || v === undefined ? "—" : "₹" + Number(v).toFixed(2));
+  const money = (v) => {
+    if (v === null || v === undefined) return "—";
+    const n = Number(v);
+    // Grouped like the server-rendered pages (money macro): 1,100.00.
+    const text = Math.abs(n).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    return (n < 0 ? "−₹" : "₹") + text;
+  };
 
   function showBidding(b) {
     state.bidding = b;

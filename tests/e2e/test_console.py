@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
+import aiohttp_jinja2
 import asyncpg
 import pytest
 from aiohttp import web
@@ -404,3 +406,15 @@ async def test_a_reel_uploaded_from_the_console_carries_its_products(
     assert await db.fetchval("SELECT product_id FROM video_products WHERE video_id = $1", row["id"]) == second["id"]
     status, page = await browser.get("/console/reels/")
     assert "Drape" in page and "Saree" in page
+
+
+async def test_money_reads_with_the_minus_before_the_rupee_and_the_admin_home_counts_users(
+        client: TestClient, api: Api, admin: Account, app: web.Application, browsers: list[Browserless]) -> None:
+    env = aiohttp_jinja2.get_env(app)
+    shown = env.from_string('{% from "console/macros.html" import money %}{{ money(a) }}|{{ money(b) }}|{{ money(c) }}')
+    assert shown.render(a=Decimal("-599"), b=Decimal("123456.5"), c=None) == "−₹599.00|₹123,456.50|—"
+    await api.register("asha")
+    browser = await signed_in(client, browsers, admin.username, admin.password)
+    status, page = await browser.get("/console/")
+    users = page.split("<h2>Users</h2>")[1].split("</p>")[0]
+    assert status == 200 and users.endswith(">2")  # the admin and asha, not a placeholder

@@ -176,14 +176,14 @@ async def test_a_live_show_from_product_to_order_and_an_admins_reviews(
     started = await socket.next("bidding_started")
     await socket.send("bid", {"bidding_id": started["data"]["id"], "amount": "1100.00", "client_id": "b1"})
     assert (await socket.next("ack"))["data"]["client_id"] == "b1"
-    await expect(page.locator("#auction-price")).to_have_text("₹1100.00")
+    await expect(page.locator("#auction-price")).to_have_text("₹1,100.00")
     await expect(page.locator("#auction-leader")).to_have_text("buyer1")
     await expect(page.locator("#auction-bids")).to_have_text("1")
     await shoot(page, "seller-live-room")
 
     # Closes it: the buyer wins, the product is in the cart, and the order appears in the console.
     await page.get_by_role("button", name="Close now").click()
-    await expect(page.locator("#auction-result")).to_have_text("Sold to buyer1 for ₹1100.00. It is in their cart.")
+    await expect(page.locator("#auction-result")).to_have_text("Sold to buyer1 for ₹1,100.00. It is in their cart.")
     await socket.ws.close()
     order = await api.post("/api/orders/orders/create/", {"shipping_address": ADDRESS}, token=buyer.access)
     assert order.status == 201 and order.body["total_amount"] == 1100, order.body

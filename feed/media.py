@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from commerce.catalog.images import accept_image
-from server.errors import UnsupportedMediaType
+from server.errors import PayloadTooLarge, UnsupportedMediaType
 
 VIDEO_EXTENSIONS = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
 
@@ -32,6 +32,23 @@ def _check_and_store_video(temp: Path, folder: Path, relative_dir: str) -> str:
     name = f"{uuid.uuid4().hex}.{ext}"
     temp.replace(target_dir / name)
     return f"{relative_dir}/{name}"
+
+
+async def accept_any(temp: Path, folder: Path, relative_dir: str, max_image_bytes: int) -> tuple[str, str]:
+    """A file that may be a picture or a video (the apps' `file`): checked by its content, not its name, and
+    stored as such. Returns ("image_file" or "video_file", its media path)."""
+    head, size = await asyncio.to_thread(_head_and_size, temp)
+    if sniff_video(head) is not None:
+        return "video_file", await accept_video(temp, folder, relative_dir)
+    if size > max_image_bytes:
+        await asyncio.to_thread(temp.unlink, missing_ok=True)
+        raise PayloadTooLarge(f"An image may be at most {max_image_bytes} bytes.")
+    return "image_file", await accept_picture(temp, folder, relative_dir)
+
+
+def _head_and_size(path: Path) -> tuple[bytes, int]:
+    with path.open("rb") as fh:
+        return fh.read(64), path.stat().st_size
 
 
 async def accept_video(temp: Path, folder: Path, relative_dir: str) -> str:

@@ -30,7 +30,8 @@ from server.plugin import Plugin
 def build(app: web.Application) -> None:
     config = app[CONFIG]
     pool, redis, bridge, media = app[DB], app[REDIS], app[BRIDGE], media_path(config)
-    videos = Videos(pool, redis, bridge, config.feed, media, Engine(pool, redis, config.feed), app[CART])
+    videos = Videos(pool, redis, bridge, config.feed, media, Engine(pool, redis, config.feed), app[CART],
+                    config.commerce.max_image_bytes)
     app[VIDEOS] = videos
     app[CATEGORIES] = Categories(pool)
     app[COMMENTS] = Comments(videos)

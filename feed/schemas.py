@@ -81,8 +81,10 @@ class VideoPatch(_In):
 
 
 class ItemIn(_In):
-    product: Id | None = None
+    product: Id | None = Field(None, validation_alias=AliasChoices("product", "product_id"))
     caption: ShortText = ""
+    order: int | None = Field(None, ge=1, le=1000, description="Its place among the slides (the app's `order`); "
+                                                               "the ones from there move down. Default: last.")
 
 
 class FeedQuery(PageQuery):

@@ -45,7 +45,8 @@ ALIAS = r"/api/videos/{id:\d+}/"
 async def reel_form(request: web.Request, service: Videos) -> Form:
     """The form of a reel or a slide: video_file and image_file streamed to disk under their limits."""
     config = request.app[CONFIG]
-    limits = {"video_file": config.feed.max_video_bytes, "image_file": config.commerce.max_image_bytes}
+    limits = {"video_file": config.feed.max_video_bytes, "image_file": config.commerce.max_image_bytes,
+              "file": max(config.feed.max_video_bytes, config.commerce.max_image_bytes)}
     return await read_form(request, limits, service.media / "tmp")
 
 
@@ -85,7 +86,8 @@ async def delete_video(request: web.Request, me: Principal) -> None:
 
 
 @api.post(_action("add-item"), upload="image_file", response=VideoOut, status=201,
-          summary="Add a slide to your COLLECTION (multipart: image_file or video_file, product, caption)")
+          summary="Add a slide to your COLLECTION (multipart: file, an image or a video, or image_file or "
+                  "video_file; product, caption, order)")
 async def add_item(request: web.Request, me: Principal) -> VideoOut:
     service = request.app[VIDEOS]
     form = await reel_form(request, service)

@@ -17,7 +17,7 @@ from feed.briefs.views import creator_brief, product_brief
 from feed.engine.service import COUNT_SCOPE, Engine, FeedPage
 from feed.engine.session import Session
 from feed.leaderboard.service import Leaderboard
-from feed.media import accept_picture, accept_video
+from feed.media import accept_any, accept_picture, accept_video
 from feed.schemas import (
     AddToCartIn,
     AddToCartOut,
@@ -64,6 +64,7 @@ class Videos:
     media: Path  # where uploads are kept
     engine: Engine
     cart: Cart
+    max_image_bytes: int  # commerce.max_image_bytes: a `file` that is a picture may be no larger
 
     @property
     def session(self) -> Session:
@@ -178,6 +179,14 @@ class Videos:
         if "image_file" in form.files:
             files["image_file"] = await accept_picture(form.files.pop("image_file"), self.media, folder)
             stored.append(files["image_file"])
+        if "file" in form.files:  # the apps' one `file`: a picture or a video, told apart by its content
+            temp = form.files.pop("file")
+            if files:  # image_file or video_file was sent as well: those win
+                await discard(temp)
+            else:
+                kind, path = await accept_any(temp, self.media, folder, self.max_image_bytes)
+                files[kind] = path
+                stored.append(path)
         return files
 
     async def _check_refs(self, category: int | None, products: list[int]) -> None:
@@ -226,12 +235,12 @@ class Videos:
             await self._check_refs(None, [data.product] if data.product else [])
             files = await self._store_files(me.user_id, form, stored)
             if not files:
-                raise InvalidInput("An item needs an image_file or a video_file.",
+                raise InvalidInput("An item needs a file (an image or a video), an image_file or a video_file.",
                                    fields={"image_file": ["This field is required."]})
             async with self.pool.acquire() as conn, conn.transaction():
                 await store.lock(conn, video_id)
                 item = await store.add_item(conn, video_id, files.get("image_file"), files.get("video_file"),
-                                            data.product, data.caption, MAX_ITEMS)
+                                            data.product, data.caption, MAX_ITEMS, data.order)
             if item is None:
                 raise Conflict(f"A collection holds at most {MAX_ITEMS} items.", code="too_many_items")
         return await self.get(video_id, me)

@@ -212,16 +212,24 @@ async def lock(conn: asyncpg.Connection, video_id: int) -> Video | None:
 
 
 async def add_item(conn: asyncpg.Connection, video_id: int, image: str | None, video: str | None,
-                   product_id: int | None, caption: str, limit: int) -> int | None:
-    """Append an item after the video's row lock is held; None when the collection is full."""
+                   product_id: int | None, caption: str, limit: int, position: int | None = None) -> int | None:
+    """Add an item at `position` (the ones from there on move down one), or last; with the video's row lock
+    held. None when the collection is full."""
     count: int = await conn.fetchval("SELECT count(*) FROM video_items WHERE video_id = $1", video_id)
     if count >= limit:
         return None
+    if position is not None:
+        # Two steps, because (video_id, position) is unique at every row: out of the way, then back shifted.
+        await conn.execute("UPDATE video_items SET position = -position - 1 WHERE video_id = $1 AND position >= $2",
+                           video_id, position)
+        await conn.execute("UPDATE video_items SET position = -position WHERE video_id = $1 AND position < 0",
+                           video_id)
     item_id: int = await conn.fetchval(
         """INSERT INTO video_items (video_id, position, image_file, video_file, product_id, caption)
-           VALUES ($1, (SELECT COALESCE(max(position), 0) + 1 FROM video_items WHERE video_id = $1), $2, $3, $4, $5)
+           VALUES ($1, COALESCE($6, (SELECT COALESCE(max(position), 0) + 1 FROM video_items WHERE video_id = $1)),
+                   $2, $3, $4, $5)
            RETURNING id""",
-        video_id, image, video, product_id, caption,
+        video_id, image, video, product_id, caption, position,
     )
     return item_id
 

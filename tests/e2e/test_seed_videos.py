@@ -3,7 +3,9 @@ buyers add a reel's product to a cart, told which product went in."""
 
 from __future__ import annotations
 
-from tests.e2e.test_reels import upload
+from typing import Any
+
+from tests.e2e.test_reels import MP4, form, png, upload
 from tests.helpers import Account, Api, category, product, verified_seller
 
 
@@ -64,3 +66,24 @@ async def test_creators_carry_the_apps_fields_and_their_owner_puts_changes(api: 
     assert put.status == 200 and put.body["bio"] == "Drapes daily" and put.body["handle"] == creator["handle"]
     refused = await api.call("PUT", f"/api/v1/creators/{ritu.id}/", {"bio": "mine now"}, token=fan.access)
     assert refused.status == 403
+
+
+async def test_add_item_takes_the_apps_file_and_order(api: Api) -> None:
+    creator = await api.register("ritu")
+    collection = await upload(api, creator, "Lookbook", kind="COLLECTION")
+    path = f"/api/v1/shoppable-videos/{collection['id']}/add-item/"
+
+    async def add(fields: dict[str, object], name: str, content: bytes, ctype: str) -> Any:
+        return await api.post(path, data=form(fields, {"file": (name, content, ctype)}), token=creator.access)
+
+    picture = await add({"caption": "a picture"}, "x.bin", png(), "application/octet-stream")  # told by content
+    assert picture.status == 201, picture.body
+    movie = await add({"caption": "a video"}, "clip.png", MP4, "image/png")  # a misleading name and type
+    assert movie.status == 201, movie.body
+    first = await add({"caption": "cover", "order": 1}, "c.png", png(), "image/png")
+    assert first.status == 201, first.body
+    slides = [(i["position"], i["caption"], bool(i["image_file"]), bool(i["video_file"])) for i in first.body["items"]]
+    assert slides == [(1, "cover", True, False), (2, "a picture", True, False), (3, "a video", False, True)]
+    garbage = await add({}, "x.png", b"not a picture or a video" * 10, "image/png")
+    assert garbage.status == 415, garbage.body
+    assert len((await api.get(f"/api/v1/shoppable-videos/{collection['id']}/")).body["items"]) == 3

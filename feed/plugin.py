@@ -33,7 +33,7 @@ def build(app: web.Application) -> None:
     videos = Videos(pool, redis, bridge, config.feed, media, Engine(pool, redis, config.feed), app[CART],
                     config.commerce.max_image_bytes)
     app[VIDEOS] = videos
-    app[CATEGORIES] = Categories(pool)
+    app[CATEGORIES] = Categories(pool, media)
     app[COMMENTS] = Comments(videos)
     app[SOCIAL] = Social(pool, bridge, config.feed, media)
     app[WISHLISTS] = Wishlists(pool, bridge)

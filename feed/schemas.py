@@ -176,11 +176,26 @@ class CreatorPatch(_In):
         return value
 
 
+Emoji = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+
+
 class VideoCategoryIn(_In):
+    """A new category; its icon image is uploaded apart (POST .../{id}/icon/)."""
+
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     slug: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9-]{1,60}$")] | None = None
     description: ShortText = ""
-    icon: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] = ""
+    emoji: Emoji = ""
+    order: Annotated[int, Field(ge=0, le=10_000)] = 0
+    is_active: bool = True
+
+
+class VideoCategoryPatch(_In):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    description: ShortText | None = None
+    emoji: Emoji | None = None
+    order: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    is_active: bool | None = None
 
 
 # ---- responses ----
@@ -190,7 +205,10 @@ class VideoCategoryOut(BaseModel):
     name: str
     slug: str
     description: str
-    icon: str
+    icon: str | None = Field(description="The URL of its uploaded icon image, if any.")
+    emoji: str
+    order: int = Field(description="Lists show categories by this, then by name.")
+    is_active: bool = Field(description="Inactive categories are left out of lists.")
 
 
 class ProductBrief(BaseModel):

@@ -14,7 +14,7 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".pdf": "application/pdf",
     ".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
 }
-PUBLIC_PREFIXES = ("products/", "videos/", "avatars/")
+PUBLIC_PREFIXES = ("products/", "videos/", "avatars/", "video-categories/")
 MEDIA_URL = "/media/"
 
 

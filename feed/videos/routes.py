@@ -23,6 +23,7 @@ from feed.schemas import (
     TrackIn,
     VideoCategoryIn,
     VideoCategoryOut,
+    VideoCategoryPatch,
     VideoOut,
     VideoPatch,
 )
@@ -32,7 +33,7 @@ from feed.videos.service import Videos
 from server.api import ApiRouter, Page, PageQuery, page_of, path_id
 from server.keys import CONFIG
 from server.tokens import Principal
-from server.uploads import Form, read_form
+from server.uploads import Form, read_form, receive_upload
 
 api = ApiRouter("reels")
 V1 = "/api/v1/shoppable-videos/"
@@ -148,7 +149,7 @@ def _dump(items: list[VideoOut]) -> list[dict[str, Any]]:
 
 
 @api.get("/api/v1/shoppable-video-categories/", auth="public", query=PageQuery, response=Page[VideoCategoryOut],
-         summary="Video categories by name")
+         summary="The listed video categories, by their order, then by name (inactive ones are left out)")
 async def list_categories(request: web.Request, query: PageQuery) -> web.Response:
     total, items = await request.app[CATEGORIES].page(query.page_size, query.offset)
     return page_of(request, query, total, items)
@@ -164,6 +165,22 @@ async def create_category(request: web.Request, me: Principal, body: VideoCatego
          summary="A video category")
 async def get_category(request: web.Request) -> VideoCategoryOut:
     return await request.app[CATEGORIES].get(path_id(request))
+
+
+@api.patch(r"/api/v1/shoppable-video-categories/{id:\d+}/", roles=["admin"], body=VideoCategoryPatch,
+           response=VideoCategoryOut, summary="Change a video category: name, emoji, order, listed or not (admins)")
+async def update_category(request: web.Request, me: Principal, body: VideoCategoryPatch) -> VideoCategoryOut:
+    return await request.app[CATEGORIES].update(path_id(request), body)
+
+
+@api.post(r"/api/v1/shoppable-video-categories/{id:\d+}/icon/", roles=["admin"], upload="icon",
+          response=VideoCategoryOut, status=201,
+          summary="Upload a category's icon image (multipart 'icon': JPEG, PNG or WebP; admins)")
+async def upload_category_icon(request: web.Request, me: Principal) -> VideoCategoryOut:
+    categories = request.app[CATEGORIES]
+    await categories.get(path_id(request))
+    temp = await receive_upload(request, "icon", categories.media / "tmp", request.app[CONFIG].commerce.max_image_bytes)
+    return await categories.set_icon(path_id(request), temp)
 
 
 @api.get(r"/api/v1/shoppable-video-categories/{id:\d+}/videos/", auth="optional", query=PageQuery,

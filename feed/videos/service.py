@@ -366,7 +366,9 @@ def video_out(row: VideoRow, product: ProductBrief | None, extra: list[ProductBr
     category = None
     if v.category_id is not None:
         category = VideoCategoryOut(id=v.category_id, name=row.category_name or "", slug=row.category_slug or "",
-                                    description=row.category_description or "", icon=row.category_icon or "")
+                                    description=row.category_description or "", icon=media_url(row.category_icon),
+                                    emoji=row.category_emoji or "", order=row.category_order or 0,
+                                    is_active=bool(row.category_active))
     return VideoOut(
         id=v.id, content_type=v.content_type, category=v.category_id, category_details=category,
         title=v.title, description=v.description, video_file=media_url(v.video_file),

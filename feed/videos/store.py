@@ -48,7 +48,10 @@ class VideoRow:
     category_name: str | None
     category_slug: str | None
     category_description: str | None
+    category_emoji: str | None
     category_icon: str | None
+    category_order: int | None
+    category_active: bool | None
     creator: CreatorRow
     is_liked: bool
     is_saved: bool
@@ -56,7 +59,8 @@ class VideoRow:
     @classmethod
     def of(cls, row: asyncpg.Record) -> VideoRow:
         return cls(Video(**{f.name: row[f.name] for f in fields(Video)}), row["category_name"],
-                   row["category_slug"], row["category_description"], row["category_icon"],
+                   row["category_slug"], row["category_description"], row["category_emoji"], row["category_icon"],
+                   row["category_order"], row["category_active"],
                    CreatorRow.pick(row, "creator_id"), row["is_liked"], row["is_saved"])
 
 
@@ -88,7 +92,10 @@ class Category:
     name: str
     slug: str
     description: str
-    icon: str
+    emoji: str
+    icon: str | None  # the media path of an uploaded icon image
+    sort_order: int
+    is_active: bool
     created_at: datetime
 
 
@@ -98,7 +105,8 @@ CATEGORY = ", ".join(f.name for f in fields(Category))
 # is_saved are index probes in the same statement, so a page costs one round trip, not one per video.
 VIDEO_ROWS = f"""
     SELECT {VIDEO}, c.name AS category_name, c.slug AS category_slug, c.description AS category_description,
-           c.icon AS category_icon, u.username,
+           c.emoji AS category_emoji, c.icon AS category_icon, c.sort_order AS category_order,
+           c.is_active AS category_active, u.username,
            COALESCE(cp.handle, u.username) AS handle, COALESCE(cp.display_name, u.username) AS display_name,
            cp.avatar, COALESCE(cp.followers_count, 0) AS followers_count,
            EXISTS (SELECT 1 FROM video_likes l WHERE l.video_id = v.id AND l.user_id = $2) AS is_liked,
@@ -182,24 +190,46 @@ async def missing_products(conn: Conn, product_ids: list[int]) -> list[int]:
 
 
 async def categories(conn: Conn, limit: int, offset: int) -> tuple[int, list[Category]]:
-    """Video categories by name."""
-    total: int = await conn.fetchval("SELECT count(*) FROM video_categories")
-    rows = await conn.fetch(f"SELECT {CATEGORY} FROM video_categories ORDER BY lower(name) LIMIT $1 OFFSET $2",
-                            limit, offset)
+    """The listed (active) video categories, in their display order, then by name."""
+    total: int = await conn.fetchval("SELECT count(*) FROM video_categories WHERE is_active")
+    rows = await conn.fetch(
+        f"""SELECT {CATEGORY} FROM video_categories WHERE is_active ORDER BY sort_order, lower(name), id
+            LIMIT $1 OFFSET $2""",
+        limit, offset,
+    )
     return total, many(Category, rows)
+
+
+async def update_category(conn: Conn, category_id: int, changes: dict[str, Any]) -> Category | None:
+    """Set some columns of a category (names from code); the category after, or None if there is none."""
+    if changes:
+        await update_columns(conn, "video_categories", "id", category_id, changes)
+    return await category(conn, category_id)
+
+
+async def replace_category_icon(conn: Conn, category_id: int, path: str) -> str | None:
+    """Point the category at a new icon image; the path of the one it had (to delete), in one statement."""
+    old: str | None = await conn.fetchval(
+        """UPDATE video_categories c SET icon = $2 FROM (SELECT icon FROM video_categories WHERE id = $1 FOR UPDATE) o
+           WHERE c.id = $1 RETURNING o.icon""",
+        category_id, path,
+    )
+    return old
 
 
 async def category(conn: Conn, category_id: int) -> Category | None:
     return one(Category, await conn.fetchrow(f"SELECT {CATEGORY} FROM video_categories WHERE id = $1", category_id))
 
 
-async def insert_category(conn: Conn, name: str, slug: str, description: str, icon: str, *,
+async def insert_category(conn: Conn, name: str, slug: str, description: str, emoji: str, *, order: int = 0,
+                          is_active: bool = True,
                           if_missing: bool = False) -> Category | None:
     """A new video category; with if_missing, None instead of an error when the name or slug is taken."""
     return one(Category, await conn.fetchrow(
-        f"""INSERT INTO video_categories (name, slug, description, icon) VALUES ($1, $2, $3, $4)
+        f"""INSERT INTO video_categories (name, slug, description, emoji, sort_order, is_active)
+            VALUES ($1, $2, $3, $4, $5, $6)
             {"ON CONFLICT DO NOTHING" if if_missing else ""} RETURNING {CATEGORY}""",
-        name, slug, description, icon,
+        name, slug, description, emoji, order, is_active,
     ))
 
 

@@ -87,3 +87,37 @@ async def test_add_item_takes_the_apps_file_and_order(api: Api) -> None:
     garbage = await add({}, "x.png", b"not a picture or a video" * 10, "image/png")
     assert garbage.status == 415, garbage.body
     assert len((await api.get(f"/api/v1/shoppable-videos/{collection['id']}/")).body["items"]) == 3
+
+
+async def test_video_categories_have_an_order_an_active_flag_an_emoji_and_an_icon_image(api: Api,
+                                                                                      admin: Account) -> None:
+    made = []
+    for name, emoji, order in (("Beauty", "💄", 2), ("Fashion", "👗", 1), ("Home", "🏠", 3)):
+        reply = await api.post("/api/v1/shoppable-video-categories/", {"name": name, "emoji": emoji, "order": order},
+                               token=admin.access)
+        assert reply.status == 201, reply.body
+        assert reply.body["emoji"] == emoji and reply.body["icon"] is None and reply.body["is_active"] is True
+        made.append(reply.body["id"])
+
+    async def listed() -> list[str]:
+        return [c["name"] for c in (await api.get("/api/v1/shoppable-video-categories/")).body["results"]]
+
+    assert await listed() == ["Fashion", "Beauty", "Home"]  # by order, not by name
+    hidden = await api.patch(f"/api/v1/shoppable-video-categories/{made[0]}/", {"is_active": False},
+                             token=admin.access)
+    assert hidden.status == 200 and hidden.body["is_active"] is False
+    assert await listed() == ["Fashion", "Home"]
+    await api.patch(f"/api/v1/shoppable-video-categories/{made[2]}/", {"order": 0}, token=admin.access)
+    assert await listed() == ["Home", "Fashion"]
+    buyer = await api.register("meena")
+    assert (await api.patch(f"/api/v1/shoppable-video-categories/{made[2]}/", {"order": 9},
+                            token=buyer.access)).status == 403
+    icon = await api.post(f"/api/v1/shoppable-video-categories/{made[1]}/icon/",
+                          data=form({}, {"icon": ("f.png", png(), "image/png")}), token=admin.access)
+    assert icon.status == 201, icon.body
+    assert icon.body["icon"].endswith(".png") and icon.body["emoji"] == "👗"
+    assert (await api.get(icon.body["icon"])).status == 200
+    not_image = await api.post(f"/api/v1/shoppable-video-categories/{made[1]}/icon/",
+                               data=form({}, {"icon": ("f.png", b"not an image" * 20, "image/png")}),
+                               token=admin.access)
+    assert not_image.status == 415

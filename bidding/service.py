@@ -203,19 +203,19 @@ class Auctions:
             if row.status != "open" or (me is None and row.ends_at > row.now):
                 raise Conflict("The auction is already closed.", code="auction_closed")
             won = rules.winner(row.state(), row.reserve_price)
-            closed = await store.close(conn, bidding_id, "early" if me else "ended", won)
-            if closed is None:
+            if not await store.close(conn, bidding_id, "early" if me else "ended", won):
                 raise Conflict("The auction is already closed.", code="auction_closed")
-            if closed.winner_id is not None:
-                await put_in_cart(conn, closed.winner_id, closed.product_id, source="auction",
-                                  unit_price=closed.winning_amount, ref=f"bidding:{bidding_id}")
+            if won is not None:
+                await put_in_cart(conn, won[0], row.product_id, source="auction", unit_price=won[1],
+                                  ref=f"bidding:{bidding_id}")
         out = await self.get(bidding_id)
-        await self.bridge.emit(RoomName.stream(closed.livestream_id), BiddingClosed(
-            bidding_id=bidding_id, winner=out.winner, amount=closed.winning_amount))
-        if closed.winner_id is not None and closed.winning_amount is not None:
-            prize = WonData(bidding_id=bidding_id, product_id=closed.product_id, amount=closed.winning_amount)
-            await notify(self.pool, self.bridge, closed.winner_id, "auction_won",
-                         f"You won {out.product_name} for {closed.winning_amount}; it is in your cart.",
+        await self.bridge.emit(RoomName.stream(row.livestream_id), BiddingClosed(
+            bidding_id=bidding_id, winner=out.winner, amount=won[1] if won else None))
+        if won is not None:
+            winner_id, amount = won
+            prize = WonData(bidding_id=bidding_id, product_id=row.product_id, amount=amount)
+            await notify(self.pool, self.bridge, winner_id, "auction_won",
+                         f"You won {out.product_name} for {amount}; it is in your cart.",
                          prize.model_dump(mode="json"))
         return out
 

@@ -68,19 +68,6 @@ class LockedBidding(Bidding):
     now: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Closed:
-    """What a close decided."""
-
-    id: int
-    livestream_id: int
-    product_id: int
-    winner_id: int | None
-    winning_amount: Decimal | None
-    leader_id: int | None
-    current_amount: Decimal | None
-
-
 VIEW = f"""
     SELECT {COLUMNS}, p.name AS product_name, lu.username AS leader_username, wu.username AS winner_username
     FROM biddings b JOIN products p ON p.id = b.product_id
@@ -142,17 +129,16 @@ async def apply(conn: asyncpg.Connection, row: Bidding, decision: Decision, bidd
     return version
 
 
-async def close(conn: asyncpg.Connection, bidding_id: int, reason: str, winner: tuple[int, Decimal] | None,
-                ) -> Closed | None:
-    """On the locked row: open -> closed with the winner the rules chose (or none). None if it was not open."""
+async def close(conn: asyncpg.Connection, bidding_id: int, reason: str, winner: tuple[int, Decimal] | None) -> bool:
+    """On the locked row: open -> closed with the winner the rules chose (or none). False if it was not open."""
     winner_id, amount = winner if winner is not None else (None, None)
-    return one(Closed, await conn.fetchrow(
+    status: str = await conn.execute(
         """UPDATE biddings SET status = 'closed', closed_at = now(), close_reason = $2, version = version + 1,
                   winner_id = $3, winning_amount = $4
-           WHERE id = $1 AND status = 'open'
-           RETURNING id, livestream_id, product_id, winner_id, winning_amount, leader_id, current_amount""",
+           WHERE id = $1 AND status = 'open'""",
         bidding_id, reason, winner_id, amount,
-    ))
+    )
+    return status != "UPDATE 0"
 
 
 async def due(conn: Conn) -> list[int]:

@@ -125,7 +125,7 @@ class Registry:
 
     def known(self, kind: str) -> list[str]:
         """The frame types a room of this kind answers, ping first, then in the order registered."""
-        return ["ping", *self._commands.get(kind, {})]
+        return [c.name for c in self.commands(kind)]
 
     async def hello(self, ctx: HelloContext) -> dict[str, Any]:
         """Every registered part of hello for the context's room, in the order registered."""

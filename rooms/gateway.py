@@ -55,18 +55,25 @@ def last_seq_param(request: web.Request) -> int | None:
     return int(raw)
 
 
-async def open_socket(request: web.Request, me: Principal | None,
-                      types: frozenset[str] | None) -> tuple[web.WebSocketResponse, Member]:
-    """Upgrade with the codec the client asked for (msgpack, else JSON) and the configured limits."""
-    config = request.app[CONFIG].rooms
+def new_socket(request: web.Request) -> web.WebSocketResponse:
+    """A WebSocket response with our codecs and limits; 426 upgrade_required for a request that is no
+    WebSocket handshake."""
     # No permessage-deflate: room frames are built once and written as they are to every member, and an
     # inflate state per browser connection would cost tens of KiB for frames of a few hundred bytes.
     # Pings come from the hub's heartbeat round (rooms.lifecycle), whose pongs serve_frames sees.
     ws = web.WebSocketResponse(protocols=("msgpack", "json"), autoping=False,
-                               max_msg_size=config.max_frame_bytes, compress=False)
+                               max_msg_size=request.app[CONFIG].rooms.max_frame_bytes, compress=False)
+    if not ws.can_prepare(request).ok:
+        raise UpgradeRequired()
+    return ws
+
+
+async def open_socket(request: web.Request, ws: web.WebSocketResponse, me: Principal | None,
+                      types: frozenset[str] | None) -> Member:
+    """Upgrade with the codec the client asked for (msgpack, else JSON); the member it makes."""
     await ws.prepare(request)
     codec = "msgpack" if ws.ws_protocol == "msgpack" else "json"
-    return ws, Member(ws, request, codec, me, config.send_queue_size, types)
+    return Member(ws, request, codec, me, request.app[CONFIG].rooms.send_queue_size, types)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +85,8 @@ class Opening:
     me: Principal | None
     greet: Callable[[Member], Awaitable[None]]
     on_leave: Callable[[], Awaitable[None]] | None = None
-    # Set when the room is over (an ended show): these frames, then a normal close; the socket never joins.
-    farewell: Callable[[Member], Awaitable[None]] | None = None
+    # The room is over (an ended show): greet, then close normally; the socket never joins, is no viewer.
+    closes: bool = False
 
 
 async def room_socket(request: web.Request, open_room: Callable[[web.Request], Awaitable[Opening]],
@@ -89,12 +96,11 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
     One coroutine frame for the whole connection: an endpoint that awaited this from its own coroutine
     would keep a second frame alive per idle viewer."""
     opening = await open_room(request)  # refusals first: a bad token is 401, an unknown show 404
-    if not web.WebSocketResponse(protocols=("msgpack", "json")).can_prepare(request).ok:
-        raise UpgradeRequired()
+    ws = new_socket(request)
     room, me, on_leave = opening.room, opening.me, opening.on_leave
-    ws, member = await open_socket(request, me, types)
-    if opening.farewell is not None:  # nothing will happen here: say so, close normally, count as no viewer
-        await opening.farewell(member)
+    member = await open_socket(request, ws, me, types)
+    if opening.closes:  # nothing will happen here: say so, close normally, count as no viewer
+        await opening.greet(member)
         await ws.close(code=WSCloseCode.OK, message=b"the room is over")
         await member.finish()
         return ws

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.sql import Conn
+from server.sql import Conn, many
 
 _ROW = "id, event_key, to_address, subject, body, attempts"
 
@@ -42,7 +42,7 @@ async def claim_due(conn: Conn, limit: int, hold_s: int) -> list[Outgoing]:
             RETURNING {_ROW}""",
         limit, hold_s,
     )
-    return [Outgoing(**r) for r in rows]
+    return many(Outgoing, rows)
 
 
 async def mark_sent(conn: Conn, outbox_id: int) -> None:
@@ -60,14 +60,3 @@ async def mark_failed_attempt(conn: Conn, outbox_id: int, error: str, retry_in_s
         outbox_id, error[:1000], retry_in_s,
     )
 
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    email: str
-    username: str
-
-
-async def recipient(conn: Conn, user_id: int) -> Recipient:
-    """A user's e-mail address and name."""
-    row = await conn.fetchrow("SELECT email, username FROM users WHERE id = $1", user_id)
-    return Recipient(**row)

@@ -26,13 +26,9 @@ async def open_show(request: web.Request) -> Opening:
     room = RoomName.stream(stream_id)
     livestream = (await request.app[STREAMS].get(stream_id)).model_dump(mode="json")
     if livestream["status"] == "ended":
-        return Opening(room, me, greet=_nothing, farewell=functools.partial(_ended, request, room, livestream))
+        return Opening(room, me, functools.partial(_ended, request, room, livestream), closes=True)
     base = {"livestream": livestream, "viewers": livestream["viewers"], "pinned_message": livestream["pinned_message"]}
     return Opening(room, me, functools.partial(greet, request, room=room, last_seq=last_seq, base=base))
-
-
-async def _nothing(member: Member) -> None:
-    return None
 
 
 async def _ended(request: web.Request, room: RoomName, livestream: dict[str, Any], member: Member) -> None:

@@ -260,7 +260,7 @@ async def test_unpaid_orders_expire_once_even_with_two_sweepers(api: Api, app: A
     await db.execute("UPDATE orders SET status = 'paid' WHERE id = $1", ids[0])  # paid just in time
     config = app[CONFIG].replace(commerce={"order_payment_timeout_s": 3600})
     orders = dataclasses.replace(app[ORDERS], config=config.commerce)
-    results = await asyncio.gather(expire_unpaid(app[DB], orders), expire_unpaid(app[DB], orders))
+    results = await asyncio.gather(expire_unpaid(orders), expire_unpaid(orders))
     assert sum(results) == 2
     statuses = dict(await db.fetch("SELECT id, status FROM orders"))
     assert [statuses[i] for i in ids] == ["paid", "cancelled", "cancelled", "pending_payment"]
@@ -300,12 +300,12 @@ async def test_an_order_keeps_the_payment_deadline_it_was_placed_with(api: Api, 
     await db.execute("UPDATE orders SET created_at = now() - interval '2 hours' WHERE id = $1", placed["id"])
     config = app[CONFIG].replace(commerce={"order_payment_timeout_s": 60})
     shorter = dataclasses.replace(app[ORDERS], config=config.commerce)
-    assert await expire_unpaid(app[DB], shorter) == 0
+    assert await expire_unpaid(shorter) == 0
     assert await db.fetchval("SELECT status FROM orders WHERE id = $1", placed["id"]) == "pending_payment"
     await db.execute("UPDATE orders SET pay_by = now() - interval '1 second' WHERE id = $1", placed["id"])
-    assert await expire_unpaid(app[DB], shorter) == 1
+    assert await expire_unpaid(shorter) == 1
     # An order placed before deadlines were kept is due by the configured timeout.
     await add(api, buyer, item["id"])
     old = (await checkout(api, buyer)).body["id"]
     await db.execute("UPDATE orders SET pay_by = NULL, created_at = now() - interval '2 hours' WHERE id = $1", old)
-    assert await expire_unpaid(app[DB], shorter) == 1
+    assert await expire_unpaid(shorter) == 1

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 
 from server.api import PageQuery
 from server.money import Money
+from server.urls import PublicUrl
 
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -205,7 +206,7 @@ class VideoCategoryOut(BaseModel):
     name: str
     slug: str
     description: str
-    icon: str | None = Field(description="The URL of its uploaded icon image, if any.")
+    icon: PublicUrl | None = Field(description="The URL of its uploaded icon image, if any.")
     emoji: str
     order: int = Field(description="Lists show categories by this, then by name.")
     is_active: bool = Field(description="Inactive categories are left out of lists.")
@@ -215,7 +216,7 @@ class ProductBrief(BaseModel):
     id: int
     name: str
     price: Money
-    image: str | None
+    image: PublicUrl | None
     seller: int
     stock: int
     is_active: bool
@@ -226,7 +227,7 @@ class CreatorBrief(BaseModel):
     username: str
     handle: str
     display_name: str
-    avatar: str | None
+    avatar: PublicUrl | None
     followers_count: int
 
 
@@ -241,14 +242,14 @@ class CreatorOut(CreatorBrief):
     user: int = Field(description="The creator's user id (the same as id).")
     follower_count: int = Field(description="The same as followers_count.")
     views_count: int = Field(description="Views of the creator's active reels.")
-    uploader_profile_url: str = Field(description="The creator's profile in this API.")
+    uploader_profile_url: PublicUrl = Field(description="The creator's profile in this API.")
 
 
 class VideoItemOut(BaseModel):
     id: int
     position: int
-    image_file: str | None
-    video_file: str | None
+    image_file: PublicUrl | None
+    video_file: PublicUrl | None
     product: ProductBrief | None
     caption: str
 
@@ -260,8 +261,8 @@ class VideoOut(BaseModel):
     category_details: VideoCategoryOut | None
     title: str
     description: str
-    video_file: str | None
-    image_file: str | None
+    video_file: PublicUrl | None
+    image_file: PublicUrl | None
     items: list[VideoItemOut]
     product: ProductBrief | None
     additional_products: list[ProductBrief]
@@ -422,7 +423,7 @@ class FriendRequestOut(BaseModel):
 class FriendOut(BaseModel):
     id: int
     username: str
-    avatar: str | None
+    avatar: PublicUrl | None
     online: bool
     since: datetime
 

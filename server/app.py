@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -20,7 +21,7 @@ from rooms.asyncapi import setup_asyncapi
 from server import ops
 from server.config import ROOT, Config, media_path
 from server.db import postgres_ctx
-from server.keys import CONFIG, METRICS, TOKENS
+from server.keys import CONFIG, METRICS, PUBLIC_BASE, TOKENS
 from server.media import media_handler
 from server.metrics import Metrics
 from server.middleware import request_context
@@ -28,6 +29,7 @@ from server.openapi import setup_docs
 from server.plugin import Plugin
 from server.redis import redis_ctx
 from server.tokens import TokenCodec
+from server.urls import PublicBase, use_base
 
 TITLE = "Livestream commerce API"
 VERSION = "0.1.0"
@@ -48,6 +50,14 @@ def plugins() -> list[Plugin]:
     ]
 
 
+async def public_base_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Links written outside a request (background loops, events they publish) name the server's own public
+    base. Started before the listening socket opens, every connection inherits it, so a request whose base is
+    the same (always, with server.public_url set) costs no context change of its own."""
+    use_base(app[PUBLIC_BASE].shared)
+    yield
+
+
 def create_app(config: Config) -> web.Application:
     """Build the app; resources open in cleanup contexts when it starts, nothing at import or here."""
     app = web.Application(
@@ -56,8 +66,10 @@ def create_app(config: Config) -> web.Application:
     )
     app[CONFIG] = config
     app[METRICS] = Metrics()
+    app[PUBLIC_BASE] = PublicBase(config.server.public_url, config.server.allowed_hosts, config.server.host,
+                                  config.server.port)
     app[TOKENS] = TokenCodec(config.auth.jwt_secret, config.auth.access_ttl_s, config.auth.refresh_ttl_s)
-    app.cleanup_ctx.extend([postgres_ctx, redis_ctx])
+    app.cleanup_ctx.extend([public_base_ctx, postgres_ctx, redis_ctx])
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(Path(ROOT, "templates")),

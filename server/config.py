@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = ROOT / "config.toml"
 DEFAULT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
 ENV_PREFIX = "LSC_"
+_PUBLIC_URL = re.compile(r"^https?://[^/\s?#@]+(/[^\s?#]*)?$")
 
 
 class ConfigError(ValueError):
@@ -28,9 +30,13 @@ class ServerConfig:
     max_body_bytes: int = 1048576
     var_dir: str = "var"
     shutdown_timeout_s: float = 10.0
+    public_url: str = ""
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 
     def __post_init__(self) -> None:
         _check(0 <= self.port <= 65535, "server.port must be between 0 and 65535")
+        _check(not self.public_url or bool(_PUBLIC_URL.match(self.public_url)),
+               "server.public_url must be empty or an http(s) URL without query, like https://shop.example.com")
         _check(self.max_body_bytes >= 1024, "server.max_body_bytes must be at least 1024")
         _check(self.shutdown_timeout_s >= 0, "server.shutdown_timeout_s must not be negative")
 
@@ -298,6 +304,11 @@ class Config:
                 "mode is production but Razorpay is the local stand-in: set LSC_RAZORPAY_BASE_URL, "
                 "LSC_RAZORPAY_KEY_ID, LSC_RAZORPAY_KEY_SECRET and LSC_RAZORPAY_WEBHOOK_SECRET",
             )
+            _check(
+                bool(self.server.public_url),
+                "mode is production but server.public_url is empty (links in answers would name whatever "
+                "address a request came in on): set LSC_SERVER_PUBLIC_URL",
+            )
 
     def replace(self, **sections: Mapping[str, Any]) -> Config:
         """Return a copy with some keys of some sections changed, e.g. replace(database={"url": u})."""
@@ -380,6 +391,8 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
             return int(raw)
         if kind is float:
             return float(raw)
+        if kind == tuple[str, ...]:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
     return raw
@@ -410,6 +423,10 @@ def _coerce(name: str, value: Any, kind: Any) -> Any:
         return float(value)
     if kind in (int, float, str, bool) and (type(value) is not kind):
         raise ConfigError(f"{name} must be a {kind.__name__}, got {value!r}")
+    if kind == tuple[str, ...]:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{name} must be a list of strings, got {value!r}")
+        return tuple(value)
     return value
 
 

@@ -10,6 +10,7 @@ from server.config import Config
 from server.metrics import Metrics
 from server.sessions import Sessions
 from server.tokens import TokenCodec
+from server.urls import PublicBase
 
 CONFIG = web.AppKey("config", Config)
 DB = web.AppKey("db", asyncpg.Pool)
@@ -17,3 +18,4 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCodec)
 METRICS = web.AppKey("metrics", Metrics)
 SESSIONS = web.AppKey("sessions", Sessions)
+PUBLIC_BASE = web.AppKey("public_base", PublicBase)

@@ -16,8 +16,9 @@ import redis.exceptions
 from aiohttp import web
 
 from server.errors import DomainError, InternalError, ServiceUnavailable
-from server.keys import CONFIG, METRICS
+from server.keys import CONFIG, METRICS, PUBLIC_BASE
 from server.logs import ACCESS
+from server.urls import current_base, reset_base, use_base
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -51,6 +52,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     a wrapper that a WebSocket keeps for its whole life."""
     incoming = request.headers.get("X-Request-ID", "")
     request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else new_request_id()
+    # request.host would look the machine's name up when no Host header came; the header alone is enough.
+    base = request.app[PUBLIC_BASE].of(request.scheme, request.headers.get("Host"))
+    # Set only when it differs from the inherited one: a context change is kept by a socket for its life.
+    token = use_base(base) if base != current_base() else None
     started = time.perf_counter()
     status = 499  # nginx's "client closed request": what is left if the handler is cancelled
     try:
@@ -65,6 +70,8 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
     finally:
+        if token is not None:
+            reset_base(token)
         elapsed = time.perf_counter() - started
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"

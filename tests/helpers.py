@@ -41,6 +41,18 @@ class Api:
     def __init__(self, client: TestClient[Any, Any]) -> None:
         self.client = client
 
+    @property
+    def base(self) -> str:
+        """This server as links in its answers name it: the scheme and Host the test client sends."""
+        return str(self.client.make_url("")).rstrip("/")
+
+    def local(self, link: str) -> str:
+        """The path of a link to this server (links in answers are absolute); any other link fails."""
+        if link.startswith("/"):
+            return link
+        assert link.startswith(self.base + "/"), f"{link} is not a link to {self.base}"
+        return link[len(self.base):]
+
     async def call(
         self,
         method: str,
@@ -59,7 +71,7 @@ class Api:
             kwargs["json"] = json
         if data is not None:
             kwargs["data"] = data
-        async with self.client.request(method, path, **kwargs) as resp:
+        async with self.client.request(method, self.local(path), **kwargs) as resp:
             raw = await resp.read()
             body: Any = None
             if resp.content_type == "application/json":

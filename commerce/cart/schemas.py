@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from server.money import Money
+from server.urls import PublicUrl
 
 Source = Literal["cart", "auction", "video"]
 ProductId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -39,7 +40,7 @@ class CartProduct(BaseModel):
     stock: int
     is_active: bool
     seller: int
-    image: str | None
+    image: PublicUrl | None
 
 
 class CartLine(BaseModel):

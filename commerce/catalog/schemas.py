@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from server.api import PageQuery
 from server.money import Money
+from server.urls import PublicUrl
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
@@ -38,7 +39,7 @@ class CategoryOut(BaseModel):
     id: int
     name: str
     description: str
-    image: str | None
+    image: PublicUrl | None
 
 
 class ProductIn(_In):
@@ -74,7 +75,7 @@ class ProductQuery(PageQuery):
 
 class ImageOut(BaseModel):
     id: int
-    url: str
+    url: PublicUrl
     width: int
     height: int
 

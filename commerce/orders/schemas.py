@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstra
 
 from server.api import PageQuery
 from server.money import Money
+from server.urls import PublicUrl
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptionalLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -113,7 +114,7 @@ class PaymentOut(BaseModel):
 
 class InvoiceRef(BaseModel):
     number: str
-    url: str = Field(description="The PDF.")
+    url: PublicUrl = Field(description="The PDF.")
 
 
 class OrderOut(BaseModel):

@@ -54,8 +54,7 @@ async def end_stream(request: web.Request, me: Principal) -> StreamOut:
 async def join_stream(request: web.Request, me: Principal) -> JoinOut:
     stream_id = path_id(request)
     livestream, agora = await request.app[STREAMS].join(me, stream_id)
-    scheme = "wss" if request.secure else "ws"
-    return JoinOut(livestream=livestream, agora=agora, ws_url=f"{scheme}://{request.host}/ws/livestream/{stream_id}/")
+    return JoinOut(livestream=livestream, agora=agora, ws_url=f"/ws/livestream/{stream_id}/")
 
 
 @api.post(ONE + "token/", response=AgoraOut, summary="A fresh Agora token for the show")

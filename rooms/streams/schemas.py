@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from server.api import PageQuery
 from server.money import Money
+from server.urls import PublicUrl, SocketUrl
 
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
@@ -44,7 +45,7 @@ class StreamProduct(BaseModel):
     name: str
     price: Money
     stock: int
-    image: str | None
+    image: PublicUrl | None
 
 
 class StreamOut(BaseModel):
@@ -77,4 +78,4 @@ class StartOut(BaseModel):
 
 
 class JoinOut(StartOut):
-    ws_url: str
+    ws_url: SocketUrl

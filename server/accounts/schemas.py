@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from server.api import PageQuery
+from server.urls import PublicUrl
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 _PHONE = re.compile(r"^\+?[0-9]{7,15}$")
@@ -140,7 +141,7 @@ class UserOut(BaseModel):
     email: str
     role: str
     phone: str | None
-    avatar: str | None
+    avatar: PublicUrl | None
     bio: str
     created_at: datetime
     seller: SellerOut | None
@@ -157,7 +158,7 @@ class PublicUserOut(BaseModel):
     id: int
     username: str
     role: str
-    avatar: str | None
+    avatar: PublicUrl | None
     bio: str
     seller: PublicSellerOut | None
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -26,7 +26,7 @@ ADMIN = frozenset({"admin"})
 STAFF = SELLER | ADMIN
 LOGIN = "/console/login"
 # Scripts and styles come from this origin only: no inline script can run, whatever text a page shows.
-CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+CSP = ("default-src 'self'; img-src 'self' data: blob:{media}; media-src 'self' blob:{media}; style-src 'self'; "
        "script-src 'self'{extra_script}; connect-src 'self'; frame-src 'self'{extra_frame}; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
 Files = Callable[[Config], dict[str, int]]
@@ -90,7 +90,10 @@ PageHandler = Callable[[Ctx], Awaitable[web.StreamResponse]]
 def _secure_headers(response: web.StreamResponse, config: Config) -> None:
     """Headers of every console page: no caching of private data, no framing, scripts from here only."""
     production_checkout = config.mode == "production"
+    public = urlsplit(config.server.public_url)
     response.headers["Content-Security-Policy"] = CSP.format(
+        # Links in the control room's data name the public URL, which may not be where the console was opened.
+        media=f" {public.scheme}://{public.netloc}" if public.netloc else "",
         extra_script=" https://checkout.razorpay.com" if production_checkout else "",
         extra_frame=" https://api.razorpay.com" if production_checkout else "",
     )

@@ -205,8 +205,9 @@ async def test_image_upload_checked_by_content_and_served(api: Api, admin: Accou
                                  filename="photo.bin")
     assert status == 201, body
     image = body["images"][0]
-    assert (image["width"], image["height"]) == (64, 48) and image["url"].startswith(f"/media/products/{item['id']}/")
-    async with api.client.get(image["url"]) as resp:
+    assert (image["width"], image["height"]) == (64, 48) and image["url"].startswith(
+        f"{api.base}/media/products/{item['id']}/")
+    async with api.client.get(api.local(image["url"])) as resp:
         assert resp.status == 200 and resp.content_type == content_type
         assert await resp.read() == data
 

@@ -62,14 +62,14 @@ async def test_seed_demo_is_idempotent(api: Api, config: Config, db: asyncpg.Con
     assert (await api.login("buyer1", "buyer123")).user["role"] == "buyer"
     catalog = await api.get("/api/products/products/?page_size=100")
     assert catalog.body["count"] == 8 and all(len(p["images"]) == 1 for p in catalog.body["results"])
-    async with api.client.get(catalog.body["results"][0]["images"][0]["url"]) as resp:
+    async with api.client.get(api.local(catalog.body["results"][0]["images"][0]["url"])) as resp:
         assert resp.status == 200 and resp.content_type == "image/png"
     assert (await api.get("/api/products/categories/")).body["count"] == 4
     buyer = await api.login("buyer1", "buyer123")
     feed = await api.get("/api/v1/shoppable-videos/?page_size=20", token=buyer.access)
     assert feed.body["count"] == 8 and len(feed.body["results"]) == 8
     assert all(v["product"] and v["image_file"] for v in feed.body["results"])
-    async with api.client.get(feed.body["results"][0]["image_file"]) as resp:
+    async with api.client.get(api.local(feed.body["results"][0]["image_file"])) as resp:
         assert resp.status == 200 and resp.content_type == "image/png"
     following = await api.get("/api/v1/creators/me_following/", token=buyer.access)
     assert following.body["count"] == 2

@@ -97,6 +97,7 @@ async def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(
     finally:
         await browser.close()
     production = config.replace(mode="production", auth={"jwt_secret": "p" * 40},
+                                server={"public_url": "https://shop.example.com"},
                                 razorpay={"base_url": "https://api.razorpay.com", "key_secret": "k" * 20,
                                           "webhook_secret": "w" * 20})
     response = web.Response()

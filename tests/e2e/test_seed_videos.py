@@ -1,11 +1,15 @@
-"""The shoppable-videos app (its seed's `/api/v1/` paths and fields): follows read the seed's way, and only
-buyers add a reel's product to a cart, told which product went in."""
+"""The shoppable-videos app (its seed's `/api/v1/` paths and fields): follows read the seed's way, only
+buyers add a reel's product to a cart, told which product went in, and media links are absolute."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from server.app import create_app
+from tests.conftest import make_config
 from tests.e2e.test_reels import MP4, form, png, upload
+from tests.e2e.test_rooms import connect
+from tests.e2e.test_social import notification_socket
 from tests.helpers import Account, Api, category, product, verified_seller
 
 
@@ -121,3 +125,84 @@ async def test_video_categories_have_an_order_an_active_flag_an_emoji_and_an_ico
                                data=form({}, {"icon": ("f.png", b"not an image" * 20, "image/png")}),
                                token=admin.access)
     assert not_image.status == 415
+
+
+async def product_with_picture(api: Api, admin: Account, seller: Account, name: str) -> dict[str, Any]:
+    made = await product(api, seller, await category(api, admin, f"cat-{name}"), name=name)
+    pictured = await api.post(f"/api/products/products/{made['id']}/images/",
+                              data=form({}, {"file": ("p.png", png(), "image/png")}), token=seller.access)
+    assert pictured.status == 201, pictured.body
+    return dict(pictured.body)
+
+
+async def test_media_links_are_absolute_and_name_the_host_the_request_came_to(api: Api, admin: Account) -> None:
+    seller = await verified_seller(api, admin, "weaver")
+    saree = await product_with_picture(api, admin, seller, "Silk saree")
+    reel = await upload(api, seller, kind="IMAGE", product_id=saree["id"])
+    avatar = await api.post(f"/api/v1/creators/{seller.id}/avatar/",
+                            data=form({}, {"avatar": ("a.png", png(), "image/png")}), token=seller.access)
+    assert avatar.status in (200, 201), avatar.body
+    got = (await api.get(f"/api/v1/shoppable-videos/{reel['id']}/")).body
+    creator = (await api.get(f"/api/v1/creators/{seller.id}/")).body
+    links = [got["image_file"], got["product"]["image"], saree["images"][0]["url"], creator["avatar"]]
+    assert all(link.startswith(api.base + "/media/") for link in links), links
+    for link in links:
+        served = await api.get(link)  # each link is a file this server serves
+        assert served.status == 200 and served.headers["Content-Type"].startswith("image/")
+    assert creator["uploader_profile_url"] == f"{api.base}/api/v1/creators/{seller.id}/"
+    # A Host that is not one of server.allowed_hosts is not trusted: the server's own address is used.
+    forged = (await api.get(f"/api/v1/shoppable-videos/{reel['id']}/", headers={"Host": "evil.example"})).body
+    assert forged["image_file"] == got["image_file"].replace(api.base, "http://127.0.0.1:8080")
+    named = (await api.get(f"/api/v1/shoppable-videos/{reel['id']}/", headers={"Host": "localhost:9"})).body
+    assert named["image_file"] == got["image_file"].replace(api.base, "http://localhost:9")
+
+
+async def test_links_in_pushed_events_never_take_a_requests_untrusted_host(aiohttp_client: Any, clean: Any,
+                                                                          admin: Account) -> None:
+    # Events reach every viewer: a seller's forged Host must not name their links; the background push of
+    # the leaderboard is nobody's request, so it uses the server's own address.
+    shop = Api(await aiohttp_client(create_app(make_config(clean, feed={"leaderboard_push_s": 0.05}))))
+    own = "http://127.0.0.1:8080/media/"
+    seller = await verified_seller(shop, admin, "weaver")
+    saree = await product_with_picture(shop, admin, seller, "Silk saree")
+    show = await shop.post("/api/livestreams/livestreams/", {"title": "Sarees", "product_ids": [saree["id"]]},
+                           token=seller.access)
+    await shop.post(f"/api/livestreams/livestreams/{show.body['id']}/start/", token=seller.access)
+    buyer = await shop.register("meena")
+    viewer = await connect(shop.client, show.body["id"], buyer.access)
+    await viewer.next("hello")
+    forged = {"Host": "evil.example"}
+    pinned = await shop.post(f"/api/livestreams/livestreams/{show.body['id']}/pin-product/",
+                             {"product_id": saree["id"]}, token=seller.access, headers=forged)
+    assert pinned.status == 200, pinned.body
+    assert (await viewer.next("product_pinned"))["data"]["product"]["image"].startswith(own)
+    reel = await upload(shop, seller, kind="IMAGE")
+    watcher = await notification_socket(shop, buyer)
+    await shop.post(f"/api/v1/shoppable-videos/{reel['id']}/like/", token=buyer.access, headers=forged)
+    board = (await watcher.next("leaderboard"))["data"]["results"]
+    assert board[0]["video"]["image_file"].startswith(own), board
+
+
+async def test_a_configured_public_url_names_every_link_and_socket(aiohttp_client: Any, clean: Any,
+                                                                   admin: Account) -> None:
+    shop = Api(await aiohttp_client(create_app(make_config(clean, server={
+        "public_url": "https://shop.example.com/"}))))
+    seller = await verified_seller(shop, admin, "weaver")
+    saree = await product_with_picture(shop, admin, seller, "Silk saree")
+    assert saree["images"][0]["url"].startswith("https://shop.example.com/media/products/")
+    show = await shop.post("/api/livestreams/livestreams/", {"title": "Sarees", "product_ids": [saree["id"]]},
+                           token=seller.access)
+    await shop.post(f"/api/livestreams/livestreams/{show.body['id']}/start/", token=seller.access)
+    buyer = await shop.register("meena")
+    joined = await shop.post(f"/api/livestreams/livestreams/{show.body['id']}/join/", token=buyer.access)
+    assert joined.body["ws_url"] == f"wss://shop.example.com/ws/livestream/{show.body['id']}/"
+    viewer = await connect(shop.client, show.body["id"], buyer.access)
+    hello = await viewer.next("hello")
+    assert hello["data"]["livestream"]["products"][0]["image"].startswith("https://shop.example.com/media/")
+    await shop.post(f"/api/livestreams/livestreams/{show.body['id']}/pin-product/", {"product_id": saree["id"]},
+                    token=seller.access)
+    pinned = (await viewer.next("product_pinned"))["data"]["product"]
+    assert pinned["image"].startswith("https://shop.example.com/media/products/")
+    await shop.post("/api/cart/", {"product_id": saree["id"], "quantity": 1}, token=buyer.access)
+    cart = (await shop.get("/api/cart/", token=buyer.access)).body
+    assert cart["items"][0]["product"]["image"].startswith("https://shop.example.com/media/products/")

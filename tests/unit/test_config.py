@@ -53,10 +53,23 @@ def test_environment_overrides_with_types() -> None:
     ({"LSC_DATABASE_URL": "mysql://x"}, "database.url"),
     ({"LSC_LOG_FORMAT": "xml"}, "log.format"),
     ({"LSC_MODE": "staging"}, "mode"),
+    ({"LSC_SERVER_PUBLIC_URL": "shop.example.com"}, "server.public_url"),
+    ({"LSC_SERVER_PUBLIC_URL": "https://shop.example.com/?next=1"}, "server.public_url"),
 ])
 def test_bad_values_are_refused_with_their_name(env: dict[str, str], fragment: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(fragment)):
         load_config(env=env)
+
+
+def test_lists_come_from_toml_arrays_or_comma_separated_variables(tmp_path) -> None:
+    assert load_config(env={"LSC_SERVER_ALLOWED_HOSTS": "localhost, 192.168.1.5"}).server.allowed_hosts == (
+        "localhost", "192.168.1.5")
+    extra = tmp_path / "site.toml"
+    extra.write_text('[server]\nallowed_hosts = ["shop.local"]\n')
+    assert load_config(env={"LSC_CONFIG": str(extra)}).server.allowed_hosts == ("shop.local",)
+    extra.write_text('[server]\nallowed_hosts = "shop.local"\n')
+    with pytest.raises(ConfigError, match=r"server\.allowed_hosts must be a list of strings"):
+        load_config(env={"LSC_CONFIG": str(extra)})
 
 
 def test_unknown_keys_in_a_config_file_are_refused(tmp_path) -> None:
@@ -87,5 +100,8 @@ def test_production_refuses_the_default_secret_and_embedded_services() -> None:
         load_config(env={"LSC_MODE": "production", **secret, **urls})
     razorpay = {"LSC_RAZORPAY_BASE_URL": "https://api.razorpay.com", "LSC_RAZORPAY_KEY_SECRET": "k" * 24,
                 "LSC_RAZORPAY_WEBHOOK_SECRET": "w" * 24}
-    config = load_config(env={"LSC_MODE": "production", **secret, **urls, **razorpay})
+    with pytest.raises(ConfigError, match=r"server\.public_url is empty"):
+        load_config(env={"LSC_MODE": "production", **secret, **urls, **razorpay})
+    public = {"LSC_SERVER_PUBLIC_URL": "https://shop.example.com"}
+    config = load_config(env={"LSC_MODE": "production", **secret, **urls, **razorpay, **public})
     assert config.auth.jwt_secret != DEFAULT_JWT_SECRET

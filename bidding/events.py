@@ -43,6 +43,7 @@ class BiddingClosed(RoomEvent):
     bidding_id: int
     winner: Party | None
     amount: Money | None
+    version: int
 
 
 class OutbidData(BaseModel):

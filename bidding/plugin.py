@@ -9,14 +9,14 @@ from bidding.routes import api
 from bidding.service import Auctions
 from bidding.socket import BidFrame, place_bid, running_auction
 from rooms.commands import register_command, register_hello_part
-from rooms.keys import BRIDGE
+from rooms.keys import BRIDGE, RELAY
 from server.background import periodic
 from server.keys import CONFIG, DB, REDIS
 from server.plugin import Plugin
 
 
 def build(app: web.Application) -> None:
-    app[AUCTIONS] = Auctions(app[DB], app[REDIS], app[BRIDGE], app[CONFIG].bidding)
+    app[AUCTIONS] = Auctions(app[DB], app[REDIS], app[BRIDGE], app[RELAY], app[CONFIG].bidding)
 
 
 async def sweep_step(app: web.Application) -> None:

@@ -16,14 +16,17 @@ from bidding.schemas import BiddingOut, BidOut, OpenIn, Party, PlacedOut
 from bidding.store import BiddingView, LockedBidding
 from commerce.cart.service import put_in_cart
 from rooms.bridge import Bridge
+from rooms.events import RoomEvent
 from rooms.names import RoomName
 from rooms.notifications.service import notify
+from rooms.outbox import Relay, Staged, stage
 from rooms.streams import store as streams_store
 from server.accounts import store as accounts_store
 from server.config import BiddingConfig
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from server.money import wire_number
 from server.ratelimit import FixedWindow
+from server.sql import Conn
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -35,12 +38,13 @@ class BidRefused(Conflict):
 
 @dataclass(frozen=True)
 class Placed:
-    """A committed bid, not yet announced."""
+    """A committed bid, its events staged in the room's outbox and not yet published."""
 
     me: Principal
     row: LockedBidding
     decision: rules.Decision
     version: int
+    staged: Staged | None
 
     @property
     def leading(self) -> bool:
@@ -79,6 +83,7 @@ class Auctions:
     pool: asyncpg.Pool
     redis: aioredis.Redis
     bridge: Bridge
+    relay: Relay
     config: BiddingConfig
     _limit: FixedWindow = field(init=False)
 
@@ -103,21 +108,26 @@ class Auctions:
             raise NotFound(f"No active product {data.product_id} of yours.", code="product_not_found")
         if stock < 1:
             raise Conflict("The product is out of stock.", code="out_of_stock")
-        bidding_id = await store.insert(
-            self.pool, stream_id=stream_id, product_id=data.product_id, seller_id=me.user_id, mode=data.mode,
-            starting_price=data.starting_price, min_increment=data.min_increment, reserve_price=data.reserve_price,
-            anti_snipe_s=b.anti_snipe_s, duration_s=data.duration_s,
-        )
-        out = await self.get(bidding_id)
-        await self.bridge.emit(RoomName.stream(stream_id), BiddingStarted(**out.model_dump()))
+        async with self.pool.acquire() as conn, conn.transaction():
+            bidding_id = await store.insert(
+                conn, stream_id=stream_id, product_id=data.product_id, seller_id=me.user_id, mode=data.mode,
+                starting_price=data.starting_price, min_increment=data.min_increment,
+                reserve_price=data.reserve_price, anti_snipe_s=b.anti_snipe_s, duration_s=data.duration_s,
+            )
+            out = await self._view(conn, bidding_id)
+            staged = await stage(conn, RoomName.stream(stream_id), [BiddingStarted(**out.model_dump())])
+        await self.relay.publish(staged)
         return out
 
-    async def get(self, bidding_id: int, me: Principal | None = None) -> BiddingOut:
-        row = await store.fetch(self.pool, bidding_id)
+    async def _view(self, conn: Conn, bidding_id: int, me: Principal | None = None) -> BiddingOut:
+        row = await store.fetch(conn, bidding_id)
         if row is None:
             raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
-        mine = await store.my_max(self.pool, bidding_id, me.user_id) if me else None
+        mine = await store.my_max(conn, bidding_id, me.user_id) if me else None
         return view(row, mine)
+
+    async def get(self, bidding_id: int, me: Principal | None = None) -> BiddingOut:
+        return await self._view(self.pool, bidding_id, me)
 
     async def open_in(self, stream_id: int, me: Principal | None) -> dict[str, Any] | None:
         """The show's running auction as hello shows it (with the viewer's own maximum), or None."""
@@ -139,8 +149,9 @@ class Auctions:
 
     async def place(self, me: Principal, bidding_id: int, amount: Decimal | None,
                     max_amount: Decimal | None) -> Placed:
-        """Decide a bid by the rules on the locked row and store it in the same short transaction.
-        Nothing is published yet: `announce` does that once the caller has answered the bidder."""
+        """Decide a bid by the rules on the locked row, store it and stage its room events in the same short
+        transaction (so they take the room's order from the commit order). Nothing is published yet:
+        `announce` does that once the caller has answered the bidder."""
         if me.role not in ("buyer", "seller"):
             raise PermissionDenied("Only buyers bid.")
         limit = self._limit
@@ -162,22 +173,23 @@ class Auctions:
                     message = f"The bid must be at least {decision.needed}."
                 raise BidRefused(message, code=decision.code, extra=extra)
             version = await store.apply(conn, row, decision, me.user_id, max_amount)
-        return Placed(me, row, decision, version)
+            names = await accounts_store.usernames(conn, [b.bidder_id for b in decision.bids])
+            events: list[RoomEvent] = [
+                BidPlaced(bidding_id=row.id, amount=b.amount, proxy=b.proxy,
+                          bidder=Party(id=b.bidder_id, username=names.get(b.bidder_id, "")), version=version,
+                          ends_at=decision.auction.ends_at)
+                for b in decision.bids
+            ]
+            if decision.extended:
+                events.append(BiddingExtended(**(await self._view(conn, row.id)).model_dump(exclude={"my_max"})))
+            staged = await stage(conn, RoomName.stream(row.livestream_id), events)
+        return Placed(me, row, decision, version, staged)
 
     async def announce(self, placed: Placed) -> BiddingOut:
-        """After commit: the `bid` events (and `bidding_extended`) to the room, `outbid` to the overtaken."""
-        row, decision, version = placed.row, placed.decision, placed.version
+        """After commit: publish the `bid` events (and `bidding_extended`), tell the overtaken `outbid`."""
+        row, decision = placed.row, placed.decision
+        await self.relay.publish(placed.staged)
         out = await self.get(row.id, placed.me)
-        room = RoomName.stream(row.livestream_id)
-        names = await accounts_store.usernames(self.pool, [b.bidder_id for b in decision.bids])
-        for b in decision.bids:
-            await self.bridge.emit(room, BidPlaced(
-                bidding_id=row.id, amount=b.amount, proxy=b.proxy,
-                bidder=Party(id=b.bidder_id, username=names.get(b.bidder_id, "")), version=version,
-                ends_at=out.ends_at,
-            ))
-        if decision.extended:
-            await self.bridge.emit(room, BiddingExtended(**out.model_dump(exclude={"my_max"})))
         if decision.outbid is not None:
             outbid = OutbidData(bidding_id=row.id, livestream_id=row.livestream_id,
                                 amount=out.current_amount or Decimal(0))
@@ -208,9 +220,10 @@ class Auctions:
             if won is not None:
                 await put_in_cart(conn, won[0], row.product_id, source="auction", unit_price=won[1],
                                   ref=f"bidding:{bidding_id}")
-        out = await self.get(bidding_id)
-        await self.bridge.emit(RoomName.stream(row.livestream_id), BiddingClosed(
-            bidding_id=bidding_id, winner=out.winner, amount=won[1] if won else None))
+            out = await self._view(conn, bidding_id)
+            staged = await stage(conn, RoomName.stream(row.livestream_id), [BiddingClosed(
+                bidding_id=bidding_id, winner=out.winner, amount=won[1] if won else None, version=out.version)])
+        await self.relay.publish(staged)
         if won is not None:
             winner_id, amount = won
             prize = WonData(bidding_id=bidding_id, product_id=row.product_id, amount=amount)

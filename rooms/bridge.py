@@ -1,11 +1,14 @@
-"""Redis as the rooms' shared log: one script publishes (seq, capped history, PUBLISH); one subscriber
-connection per process receives every room that has local members."""
+"""Redis as the rooms' shared log: one script publishes (epoch, seq, capped history, PUBLISH), in outbox order
+when the events come from PostgreSQL; one subscriber connection per process receives every room with local members."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -15,23 +18,91 @@ from rooms.events import Event, RoomEvent, pack_payload
 from rooms.names import RoomName
 
 log = logging.getLogger(__name__)
+# What a call to Redis raises while it is down or unreachable.
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError, TimeoutError)
 
-# KEYS: seq counter, history list. ARGV: channel, payload, history size, ttl seconds.
-# One script, so the seq order, the history order and the publish order are the same everywhere.
+# A room's log in Redis: its epoch (made with the log), its seq counter, its capped history, and the last
+# outbox position published into it. KEYS: epoch, seq, log, pos. ARGV: channel, history size, ttl seconds,
+# a new epoch in case the log is gone, the first outbox position ('' for events that have none), '1' to take
+# that position whatever the log holds (else '0'), payloads.
+# One script, so the seq order, the history order and the publish order are the same everywhere. With
+# positions, each is published once and only right after the one before it: a position already in the log
+# is skipped, and one past a missing position stops the script (the caller publishes the missing ones first).
 _PUBLISH = """
-local seq = redis.call('INCR', KEYS[1])
-local message = seq .. ':' .. ARGV[2]
-redis.call('RPUSH', KEYS[2], message)
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
-redis.call('PUBLISH', ARGV[1], message)
-return seq
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('SET', KEYS[1], epoch)
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+end
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+local gap = false
+local last = nil
+if ARGV[5] ~= '' and ARGV[6] ~= '1' then
+  last = redis.call('GET', KEYS[4])
+  if last then last = tonumber(last) end
+end
+for i = 7, #ARGV do
+  local fresh = true
+  if ARGV[5] ~= '' then
+    local pos = tonumber(ARGV[5]) + i - 7
+    if last and pos <= last then
+      fresh = false
+    elseif last and pos > last + 1 then
+      gap = true
+      break
+    else
+      last = pos
+    end
+  end
+  if fresh then
+    seq = redis.call('INCR', KEYS[2])
+    local message = epoch .. ':' .. seq .. ':' .. ARGV[i]
+    redis.call('RPUSH', KEYS[3], message)
+    redis.call('PUBLISH', ARGV[1], message)
+  end
+end
+if last then redis.call('SET', KEYS[4], last) end
+redis.call('LTRIM', KEYS[3], -tonumber(ARGV[2]), -1)
+for k = 1, 4 do redis.call('EXPIRE', KEYS[k], tonumber(ARGV[3])) end
+return {epoch, seq, gap and 1 or 0, last or -1}
+"""
+# The room's position, making its log (a new epoch) if there is none. KEYS and ARGV as above.
+_POSITION = """
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('SET', KEYS[1], epoch, 'EX', tonumber(ARGV[3]))
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+end
+return {epoch, tonumber(redis.call('GET', KEYS[2]) or '0')}
 """
 
 
 def channel(room: RoomName) -> str:
     return f"room:{room}"
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(4)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a room's log stands: its epoch and the seq of its newest event (0 before any)."""
+
+    epoch: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What a publish of outbox rows did: the log's position after it, and whether it stopped at a gap
+    (an earlier position not yet published), with the last position the log holds (-1: none)."""
+
+    position: Position
+    gap: bool
+    last_pos: int
 
 
 class Bridge:
@@ -41,20 +112,37 @@ class Bridge:
         self.redis = client
         self._size = history_size
         self._ttl = history_ttl_s
-        self._script = client.register_script(_PUBLISH)
+        self._publish = client.register_script(_PUBLISH)
+        self._position = client.register_script(_POSITION)
+
+    def _keys(self, room: RoomName) -> list[str]:
+        return [f"room:{room}:epoch", f"room:{room}:seq", f"room:{room}:log", f"room:{room}:pos"]
+
+    async def _run(self, room: RoomName, first_pos: int | None, payloads: list[bytes],
+                   restart: bool = False) -> Published:
+        args: list[Any] = [channel(room), self._size, self._ttl, new_epoch(),
+                           "" if first_pos is None else first_pos, "1" if restart else "0", *payloads]
+        epoch, seq, gap, last = await self._publish(keys=self._keys(room), args=args)
+        return Published(Position(_text(epoch), int(seq)), bool(gap), int(last))
 
     async def publish(self, room: RoomName, type_: str, data: dict[str, Any]) -> int:
         """Append an event to the room's log and send it to every subscribed process; returns its seq."""
-        keys = [f"room:{room}:seq", f"room:{room}:log"]
-        seq = await self._script(keys=keys, args=[channel(room), pack_payload(type_, data), self._size, self._ttl])
-        return int(seq)
+        return (await self._run(room, None, [pack_payload(type_, data)])).position.seq
 
     async def emit(self, room: RoomName, event: RoomEvent) -> int:
         """Publish a declared event; returns its seq."""
         return await self.publish(room, event.type, event.payload())
 
-    async def current_seq(self, room: RoomName) -> int:
-        return int(await self.redis.get(f"room:{room}:seq") or 0)
+    async def publish_at(self, room: RoomName, first_pos: int, payloads: list[bytes], *,
+                         restart: bool = False) -> Published:
+        """Publish outbox rows at positions first_pos, first_pos + 1, ...: each once, in position order
+        (`restart`: from first_pos whatever the log says was published last)."""
+        return await self._run(room, first_pos, payloads, restart)
+
+    async def position(self, room: RoomName) -> Position:
+        """The room's epoch and newest seq; a room without a log gets one (a new epoch) now."""
+        epoch, seq = await self._position(keys=self._keys(room), args=["", self._size, self._ttl, new_epoch()])
+        return Position(_text(epoch), int(seq))
 
     async def history(self, room: RoomName) -> list[Event]:
         """The events the room still holds, oldest first."""
@@ -62,13 +150,24 @@ class Bridge:
         return [Event.from_wire(m if isinstance(m, bytes) else m.encode()) for m in messages]
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class Subscriber:
     """The process's one pub/sub connection. subscribe() returns once Redis confirmed the channel, so
-    that an event published afterwards cannot be missed."""
+    that an event published afterwards cannot be missed. When the connection is lost it reconnects with
+    exponential backoff and jitter, subscribes every channel again, and once Redis confirms a channel again
+    calls `on_resubscribed(room)`: what was published meanwhile never reached this process, so the room
+    compares itself with its log."""
 
-    def __init__(self, client: aioredis.Redis, on_event: Callable[[RoomName, Event], None]) -> None:
+    def __init__(self, client: aioredis.Redis, on_event: Callable[[RoomName, Event], None],
+                 on_resubscribed: Callable[[RoomName], None] | None = None, *, max_backoff_s: float = 1.0) -> None:
         self._pubsub = client.pubsub()
         self._on_event = on_event
+        self._on_resubscribed = on_resubscribed
+        self._stale: set[str] = set()  # channels subscribed before the connection was lost, not yet again
+        self._max_backoff_s = max_backoff_s
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._channels: set[str] = set()
         self._wake = asyncio.Event()
@@ -91,16 +190,30 @@ class Subscriber:
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def subscribe(self, name: RoomName, timeout_s: float = 5.0) -> None:
+        """Subscribe to a room's channel and wait for Redis to confirm it. Fails (a Redis error or a
+        timeout) without leaving anything pending: the next caller tries again."""
         ch = channel(name)
         if ch in self._channels:
             return
         future = self._confirm.get(ch)
         if future is None:
             future = self._confirm[ch] = asyncio.get_running_loop().create_future()
-            async with self._commands:
-                await self._pubsub.subscribe(ch)
+            try:
+                async with self._commands:
+                    await asyncio.wait_for(self._pubsub.subscribe(ch), timeout_s)
+            except BaseException as exc:
+                self._confirm.pop(ch, None)
+                if not future.done():
+                    future.set_exception(exc if isinstance(exc, Exception) else ConnectionError("cancelled"))
+                    future.exception()  # retrieved: waiters get it through their own await
+                raise
             self._wake.set()
-        await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        try:
+            await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        except TimeoutError:
+            if self._confirm.get(ch) is future:
+                del self._confirm[ch]
+            raise
 
     async def unsubscribe(self, name: RoomName) -> None:
         ch = channel(name)
@@ -111,6 +224,7 @@ class Subscriber:
 
     async def _read(self) -> None:
         me = asyncio.current_task()
+        failures = 0
         while True:
             if me is not None and me.cancelling():
                 return  # a cancel swallowed by a timeout helper below us still ends the reader
@@ -119,11 +233,18 @@ class Subscriber:
                 await self._wake.wait()
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
-            except (redis.exceptions.ConnectionError, OSError) as exc:
-                # redis-py reconnects and subscribes again; rooms fill any gap from the history.
-                log.warning("room subscriber lost Redis, reconnecting: %r", exc)
-                await asyncio.sleep(0.5)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+                # redis-py connects again and subscribes every channel on the next read.
+                failures += 1
+                if failures == 1:
+                    log.warning("room subscriber lost Redis, reconnecting: %r", exc)
+                    self._stale |= self._channels
+                delay = min(self._max_backoff_s, 0.05 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
+                await asyncio.sleep(delay)
                 continue
+            if failures:
+                failures = 0
+                log.warning("room subscriber reconnected to Redis")
             if message is None:
                 continue
             ch = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
@@ -132,15 +253,28 @@ class Subscriber:
                 future = self._confirm.pop(ch, None)
                 if future is not None and not future.done():
                     future.set_result(None)
+                if ch in self._stale:
+                    self._stale.discard(ch)
+                    self._resubscribed(ch)
             elif message["type"] == "message":
                 try:
                     event = Event.from_wire(message["data"])
                 except (ValueError, TypeError) as exc:
                     log.error("unreadable room message on %s: %r", ch, exc)
                     continue
-                try:
-                    room = RoomName.parse(ch.removeprefix("room:"))
-                except ValueError:
-                    log.error("message on a channel that names no room: %s", ch)
-                    continue
-                self._on_event(room, event)
+                room = _room_of(ch)
+                if room is not None:
+                    self._on_event(room, event)
+
+    def _resubscribed(self, ch: str) -> None:
+        room = _room_of(ch)
+        if room is not None and self._on_resubscribed is not None:
+            self._on_resubscribed(room)
+
+
+def _room_of(ch: str) -> RoomName | None:
+    try:
+        return RoomName.parse(ch.removeprefix("room:"))
+    except ValueError:
+        log.error("message on a channel that names no room: %s", ch)
+        return None

@@ -79,12 +79,14 @@ def ws_frame(payload: str | bytes, *, text: bool | None = None) -> bytes:
 
 
 class Event:
-    """One room event. Its frames are built on first use and then shared by every member."""
+    """One room event at its place in the room's log (epoch, seq). Its frames are built on first use and
+    then shared by every member."""
 
-    __slots__ = ("_json", "_msgpack", "_wire", "data", "seq", "ts", "type")
+    __slots__ = ("_json", "_msgpack", "_wire", "data", "epoch", "seq", "ts", "type")
 
-    def __init__(self, type_: str, seq: int, ts: int, data: dict[str, Any]) -> None:
+    def __init__(self, type_: str, epoch: str, seq: int, ts: int, data: dict[str, Any]) -> None:
         self.type = type_
+        self.epoch = epoch
         self.seq = seq
         self.ts = ts
         self.data = data
@@ -94,13 +96,13 @@ class Event:
 
     @classmethod
     def from_wire(cls, message: bytes) -> Event:
-        """Parse '<seq>:<msgpack payload>' as published by the bridge's script."""
-        seq, _, payload = message.partition(b":")
+        """Parse '<epoch>:<seq>:<msgpack payload>' as published by the bridge's script."""
+        epoch, seq, payload = message.split(b":", 2)
         type_, ts, data = msgpack.unpackb(payload, raw=False)
-        return cls(type_, int(seq), ts, data)
+        return cls(type_, epoch.decode(), int(seq), ts, data)
 
     def envelope(self) -> dict[str, Any]:
-        return {"type": self.type, "seq": self.seq, "ts": self.ts, "data": self.data}
+        return {"type": self.type, "seq": self.seq, "epoch": self.epoch, "ts": self.ts, "data": self.data}
 
     def frame(self, codec: str) -> str | bytes:
         """The encoded frame for a codec: text for JSON, bytes for MessagePack."""
@@ -112,7 +114,6 @@ class Event:
             self._json = json.dumps(self.envelope(), separators=(",", ":"), default=str)
         return self._json
 
-
     def wire(self, codec: str) -> bytes:
         """The whole WebSocket frame for a codec, built once and written as is to every member."""
         frame = self._wire.get(codec)
@@ -121,9 +122,9 @@ class Event:
         return frame
 
 
-def direct_frame(codec: str, type_: str, seq: int, data: dict[str, Any]) -> bytes:
-    """A wire frame for one connection only (hello, ack, error, resync): it carries the room's seq so far."""
-    return Event(type_, seq, now_ms(), data).wire(codec)
+def direct_frame(codec: str, type_: str, epoch: str, seq: int, data: dict[str, Any]) -> bytes:
+    """A wire frame for one connection only (hello, ack, error, resync): it carries the room's position so far."""
+    return Event(type_, epoch, seq, now_ms(), data).wire(codec)
 
 
 class Broadcast:
@@ -138,16 +139,18 @@ class Broadcast:
         self.data = data
         self._data: dict[str, bytes] = {}
 
-    def wire(self, codec: str, seq: int) -> bytes:
-        """The same bytes Event(type, seq, ts, data).wire(codec) would give."""
+    def wire(self, codec: str, epoch: str, seq: int) -> bytes:
+        """The same bytes Event(type, epoch, seq, ts, data).wire(codec) would give."""
         data = self._data.get(codec)
         if codec == "msgpack":
             if data is None:
                 data = self._data[codec] = msgpack.packb(self.data, use_bin_type=True)
             pack = msgpack.packb
-            body = b"\x84" + pack("type") + pack(self.type) + pack("seq") + pack(seq) + pack("ts") + pack(self.ts)
+            body = (b"\x85" + pack("type") + pack(self.type) + pack("seq") + pack(seq) + pack("epoch") + pack(epoch)
+                    + pack("ts") + pack(self.ts))
             return ws_frame(body + pack("data") + data)
         if data is None:
             data = self._data[codec] = json.dumps(self.data, separators=(",", ":"), default=str).encode()
-        head = f'{{"type":{json.dumps(self.type)},"seq":{seq},"ts":{self.ts},"data":'.encode()
+        head = (f'{{"type":{json.dumps(self.type)},"seq":{seq},"epoch":{json.dumps(epoch)},"ts":{self.ts},'
+                f'"data":').encode()
         return ws_frame(head + data + b"}", text=True)

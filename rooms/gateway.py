@@ -14,9 +14,9 @@ import msgpack
 from aiohttp import WSCloseCode, WSMsgType, web
 from yarl import URL
 
-from rooms.bridge import Bridge
+from rooms.bridge import Bridge, Position
 from rooms.commands import CommandContext, HelloContext, Registry, registry
-from rooms.events import direct_frame
+from rooms.events import Event, direct_frame
 from rooms.hub import Member
 from rooms.keys import BRIDGE, HUB
 from rooms.names import RoomName
@@ -46,13 +46,17 @@ async def socket_user(request: web.Request) -> Principal | None:
     return session.principal if session else None
 
 
-def last_seq_param(request: web.Request) -> int | None:
+def resume_params(request: web.Request) -> tuple[int, str | None]:
+    """Where the client asks to resume: ?last_seq=N&epoch=E (-1 and None: nowhere, a fresh hello)."""
     raw = request.query.get("last_seq")
+    epoch = request.query.get("epoch")
+    if epoch is not None and not (0 < len(epoch) <= 32 and epoch.isalnum()):
+        raise InvalidInput("epoch must be the epoch of an earlier frame.", fields={"epoch": ["Not an epoch."]})
     if raw is None:
-        return None
+        return -1, None
     if not raw.isdigit() or len(raw) > 18:
         raise InvalidInput("last_seq must be a whole number.", fields={"last_seq": ["A whole number."]})
-    return int(raw)
+    return int(raw), epoch
 
 
 def new_socket(request: web.Request) -> web.WebSocketResponse:
@@ -76,6 +80,38 @@ async def open_socket(request: web.Request, ws: web.WebSocketResponse, me: Princ
     return Member(ws, request, codec, me, request.app[CONFIG].rooms.send_queue_size, types)
 
 
+def failed(member: Member, exc: BaseException, doing: str) -> None:
+    """After the upgrade a failure is an `error` frame, then the socket closes: 1013 (try again later) when a
+    backing service is down, 1008 when the caller may not be here any more, else 1011."""
+    if isinstance(exc, DomainError):
+        _error(member, None, exc.code, exc.message, exc.body()["error"])
+        code = WSCloseCode.POLICY_VIOLATION
+    elif isinstance(exc, UNAVAILABLE):
+        log.warning("backing service unavailable while %s: %r", doing, exc)
+        _error(member, None, "unavailable", "A backing service is unavailable; reconnect shortly.")
+        code = WSCloseCode.TRY_AGAIN_LATER
+    else:
+        request_id = new_request_id()
+        log.error("socket failed while %s (request %s)", doing, request_id, exc_info=exc)
+        _error(member, None, "internal", f"Something went wrong on our side (request id {request_id}).")
+        code = WSCloseCode.INTERNAL_ERROR
+    member.flush_then_close(code, doing)
+
+
+async def regreet(name: RoomName, member: Member) -> None:
+    """A member whose room's log was lost or has a gap nobody can fill: open the room again for its request
+    (the show may have ended, the token expired) and greet it, which sends `resync` and a new hello."""
+    if member.reopen is None:
+        return
+    try:
+        opening: Opening = await member.reopen(member.request)
+        await opening.greet(member)
+        if opening.closes:
+            member.flush_then_close(WSCloseCode.OK, "the room is over")
+    except Exception as exc:
+        failed(member, exc, "greeting again")
+
+
 @dataclass(frozen=True, slots=True)
 class Opening:
     """What a socket endpoint decided before the upgrade: the room, the caller, how to greet them (hello or
@@ -87,6 +123,8 @@ class Opening:
     on_leave: Callable[[], Awaitable[None]] | None = None
     # The room is over (an ended show): greet, then close normally; the socket never joins, is no viewer.
     closes: bool = False
+    # Run once after the first greeting (not when a resync greets again), as on_leave runs once at the end.
+    on_open: Callable[[], Awaitable[None]] | None = None
 
 
 async def room_socket(request: web.Request, open_room: Callable[[web.Request], Awaitable[Opening]],
@@ -96,18 +134,25 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
     One coroutine frame for the whole connection: an endpoint that awaited this from its own coroutine
     would keep a second frame alive per idle viewer."""
     opening = await open_room(request)  # refusals first: a bad token is 401, an unknown show 404
+    last_seq, epoch = resume_params(request)
     ws = new_socket(request)
     room, me, on_leave = opening.room, opening.me, opening.on_leave
     member = await open_socket(request, ws, me, types)
-    if opening.closes:  # nothing will happen here: say so, close normally, count as no viewer
-        await opening.greet(member)
-        await ws.close(code=WSCloseCode.OK, message=b"the room is over")
-        await member.finish()
-        return ws
+    member.last_seq, member.epoch, member.reopen = last_seq, epoch, open_room
     hub = request.app[HUB]
     try:
-        await hub.join(room, member)
-        await opening.greet(member)
+        if opening.closes:  # nothing will happen here: say so, close normally, count as no viewer
+            await opening.greet(member)
+            await ws.close(code=WSCloseCode.OK, message=b"the room is over")
+            return ws
+        try:
+            await hub.join(room, member)
+            await opening.greet(member)
+            if opening.on_open is not None:
+                await opening.on_open()
+        except Exception as exc:  # after the upgrade the client only sees frames
+            failed(member, exc, "greeting")
+            return ws
         # This frame lives as long as the connection: what only hello needed (the show, say) goes now,
         # since thousands of idle viewers each holding it would add up.
         del opening
@@ -120,34 +165,61 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
     return ws
 
 
-async def greet(request: web.Request, member: Member, room: RoomName, last_seq: int | None,
-                base: dict[str, Any]) -> None:
-    """hello with the room's state (`base` and every registered hello part), or the events missed since
-    last_seq, or resync when they are gone."""
+async def greet(request: web.Request, member: Member, room: RoomName, base: dict[str, Any]) -> None:
+    """Resume the member from its place in the room's log (the events it missed), or, when that place is of
+    another epoch or gone from the history, `resync` and then hello with the room's state: `base` and every
+    registered hello part, built from PostgreSQL."""
     bridge: Bridge = request.app[BRIDGE]
-    if last_seq is not None:
-        history = await bridge.history(room)
-        newest = history[-1].seq if history else await bridge.current_seq(room)
-        reachable = last_seq >= newest or (history and history[0].seq <= last_seq + 1)
-        if reachable and last_seq <= newest:
-            missed = [e for e in history if e.seq > last_seq]
-            member.go_live(
-                [e.wire(member.codec) for e in missed if member.types is None or e.type in member.types],
-                max(last_seq, newest),
-            )
+    position = await bridge.position(room)
+    if member.last_seq >= 0:
+        missed = await _missed(bridge, room, member, position)
+        if missed is not None:
+            newest = max(position.seq, missed[-1].seq if missed else 0, member.last_seq)
+            member.go_live([e.wire(member.codec) for e in missed if member.types is None or e.type in member.types],
+                           position.epoch, newest)
+            _check_epoch(request, room, member)
             return
-        member.send(direct_frame(member.codec, "resync", newest,
-                                 {"reason": "The missed events are no longer held; reload the state."}))
-    seq = await bridge.current_seq(room)
+        member.send(direct_frame(member.codec, "resync", position.epoch, position.seq,
+                                 {"reason": "The missed events are no longer held; here is the room's state."}))
     parts = await registry(request.app).hello(HelloContext(request.app, room, member))
+    await send_hello(request, member, room, {**base, **parts})
+
+
+async def send_hello(request: web.Request, member: Member, room: RoomName, state: dict[str, Any]) -> None:
+    """hello at the log's position as it is now: the events after it follow. The state was read from
+    PostgreSQL before this position, so an event it already shows may come once more (its version says)."""
+    position = await request.app[BRIDGE].position(room)
     hello = {
-        "seq": seq,
-        **base,
-        **parts,
+        "seq": position.seq,
+        "epoch": position.epoch,
+        **state,
         "you": {"id": member.user.user_id, "role": member.user.role} if member.user else None,
         "process": os.getpid(),  # which server process holds this connection (for operators and tests)
     }
-    member.go_live([direct_frame(member.codec, "hello", seq, hello)], seq)
+    member.go_live([direct_frame(member.codec, "hello", position.epoch, position.seq, hello)], position.epoch,
+                   position.seq)
+    _check_epoch(request, room, member)
+
+
+async def _missed(bridge: Bridge, room: RoomName, member: Member, position: Position) -> list[Event] | None:
+    """The events after the member's place, if the log still holds all of them; None if it does not."""
+    if member.epoch is not None and member.epoch != position.epoch:
+        return None
+    if member.last_seq > position.seq:
+        return None  # a place the log never reached: of an earlier log
+    if member.last_seq == position.seq:
+        return []
+    history = [e for e in await bridge.history(room) if e.epoch == position.epoch]
+    missed = [e for e in history if e.seq > member.last_seq]
+    return missed if missed and missed[0].seq == member.last_seq + 1 else None
+
+
+def _check_epoch(request: web.Request, room: RoomName, member: Member) -> None:
+    """A new log may have begun while this member was greeted: then it is greeted again at once."""
+    hub = request.app[HUB]
+    local = hub.rooms.get(room)
+    if local is not None and local.epoch is not None and local.epoch != member.epoch and member.hold():
+        hub.spawn(hub.regreet(room, member), "room-resync")
 
 
 async def serve_frames(request: web.Request, ws: web.WebSocketResponse, member: Member, room: RoomName) -> None:
@@ -223,7 +295,8 @@ async def dispatch(request: web.Request, commands: Registry, member: Member, roo
         _error(member, client_id, "internal", f"Something went wrong on our side (request id {request_id}).")
         return
     ack = reply.ack if reply is not None else {}
-    member.send(direct_frame(member.codec, "ack", member.last_seq, {"client_id": client_id, **ack}))
+    member.send(direct_frame(member.codec, "ack", member.epoch or "", max(member.last_seq, 0),
+                             {"client_id": client_id, **ack}))
     if reply is not None and reply.then is not None:
         try:
             await reply.then()
@@ -233,4 +306,4 @@ async def dispatch(request: web.Request, commands: Registry, member: Member, roo
 
 def _error(member: Member, client_id: Any, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
     data = {"client_id": client_id, "code": code, "message": message, **(extra or {})}
-    member.send(direct_frame(member.codec, "error", member.last_seq, data))
+    member.send(direct_frame(member.codec, "error", member.epoch or "", max(member.last_seq, 0), data))

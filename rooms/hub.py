@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from aiohttp import WSCloseCode, web
 
-from rooms.bridge import Bridge, Subscriber
+from rooms.bridge import REDIS_DOWN, Bridge, Subscriber
 from rooms.events import Broadcast, Event
 from rooms.names import RoomName
 from server.tokens import Principal
@@ -30,15 +31,23 @@ class Member:
 
     # Thousands per process: slots instead of a dict each.
     __slots__ = ("__weakref__", "_flow", "_kick", "_limit", "_pending", "_protocol", "_queue", "_transport",
-                 "_writer", "closed", "codec", "heard_at", "last_seq", "types", "user", "ws")
+                 "_writer", "closed", "codec", "epoch", "heard_at", "last_seq", "reopen", "request", "types", "user",
+                 "ws")
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, codec: str,
                  user: Principal | None, queue_size: int, types: frozenset[str] | None = None) -> None:
         self.ws = ws
+        # What a new hello is built from, should the room's log need one (resync): the request, and the
+        # endpoint's function that opened the room for it (set by the gateway).
+        self.request = request
+        self.reopen: Callable[[web.Request], Awaitable[Any]] | None = None
         self.codec = codec
         self.user = user
         self.types = types  # None: every event; else only these (the chat-only endpoint)
-        self.last_seq = 0
+        # The member's place in the room's log: the last event it got (or that its hello covers), and the
+        # log's epoch. Before hello: where the client asked to resume from (-1 and None: nowhere).
+        self.last_seq = -1
+        self.epoch: str | None = None
         self.closed = False
         self._transport: asyncio.Transport | None = request.transport
         self._flow = request.writer  # its drain() waits while the transport's buffer is over its limit
@@ -63,8 +72,8 @@ class Member:
             return
         frames = []
         for event in events:
-            if event.seq <= self.last_seq:
-                continue  # a duplicate (resume overlap): drop by seq
+            if event.seq <= self.last_seq or event.epoch != self.epoch:
+                continue  # a duplicate (resume overlap), or of a log the member is not on: its hello follows
             self.last_seq = event.seq
             if self.types is None or event.type in self.types:
                 frames.append(event.wire(self.codec))
@@ -72,19 +81,33 @@ class Member:
             self.send(frames[0] if len(frames) == 1 else b"".join(frames))
 
     def send_broadcast(self, event: Broadcast) -> None:
-        """An event from outside this member's room (such as the leaderboard): it carries the seq this
+        """An event from outside this member's room (such as the leaderboard): it carries the position this
         member has reached, so the room's own numbering shows no gap."""
-        if self._pending is None and not self.closed:
-            self.send(event.wire(self.codec, self.last_seq))
+        if self._pending is None and not self.closed and self.epoch is not None:
+            self.send(event.wire(self.codec, self.epoch, self.last_seq))
 
-    def go_live(self, first: Iterable[bytes], last_seq: int) -> None:
-        """Send `first` (hello or the resumed backlog), then what arrived meanwhile past last_seq."""
+    def go_live(self, first: Iterable[bytes], epoch: str, last_seq: int) -> None:
+        """Send `first` (hello or the resumed backlog), then what arrived meanwhile past (epoch, last_seq)."""
         for frame in first:
             self.send(frame)
+        self.epoch = epoch
         self.last_seq = last_seq
         pending, self._pending = self._pending or [], None
         if pending:
             self.offer(pending)
+
+    def hold(self) -> bool:
+        """Keep the room's events back until the next go_live (a new hello is on its way). False if the
+        member is closed or already held."""
+        if self.closed or self._pending is not None:
+            return False
+        self._pending = []
+        return True
+
+    @property
+    def live(self) -> bool:
+        """Past its hello (or resumed backlog), receiving the room's events."""
+        return self._pending is None
 
     def send(self, frame: bytes) -> None:
         """Send a wire frame: straight to the socket when nothing waits and it accepts data, else to the
@@ -127,6 +150,11 @@ class Member:
         # Its writer is stuck behind data the peer does not read, so a close frame would wait there
         # too: the connection is dropped at once and its buffers freed. The client resumes by last_seq.
         self._start_close(WSCloseCode.TRY_AGAIN_LATER, "too slow", graceful=False)
+
+    def flush_then_close(self, code: int, reason: str) -> None:
+        """Close with `code` once what is written has gone (a last error frame, say); never waits."""
+        if self._kick is None and not self.closed:
+            self._start_close(code, reason, graceful=True)
 
     def _start_close(self, code: int, reason: str, *, graceful: bool) -> None:
         self.closed = True
@@ -189,16 +217,47 @@ class Member:
 
 
 class Room:
-    """A room's local members. Events that arrive in one turn of the event loop go out together:
-    one write per member per turn, however many events, and no added delay when there is one."""
+    """A room's local members and where this process stands in the room's log (epoch, seq). Events are
+    passed on in seq order with none missing: a duplicate is dropped, a gap is filled from the log's history
+    before anything later goes out, and a new epoch (the log was lost) or a gap the history cannot fill
+    sends every member `resync` and a new hello. Events that arrive in one turn of the event loop go out
+    together: one write per member per turn, however many events, and no added delay when there is one."""
 
-    def __init__(self, name: RoomName) -> None:
+    def __init__(self, name: RoomName, hub: Hub) -> None:
         self.name = name
         self.members: set[Member] = set()
-        self.ready = asyncio.Event()
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.epoch: str | None = None
+        self.seq = 0
+        self._hub = hub
         self._batch: list[Event] = []
+        self._held: list[Event] | None = None  # events that came while a gap is being filled
 
     def deliver(self, event: Event) -> None:
+        if self._held is not None:
+            self._held.append(event)
+        elif self.epoch is None:
+            self._accept(event)  # the first event this process sees of the room
+        elif event.epoch != self.epoch:
+            log.warning("room %s: its log has a new epoch (%s after %s): members resync", self.name,
+                        event.epoch, self.epoch)
+            self._accept(event)
+            self.resync()
+        elif event.seq <= self.seq:
+            return  # a duplicate
+        elif event.seq == self.seq + 1:
+            self._accept(event)
+        else:
+            self._held = [event]
+            self._hub.spawn(self.repair(), "room-repair")
+
+    def place(self, epoch: str, seq: int) -> None:
+        """Where the room's log stands, read before any member got an event: take it as this room's."""
+        if self.epoch is None or (epoch == self.epoch and seq > self.seq):
+            self.epoch, self.seq = epoch, seq
+
+    def _accept(self, event: Event) -> None:
+        self.epoch, self.seq = event.epoch, event.seq
         if not self._batch:
             asyncio.get_running_loop().call_soon(self._flush)
         self._batch.append(event)
@@ -208,14 +267,66 @@ class Room:
         for member in list(self.members):
             member.offer(events)
 
+    async def repair(self) -> None:
+        """Fill the gap after `seq` from the log's history, then pass on what was held; members resync if
+        the history no longer has what is missing (or Redis cannot say)."""
+        if self._held is None:
+            self._held = []
+        try:
+            history = await self._hub.bridge.history(self.name)
+        except REDIS_DOWN as exc:
+            log.warning("room %s: could not read its history to fill a gap: %r", self.name, exc)
+            history = []
+        held, self._held = self._held, None
+        found = {e.seq: e for e in history if e.epoch == self.epoch and e.seq > self.seq}
+        for e in held:
+            if e.epoch == self.epoch and e.seq > self.seq:
+                found.setdefault(e.seq, e)
+        top = max(found, default=self.seq)
+        if all(seq in found for seq in range(self.seq + 1, top + 1)):
+            for seq in range(self.seq + 1, top + 1):
+                self._accept(found[seq])
+        else:
+            log.warning("room %s: events %d..%d are gone from its history: members resync", self.name,
+                        self.seq + 1, top)
+            self.seq = top
+            self.resync()
+        for e in held:
+            if e.epoch != self.epoch:
+                self.deliver(e)
+
+    async def check(self) -> None:
+        """Compare with the room's log (after the subscription was lost): fill what was missed, or resync
+        everyone when the log is a new one."""
+        try:
+            position = await self._hub.bridge.position(self.name)
+        except REDIS_DOWN as exc:
+            log.warning("room %s: could not check its log: %r", self.name, exc)
+            return
+        if self.epoch is not None and position.epoch != self.epoch:
+            log.warning("room %s: its log is new (epoch %s): members resync", self.name, position.epoch)
+            self.epoch, self.seq = position.epoch, position.seq
+            self.resync()
+        elif position.seq > self.seq and self._held is None:
+            await self.repair()
+
+    def resync(self) -> None:
+        """Every member gets `resync` and a new hello (built by the hub's regreet)."""
+        for member in list(self.members):
+            if member.hold():
+                self._hub.spawn(self._hub.regreet(self.name, member), "room-resync")
+
 
 class Hub:
     """The rooms of this process."""
 
-    def __init__(self, bridge: Bridge) -> None:
+    def __init__(self, bridge: Bridge, join_timeout_s: float = 5.0) -> None:
         self.bridge = bridge
         self.rooms: dict[RoomName, Room] = {}
-        self._subscriber = Subscriber(bridge.redis, self._on_event)
+        self._join_timeout_s = join_timeout_s
+        self._subscriber = Subscriber(bridge.redis, self._on_event, self._on_resubscribed)
+        # Builds a member's new hello after a resync (set by the gateway, which knows how hello is made).
+        self.regreet: Callable[[RoomName, Member], Awaitable[None]] = _no_regreet
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
         self._relays: dict[RoomName, str] = {}  # broadcast room -> prefix of the rooms whose members get it
@@ -235,6 +346,18 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._subscriber.close()
+
+    def spawn(self, work: Awaitable[None], name: str) -> None:
+        """Run background work of the rooms; stopped with the hub."""
+        task = asyncio.ensure_future(work)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_resubscribed(self, name: RoomName) -> None:
+        room = self.rooms.get(name)
+        if room is not None:
+            self.spawn(room.check(), "room-check")
 
     def _on_event(self, name: RoomName, event: Event) -> None:
         room = self.rooms.get(name)
@@ -256,22 +379,33 @@ class Hub:
         await self._subscriber.subscribe(broadcast)
 
     async def join(self, name: RoomName, member: Member) -> Room:
-        """Add a member; the first member of a room waits until this process is subscribed to it."""
+        """Add a member; the first member of a room waits until this process is subscribed to it and knows
+        where its log stands, the others wait for the first. Fails (Redis down, or no answer within the
+        join timeout) for all of them at once, leaving nothing behind: the next member tries afresh."""
         room = self.rooms.get(name)
         if room is None:
-            room = self.rooms[name] = Room(name)
+            room = self.rooms[name] = Room(name, self)
             self._add(room, member)
             try:
-                await self._subscriber.subscribe(name)
-            except BaseException:
-                self._remove(room, member)
-                if not room.members:
-                    self.rooms.pop(name, None)
+                await self._subscriber.subscribe(name, self._join_timeout_s)
+                position = await asyncio.wait_for(self.bridge.position(name), self._join_timeout_s)
+            except BaseException as exc:
+                if self.rooms.get(name) is room:
+                    del self.rooms[name]
+                for other in list(room.members):
+                    self._remove(room, other)
+                room.ready.set_exception(exc if isinstance(exc, Exception) else ConnectionError("cancelled"))
+                room.ready.exception()  # retrieved here; the other members raise it from their own await
                 raise
-            room.ready.set()
+            room.place(position.epoch, position.seq)
+            room.ready.set_result(None)
         else:
             self._add(room, member)
-            await room.ready.wait()
+            try:
+                await asyncio.wait_for(asyncio.shield(room.ready), self._join_timeout_s)
+            except BaseException:
+                self._remove(room, member)
+                raise
         return room
 
     def _add(self, room: Room, member: Member) -> None:
@@ -312,16 +446,21 @@ class Hub:
         if room is None:
             return
         self._remove(room, member)
-        if not room.members and room.ready.is_set():
+        if not room.members and room.ready.done() and self.rooms.get(name) is room:
             del self.rooms[name]
-            task = asyncio.create_task(self._unsubscribe(name), name="room-unsubscribe")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.spawn(self._unsubscribe(name), "room-unsubscribe")
 
     async def _unsubscribe(self, name: RoomName) -> None:
         if name not in self.rooms:  # nobody came back meanwhile
-            await self._subscriber.unsubscribe(name)
+            try:
+                await self._subscriber.unsubscribe(name)
+            except REDIS_DOWN as exc:  # the connection is gone, and its subscriptions with it
+                log.info("could not unsubscribe from %s: %r", name, exc)
 
     def local_count(self, name: RoomName) -> int:
         room = self.rooms.get(name)
         return len(room.members) if room else 0
+
+
+async def _no_regreet(name: RoomName, member: Member) -> None:
+    await member.close(WSCloseCode.SERVICE_RESTART, "resync: reconnect")

@@ -9,11 +9,13 @@ from aiohttp import web
 from rooms.bridge import Bridge
 from rooms.hub import Hub
 from rooms.names import RoomName
+from rooms.outbox import Relay
 from rooms.presence import Presence
 from server.tokens import Principal
 
 BRIDGE = web.AppKey("room_bridge", Bridge)
 HUB = web.AppKey("room_hub", Hub)
+RELAY = web.AppKey("room_relay", Relay)
 PRESENCE = web.AppKey("presence", Presence)
 # Called with (app, user, online) when a user's notification socket opens (True) or their last one on
 # this process closes (False): other packages hang friends' presence and broadcasts here.

@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from rooms.bridge import Bridge
+from rooms.gateway import regreet
 from rooms.hub import Hub
-from rooms.keys import BRIDGE, HUB, PRESENCE, VIEWERS_HOOKS
+from rooms.keys import BRIDGE, HUB, PRESENCE, RELAY, VIEWERS_HOOKS
 from rooms.names import prefix
 from rooms.notifications.service import push_stored
+from rooms.outbox import Relay
 from rooms.presence import Presence
 from server.background import periodic
 from server.keys import CONFIG, DB, REDIS
@@ -26,8 +28,10 @@ async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
     rooms = app[CONFIG].rooms
     bridge = Bridge(app[REDIS], rooms.history_size, rooms.history_ttl_s)
     hub = Hub(bridge)
+    hub.regreet = regreet
     hub.start()
     app[BRIDGE], app[HUB], app[PRESENCE] = bridge, hub, Presence(bridge)
+    app[RELAY] = Relay(app[DB], bridge)
     yield
     await hub.stop()
 
@@ -68,6 +72,15 @@ async def push_step(app: web.Application) -> bool:
 
 
 notification_push_ctx = periodic("notification-push", lambda app: app[CONFIG].rooms.notification_push_s, push_step)
+
+
+async def relay_step(app: web.Application) -> None:
+    """Publish the room events that committed but were not published by the process that decided them."""
+    interval = app[CONFIG].rooms.outbox_sweep_s
+    await app[RELAY].sweep(older_than_s=interval)
+
+
+relay_ctx = periodic("room-relay", lambda app: app[CONFIG].rooms.outbox_sweep_s, relay_step)
 
 
 def setup_rooms(app: web.Application) -> None:

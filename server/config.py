@@ -209,9 +209,11 @@ class RoomsConfig:
     chat_window_s: int = 10
     hello_chat: int = 50
     notification_push_s: float = 0.5
+    outbox_sweep_s: float = 1.0
 
     def __post_init__(self) -> None:
         _check(self.notification_push_s > 0, "rooms.notification_push_s must be positive")
+        _check(self.outbox_sweep_s > 0, "rooms.outbox_sweep_s must be positive")
         _check(self.history_size >= 1000, "rooms.history_size must be at least 1000")
         _check(self.history_ttl_s >= 60, "rooms.history_ttl_s must be at least 60")
         _check(self.send_queue_size >= 8, "rooms.send_queue_size must be at least 8")

@@ -102,7 +102,7 @@ def make_config(services: Services, **sections: Any) -> Config:
         "commerce": {"expiry_sweep_interval_s": 3600.0},
         "mail": {"poll_interval_s": 3600.0},
         "credits": {"meter_interval_s": 3600.0},
-        "rooms": {"notification_push_s": 3600.0},
+        "rooms": {"notification_push_s": 3600.0, "outbox_sweep_s": 3600.0},
         "bidding": {"sweep_interval_s": 3600.0},
         "feed": {"trend_interval_s": 3600.0, "leaderboard_push_s": 3600.0},
     }

@@ -8,10 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from rooms.events import direct_frame
-from rooms.gateway import Opening, room_socket, socket_user
-from rooms.hub import Member
-from rooms.keys import BRIDGE, HUB, USER_SOCKET_HOOKS
+from rooms.gateway import Opening, greet, room_socket, socket_user
+from rooms.keys import HUB, USER_SOCKET_HOOKS
 from rooms.names import RoomName
 from rooms.notifications import service
 from server.api import ApiRouter, PageQuery, page_of, path_id
@@ -52,10 +50,9 @@ async def open_user_room(request: web.Request) -> Opening:
     room = RoomName.user(me.user_id)
     hooks = app.get(USER_SOCKET_HOOKS, [])
 
-    async def greet(member: Member) -> None:
-        seq = await app[BRIDGE].current_seq(room)
-        _, unread, _ = await service.page(app[DB], me.user_id, 0, 0)
-        member.go_live([direct_frame(member.codec, "hello", seq, {"seq": seq, "unread": unread})], seq)
+    _, unread, _ = await service.page(app[DB], me.user_id, 0, 0)
+
+    async def opened() -> None:
         for hook in hooks:
             await hook(app, me, True)
 
@@ -67,7 +64,8 @@ async def open_user_room(request: web.Request) -> Opening:
                 except Exception:  # the socket is gone either way; a lost "offline" push expires by TTL
                     log.warning("user socket hook failed on close", exc_info=True)
 
-    return Opening(room, me, greet, left)
+    return Opening(room, me, functools.partial(greet, request, room=room, base={"unread": unread}), left,
+                   on_open=opened)
 
 
 # GET /ws/notifications/: the signed-in user's notifications and private events, live.

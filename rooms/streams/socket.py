@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from rooms.events import direct_frame
-from rooms.gateway import Opening, greet, last_seq_param, room_socket, socket_user
+from rooms.gateway import Opening, greet, room_socket, socket_user
 from rooms.hub import Member
 from rooms.keys import BRIDGE
 from rooms.names import RoomName
@@ -22,20 +22,20 @@ async def open_show(request: web.Request) -> Opening:
     """The show's room for the caller; 404 (before the upgrade) for a show that does not exist."""
     stream_id = path_id(request)
     me = await socket_user(request)
-    last_seq = last_seq_param(request)
     room = RoomName.stream(stream_id)
     livestream = (await request.app[STREAMS].get(stream_id)).model_dump(mode="json")
     if livestream["status"] == "ended":
         return Opening(room, me, functools.partial(_ended, request, room, livestream), closes=True)
     base = {"livestream": livestream, "viewers": livestream["viewers"], "pinned_message": livestream["pinned_message"]}
-    return Opening(room, me, functools.partial(greet, request, room=room, last_seq=last_seq, base=base))
+    return Opening(room, me, functools.partial(greet, request, room=room, base=base))
 
 
 async def _ended(request: web.Request, room: RoomName, livestream: dict[str, Any], member: Member) -> None:
     """To a socket opened after the show ended: `stream_ended` with the show; the caller then closes it."""
-    seq = await request.app[BRIDGE].current_seq(room)
+    position = await request.app[BRIDGE].position(room)
     data = {"livestream_id": livestream["id"], "reason": "ended", "livestream": livestream}
-    member.go_live([direct_frame(member.codec, "stream_ended", seq, data)], seq)
+    member.go_live([direct_frame(member.codec, "stream_ended", position.epoch, position.seq, data)], position.epoch,
+                   position.seq)
 
 
 # GET /ws/livestream/{id}/ and GET /ws/chat/{id}/ (the chat and viewer events of the same room). Partials,

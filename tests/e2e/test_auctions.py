@@ -54,7 +54,7 @@ async def test_an_auction_opens_takes_bids_and_the_winner_gets_the_product_once(
     assert closed.status == 200 and closed.body["winner"]["id"] == ravi.id and closed.body["status"] == "closed"
     final = await watcher.next("bidding_closed")
     assert final["data"] == {"bidding_id": auction["id"], "winner": {"id": ravi.id, "username": "ravi"},
-                             "amount": 110.5}
+                             "amount": 110.5, "version": events[1]["data"]["version"] + 1}
     again = await api.post(f"/api/livestreams/biddings/{auction['id']}/close/", token=show.seller.access)
     assert again.error_code() == "auction_closed"
     cart = (await api.get("/api/orders/cart/", token=ravi.access)).body

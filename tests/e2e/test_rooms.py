@@ -466,4 +466,5 @@ def test_a_broadcast_frame_is_the_event_frame_with_the_members_seq(codec: str) -
                                              "likes": 3}], "long": "x" * 70000}
     broadcast = Broadcast("leaderboard", 1764000000000, data)
     for seq in (0, 41, 2**40):
-        assert broadcast.wire(codec, seq) == Event("leaderboard", seq, 1764000000000, data).wire(codec)
+        assert broadcast.wire(codec, "9f2c01ab", seq) == Event("leaderboard", "9f2c01ab", seq, 1764000000000,
+                                                               data).wire(codec)

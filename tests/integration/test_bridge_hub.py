@@ -34,12 +34,12 @@ async def redis_client(clean: Services) -> AsyncIterator[aioredis.Redis]:
 async def test_publish_numbers_events_and_keeps_a_capped_history(redis_client: aioredis.Redis) -> None:
     bridge = Bridge(redis_client, history_size=3, history_ttl_s=60)
     room = RoomName.stream(BASE + 1)
-    assert await bridge.current_seq(room) == 0 and await bridge.history(room) == []
+    assert (await bridge.position(room)).seq == 0 and await bridge.history(room) == []
     seqs = [await bridge.publish(room, "chat", {"n": n}) for n in range(5)]
-    assert seqs == [1, 2, 3, 4, 5] and await bridge.current_seq(room) == 5
+    assert seqs == [1, 2, 3, 4, 5] and (await bridge.position(room)).seq == 5
     history = await bridge.history(room)
     assert [(e.seq, e.type, e.data["n"]) for e in history] == [(3, "chat", 2), (4, "chat", 3), (5, "chat", 4)]
-    assert await bridge.current_seq(RoomName.stream(BASE + 2)) == 0  # rooms are numbered apart
+    assert (await bridge.position(RoomName.stream(BASE + 2))).seq == 0  # rooms are numbered apart
     assert 0 < await redis_client.ttl(f"room:{room}:log") <= 60
 
 
@@ -104,8 +104,9 @@ class HubRig:
         await ws.prepare(request)
         room = RoomName.parse(request.match_info["room"])
         member = Member(ws, request, "json", None, queue_size=50)
-        await self.hub.join(room, member)
-        member.go_live([], 0)
+        local = await self.hub.join(room, member)
+        assert local.epoch is not None
+        member.go_live([], local.epoch, local.seq)
         await self.joined.put(member)
         try:
             async for _ in ws:
@@ -160,7 +161,7 @@ async def test_a_member_that_stops_reading_is_dropped_not_buffered(redis_client:
     async with HubRig(redis_client, history_size=10) as rig:
         room = RoomName.stream(BASE + 9)
         # A client that never reads: the kernel buffers fill, then the member's queue, then it is dropped.
-        await rig.connect(room, max_msg_size=0)
+        client = await rig.connect(room, max_msg_size=0)  # kept: a collected client socket closes
         member = await rig.joined.get()
         blob = {"text": "x" * 60_000}
         for _ in range(2000):  # each publish waits for Redis, which lets the hub deliver the ones before
@@ -169,3 +170,4 @@ async def test_a_member_that_stops_reading_is_dropped_not_buffered(redis_client:
             await rig.bridge.publish(room, "chat", blob)
         assert member.closed
         assert await rig.left.get() is member  # dropped: its handler ended, no buffer kept
+        assert not client.closed or client.close_code is not None

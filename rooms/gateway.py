@@ -170,6 +170,7 @@ async def greet(request: web.Request, member: Member, room: RoomName, base: dict
     another epoch or gone from the history, `resync` and then hello with the room's state: `base` and every
     registered hello part, built from PostgreSQL."""
     bridge: Bridge = request.app[BRIDGE]
+    generation = _generation(request, room)
     position = await bridge.position(room)
     if member.last_seq >= 0:
         missed = await _missed(bridge, room, member, position)
@@ -177,15 +178,16 @@ async def greet(request: web.Request, member: Member, room: RoomName, base: dict
             newest = max(position.seq, missed[-1].seq if missed else 0, member.last_seq)
             member.go_live([e.wire(member.codec) for e in missed if member.types is None or e.type in member.types],
                            position.epoch, newest)
-            _check_epoch(request, room, member)
+            _check_epoch(request, room, member, generation)
             return
         member.send(direct_frame(member.codec, "resync", position.epoch, position.seq,
                                  {"reason": "The missed events are no longer held; here is the room's state."}))
     parts = await registry(request.app).hello(HelloContext(request.app, room, member))
-    await send_hello(request, member, room, {**base, **parts})
+    await send_hello(request, member, room, {**base, **parts}, generation)
 
 
-async def send_hello(request: web.Request, member: Member, room: RoomName, state: dict[str, Any]) -> None:
+async def send_hello(request: web.Request, member: Member, room: RoomName, state: dict[str, Any],
+                     generation: int) -> None:
     """hello at the log's position as it is now: the events after it follow. The state was read from
     PostgreSQL before this position, so an event it already shows may come once more (its version says)."""
     position = await request.app[BRIDGE].position(room)
@@ -198,7 +200,7 @@ async def send_hello(request: web.Request, member: Member, room: RoomName, state
     }
     member.go_live([direct_frame(member.codec, "hello", position.epoch, position.seq, hello)], position.epoch,
                    position.seq)
-    _check_epoch(request, room, member)
+    _check_epoch(request, room, member, generation)
 
 
 async def _missed(bridge: Bridge, room: RoomName, member: Member, position: Position) -> list[Event] | None:
@@ -214,11 +216,19 @@ async def _missed(bridge: Bridge, room: RoomName, member: Member, position: Posi
     return missed if missed and missed[0].seq == member.last_seq + 1 else None
 
 
-def _check_epoch(request: web.Request, room: RoomName, member: Member) -> None:
-    """A new log may have begun while this member was greeted: then it is greeted again at once."""
+def _generation(request: web.Request, room: RoomName) -> int:
+    local = request.app[HUB].rooms.get(room)
+    return local.generation if local is not None else 0
+
+
+def _check_epoch(request: web.Request, room: RoomName, member: Member, generation: int) -> None:
+    """The room saw its log start again while this member was greeted from the old one (the room's resync
+    passed it by, as it was not live yet): greet it again at once. A room that has not caught up with the
+    log the member is on changes nothing: when it does, it resyncs only members of other epochs."""
     hub = request.app[HUB]
     local = hub.rooms.get(room)
-    if local is not None and local.epoch is not None and local.epoch != member.epoch and member.hold():
+    if (local is not None and local.generation != generation and local.epoch != member.epoch
+            and member.hold()):
         hub.spawn(hub.regreet(room, member), "room-resync")
 
 

@@ -229,6 +229,7 @@ class Room:
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.epoch: str | None = None
         self.seq = 0
+        self.generation = 0  # how many times the room has seen its log start again (a new epoch)
         self._hub = hub
         self._batch: list[Event] = []
         self._held: list[Event] | None = None  # events that came while a gap is being filled
@@ -242,7 +243,8 @@ class Room:
             log.warning("room %s: its log has a new epoch (%s after %s): members resync", self.name,
                         event.epoch, self.epoch)
             self._accept(event)
-            self.resync()
+            self.generation += 1
+            self.resync(everyone=False)
         elif event.seq <= self.seq:
             return  # a duplicate
         elif event.seq == self.seq + 1:
@@ -306,14 +308,16 @@ class Room:
         if self.epoch is not None and position.epoch != self.epoch:
             log.warning("room %s: its log is new (epoch %s): members resync", self.name, position.epoch)
             self.epoch, self.seq = position.epoch, position.seq
-            self.resync()
+            self.generation += 1
+            self.resync(everyone=False)
         elif position.seq > self.seq and self._held is None:
             await self.repair()
 
-    def resync(self) -> None:
-        """Every member gets `resync` and a new hello (built by the hub's regreet)."""
+    def resync(self, *, everyone: bool = True) -> None:
+        """Members get `resync` and a new hello (built by the hub's regreet): every one after a gap nobody can
+        fill, or those not on the log's epoch yet (one greeted meanwhile already is)."""
         for member in list(self.members):
-            if member.hold():
+            if (everyone or member.epoch != self.epoch) and member.hold():
                 self._hub.spawn(self._hub.regreet(self.name, member), "room-resync")
 
 

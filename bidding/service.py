@@ -21,7 +21,6 @@ from rooms.names import RoomName
 from rooms.notifications.service import notify
 from rooms.outbox import Relay, Staged, stage
 from rooms.streams import store as streams_store
-from server.accounts import store as accounts_store
 from server.config import BiddingConfig
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from server.money import wire_number
@@ -158,7 +157,7 @@ class Auctions:
         if await limit.hit(f"{me.user_id}") > limit.limit:
             raise RateLimited("You are bidding too fast.", retry_after_s=limit.window_s)
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await store.lock(conn, bidding_id)
+            row = await store.lock(conn, bidding_id, me.user_id)
             if row is None:
                 raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
             if me.role == "seller" and row.seller_id != me.user_id:
@@ -173,10 +172,10 @@ class Auctions:
                     message = f"The bid must be at least {decision.needed}."
                 raise BidRefused(message, code=decision.code, extra=extra)
             version = await store.apply(conn, row, decision, me.user_id, max_amount)
-            names = await accounts_store.usernames(conn, [b.bidder_id for b in decision.bids])
+            # A decision's bids are the caller's and the previous leader's: the locked row has both names.
             events: list[RoomEvent] = [
                 BidPlaced(bidding_id=row.id, amount=b.amount, proxy=b.proxy,
-                          bidder=Party(id=b.bidder_id, username=names.get(b.bidder_id, "")), version=version,
+                          bidder=Party(id=b.bidder_id, username=row.username(b.bidder_id)), version=version,
                           ends_at=decision.auction.ends_at)
                 for b in decision.bids
             ]

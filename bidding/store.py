@@ -62,10 +62,17 @@ class BiddingView(Bidding):
 
 @dataclass(frozen=True, slots=True)
 class LockedBidding(Bidding):
-    """An auction row locked for a decision, with its show's status and the database's clock."""
+    """An auction row locked for a decision, with its show's status, the database's clock, and the names of
+    its leader and of the user deciding (what the decision's events show)."""
 
     stream_status: str
     now: datetime
+    leader_username: str | None
+    caller_username: str | None
+
+    def username(self, user_id: int) -> str:
+        """The name of the leader or of the caller (the two users a decision's bids can be of)."""
+        return (self.leader_username if user_id == self.leader_id else self.caller_username) or ""
 
 
 VIEW = f"""
@@ -100,12 +107,15 @@ async def open_for_stream(conn: Conn, stream_id: int) -> BiddingView | None:
                                                 stream_id))
 
 
-async def lock(conn: asyncpg.Connection, bidding_id: int) -> LockedBidding | None:
-    """The auction row locked until the transaction ends, with the show's status and the database's clock."""
+async def lock(conn: asyncpg.Connection, bidding_id: int, caller_id: int | None = None) -> LockedBidding | None:
+    """The auction row locked until the transaction ends, with the show's status, the database's clock, and
+    the usernames of its leader and of `caller_id` (in the same round trip)."""
     return one(LockedBidding, await conn.fetchrow(
-        f"""SELECT {COLUMNS}, l.status AS stream_status, now() AS now
-            FROM biddings b JOIN livestreams l ON l.id = b.livestream_id WHERE b.id = $1 FOR UPDATE OF b""",
-        bidding_id,
+        f"""SELECT {COLUMNS}, l.status AS stream_status, now() AS now, lu.username AS leader_username,
+                   (SELECT username FROM users WHERE id = $2) AS caller_username
+            FROM biddings b JOIN livestreams l ON l.id = b.livestream_id LEFT JOIN users lu ON lu.id = b.leader_id
+            WHERE b.id = $1 FOR UPDATE OF b""",
+        bidding_id, caller_id,
     ))
 
 

@@ -13,13 +13,15 @@ from rooms.commands import Registry, registry
 from rooms.events import declared_events
 
 REF = "#/components/schemas/{model}"
-# Frames every socket sends to one connection only, with the room's seq so far.
+# Frames every socket sends to one connection only, with the room's position (epoch, seq) so far.
 DIRECT = {
-    "hello": "The first frame: seq, the room's state (each feature adds its part) and `you`.",
+    "hello": "The first frame (and the one after resync): seq, epoch, the room's state read from PostgreSQL (each "
+             "feature adds its part) and `you`.",
     "ack": "A client frame was done: its client_id, and what the command adds (a bid's version and leading).",
     "error": "A client frame was refused or failed: client_id, code (the REST codes; unavailable, internal), "
              "message, fields and the REST body's extras.",
-    "resync": "The events missed since last_seq are gone: reload the state.",
+    "resync": "The events since last_seq are gone from the room's log, or the log is a new one (another epoch): a "
+              "new hello follows on the same socket.",
 }
 ASYNCAPI = web.AppKey("asyncapi", dict[str, Any])
 
@@ -29,9 +31,14 @@ def _envelope(type_: str, data: dict[str, Any], summary: str) -> dict[str, Any]:
         "name": type_,
         "summary": summary,
         "payload": {
-            "type": "object", "required": ["type", "seq", "ts", "data"],
-            "properties": {"type": {"const": type_}, "seq": {"type": "integer"},
-                           "ts": {"type": "integer", "description": "milliseconds since the epoch"}, "data": data},
+            "type": "object", "required": ["type", "seq", "epoch", "ts", "data"],
+            "properties": {"type": {"const": type_},
+                           "seq": {"type": "integer", "description": "the event's place in the room's log, "
+                                   "rising by one per event within an epoch"},
+                           "epoch": {"type": "string", "description": "names this incarnation of the room's log; "
+                                     "resume with ?last_seq=<seq>&epoch=<epoch>"},
+                           "ts": {"type": "integer", "description": "milliseconds since the Unix epoch"},
+                           "data": data},
         },
     }
 

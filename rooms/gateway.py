@@ -23,7 +23,7 @@ from rooms.names import RoomName
 from server.api import validate
 from server.errors import DomainError, InvalidInput, PermissionDenied, UpgradeRequired
 from server.keys import CONFIG, SESSIONS, TOKENS
-from server.middleware import UNAVAILABLE, new_request_id
+from server.middleware import new_request_id, unavailable
 from server.sessions import COOKIE
 from server.tokens import Principal
 
@@ -86,7 +86,7 @@ def failed(member: Member, exc: BaseException, doing: str) -> None:
     if isinstance(exc, DomainError):
         _error(member, None, exc.code, exc.message, exc.body()["error"])
         code = WSCloseCode.POLICY_VIOLATION
-    elif isinstance(exc, UNAVAILABLE):
+    elif unavailable(exc):
         log.warning("backing service unavailable while %s: %r", doing, exc)
         _error(member, None, "unavailable", "A backing service is unavailable; reconnect shortly.")
         code = WSCloseCode.TRY_AGAIN_LATER
@@ -171,8 +171,8 @@ async def greet(request: web.Request, member: Member, room: RoomName, base: dict
     registered hello part, built from PostgreSQL."""
     bridge: Bridge = request.app[BRIDGE]
     generation = _generation(request, room)
-    position = await bridge.position(room)
     if member.last_seq >= 0:
+        position = await bridge.position(room)
         missed = await _missed(bridge, room, member, position)
         if missed is not None:
             newest = max(position.seq, missed[-1].seq if missed else 0, member.last_seq)
@@ -293,11 +293,11 @@ async def dispatch(request: web.Request, commands: Registry, member: Member, roo
         # The REST error body's fields, under the frame's client_id: {"code", "message", "fields"?, ...extra}.
         _error(member, client_id, exc.code, exc.message, exc.body()["error"])
         return
-    except UNAVAILABLE as exc:
-        log.error("backing service unavailable for a %r frame: %r", kind, exc)
-        _error(member, client_id, "unavailable", "A backing service is unavailable; try again shortly.")
-        return
-    except Exception:
+    except Exception as exc:
+        if unavailable(exc):
+            log.error("backing service unavailable for a %r frame: %r", kind, exc)
+            _error(member, client_id, "unavailable", "A backing service is unavailable; try again shortly.")
+            return
         # A frame is a request of its own: the id the client is shown is the one the log line carries. (No
         # id is kept per connection: an idle viewer costs no more for it.)
         request_id = new_request_id()

@@ -242,9 +242,8 @@ class Room:
         elif event.epoch != self.epoch:
             log.warning("room %s: its log has a new epoch (%s after %s): members resync", self.name,
                         event.epoch, self.epoch)
-            self._accept(event)
-            self.generation += 1
-            self.resync(everyone=False)
+            self._new_log(event.epoch)
+            self.deliver(event)  # from the start of the new log: what came before it is read from history
         elif event.seq <= self.seq:
             return  # a duplicate
         elif event.seq == self.seq + 1:
@@ -307,11 +306,16 @@ class Room:
             return
         if self.epoch is not None and position.epoch != self.epoch:
             log.warning("room %s: its log is new (epoch %s): members resync", self.name, position.epoch)
-            self.epoch, self.seq = position.epoch, position.seq
-            self.generation += 1
-            self.resync(everyone=False)
-        elif position.seq > self.seq and self._held is None:
+            self._new_log(position.epoch)
+        if position.seq > self.seq and self._held is None:
             await self.repair()
+
+    def _new_log(self, epoch: str) -> None:
+        """The room's log started again: members on the old one resync; a member greeted on the new one
+        meanwhile gets the new log's events from its start (each member skips what its hello covered)."""
+        self.epoch, self.seq = epoch, 0
+        self.generation += 1
+        self.resync(everyone=False)
 
     def resync(self, *, everyone: bool = True) -> None:
         """Members get `resync` and a new hello (built by the hub's regreet): every one after a gap nobody can

@@ -40,6 +40,19 @@ UNAVAILABLE = (
 )
 
 
+def unavailable(exc: BaseException) -> bool:
+    """Whether a failure comes from PostgreSQL or Redis being unreachable: the error itself, or one it was
+    raised while handling (a connection lost mid-transaction fails again when the transaction ends)."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # the chain is short; a bound keeps a cycle from looping
+        if seen is None:
+            return False
+        if isinstance(seen, UNAVAILABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def new_request_id() -> str:
     """An id unique across processes, for a request or for one frame of a WebSocket."""
     return f"{_ID_PREFIX}{next(_ids):x}"
@@ -102,7 +115,7 @@ def failure_response(request: web.Request, exc: Exception, request_id: str) -> w
         if exc.status < 400:
             raise exc
         return error_response(_from_http(request, exc))
-    if isinstance(exc, UNAVAILABLE):
+    if unavailable(exc):
         log.error("backing service unavailable on %s %s: %r", request.method, request.path, exc)
         return error_response(ServiceUnavailable("A backing service is unavailable; try again shortly."))
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
@@ -20,6 +21,9 @@ from server.demo import create_admin
 from server.embedded import EmbeddedServices
 from server.migrate import migrate
 from tests.helpers import Account, Api
+
+if TYPE_CHECKING:
+    from tests.processes import ServerProcess
 
 # Fast password hashing for tests; the format records N, so this changes nothing else.
 TEST_SCRYPT_N = 1024
@@ -151,3 +155,15 @@ async def admin(api: Api, config: Config) -> Account:
     """A signed-in admin, created the way `python -m server createadmin` does."""
     await create_admin(config, "root", "root@example.com", "root-pass-123")
     return await api.login("root", "root-pass-123")
+
+
+@pytest.fixture
+async def servers(clean: Services) -> AsyncIterator[list[ServerProcess]]:
+    """Server processes a test starts (tests.processes.start_server) and appends here; stopped after it."""
+    started: list[ServerProcess] = []
+    yield started
+    for server in started:
+        if server.proc.returncode is None:
+            server.proc.send_signal(signal.SIGTERM)
+    for server in started:
+        await asyncio.wait_for(server.proc.wait(), 30)

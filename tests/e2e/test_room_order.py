@@ -7,13 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import random
-import signal
-import sys
-import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -21,65 +15,15 @@ import asyncpg
 import pytest
 
 from rooms.bridge import _PUBLISH
-from server.config import ROOT
-from server.embedded import free_port
 from tests.conftest import Services
 from tests.e2e.test_auctions import open_auction
 from tests.e2e.test_rooms import connect, live_show
+from tests.faults import FaultProxy
 from tests.helpers import Account, Api
+from tests.processes import ServerProcess, start_server
 
 # How many bids each bidder sends, and the frames a watcher may see in one auction at most.
 BIDS_EACH = 8
-
-
-@dataclass
-class ServerProcess:
-    """`python -m server run` against the tests' PostgreSQL and Redis (or a Redis proxy), on its own port."""
-
-    proc: asyncio.subprocess.Process
-    port: int
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-
-
-async def start_server(services: Services, redis_url: str | None = None, **env: str) -> ServerProcess:
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("LSC_")}
-    environ.update({
-        "LSC_SERVER_PORT": str(port), "LSC_SERVER_VAR_DIR": str(ROOT / "var" / "test"),
-        "LSC_DATABASE_URL": services.database_url, "LSC_REDIS_URL": redis_url or services.redis_url,
-        "LSC_AUTH_SCRYPT_N": "1024", "LSC_LOG_ACCESS_LOG": "false", "LSC_BIDDING_BID_RATE": "1000", **env,
-    })
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "server", "run", cwd=ROOT, env=environ,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    server = ServerProcess(proc, port)
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as session:
-        while True:
-            assert proc.returncode is None and time.monotonic() < deadline, "the server did not come up"
-            try:
-                async with session.get(server.base + "/readyz") as resp:
-                    if resp.status == 200:
-                        return server
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-
-
-@pytest.fixture
-async def servers(clean: Services) -> AsyncIterator[list[ServerProcess]]:
-    started: list[ServerProcess] = []
-    yield started
-    for server in started:
-        if server.proc.returncode is None:
-            server.proc.send_signal(signal.SIGTERM)
-    for server in started:
-        await asyncio.wait_for(server.proc.wait(), 30)
 
 
 class Watcher:
@@ -156,7 +100,7 @@ async def test_forty_bidders_on_two_processes_are_seen_in_commit_order(api: Api,
     rng = random.Random(15)
     async with aiohttp.ClientSession() as session:
         watchers = [await watch(session, server, show.stream_id) for server in servers for _ in range(2)]
-        for run in range(3):  # three auctions in a row, each raced by all forty
+        for _ in range(3):  # three auctions in a row, each raced by all forty
             auction = await open_auction(api, show, min_increment="1")
             jobs = []
             for i, who in enumerate(bidders):
@@ -182,54 +126,12 @@ async def test_forty_bidders_on_two_processes_are_seen_in_commit_order(api: Api,
             assert accepted >= 20, accepted
 
 
-class FreezingProxy:
-    """A TCP proxy in front of Redis that, once armed, stops all traffic of a connection as soon as it carries a
-    call of the room log's publish script: that process has committed and is about to publish, and waits
-    forever."""
-
-    def __init__(self, upstream_port: int) -> None:
-        self.upstream_port = upstream_port
-        self.armed = False
-        self.frozen = asyncio.Event()
-        self.sha = hashlib.sha1(_PUBLISH.encode()).hexdigest().encode()
-        self.server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, watch: bool) -> None:
-            tail = b""
-            while not self.frozen.is_set():
-                chunk = await src.read(65536)
-                if not chunk:
-                    break
-                if watch and self.armed and self.sha in tail + chunk:
-                    self.frozen.set()
-                    return
-                tail = chunk[-64:]
-                dst.write(chunk)
-                await dst.drain()
-
-        await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False), return_exceptions=True)
-        await self.frozen.wait()  # hold the connections open: the process waits for an answer that never comes
-
-
 async def test_a_bid_whose_process_dies_before_publishing_is_published_once_by_another(
         api: Api, admin: Account, clean: Services, servers: list[ServerProcess], db: asyncpg.Connection) -> None:
     show = await live_show(api, admin)
     auction = await open_auction(api, show)
     asha, ravi = await api.register("asha"), await api.register("ravi")
-    port = int(clean.redis_url.rsplit(":", 1)[1].split("/")[0])
-    proxy = FreezingProxy(port)
+    proxy = FaultProxy(int(clean.redis_url.rsplit(":", 1)[1].split("/")[0]))
     await proxy.start()
     try:
         doomed = await start_server(clean, f"redis://127.0.0.1:{proxy.port}", LSC_ROOMS_OUTBOX_SWEEP_S="3600")
@@ -238,7 +140,9 @@ async def test_a_bid_whose_process_dies_before_publishing_is_published_once_by_a
         async with aiohttp.ClientSession() as session:
             watcher = await watch(session, other, show.stream_id)
             await bid_over_rest(session, other, asha, auction["id"], [100])
-            proxy.armed = True
+            # From now on, the doomed process's first call of the room log's publish script is held forever:
+            # it has committed the bid and waits to announce it.
+            proxy.freeze_on = hashlib.sha1(_PUBLISH.encode()).hexdigest().encode()
             placing = asyncio.create_task(bid_over_rest(session, doomed, ravi, auction["id"], [150]))
             await asyncio.wait_for(proxy.frozen.wait(), 30)  # committed, and stuck publishing
             assert await db.fetchval("SELECT count(*) FROM bids WHERE bidding_id = $1", auction["id"]) == 2

@@ -43,8 +43,8 @@ async def seed(conn: asyncpg.Connection, bidders: int) -> tuple[int, int, list[i
         "INSERT INTO products (seller_id, category_id, name, price, stock) VALUES ($1, $2, 'Lot', 100, 1) RETURNING id",
         seller, category)
     show = await conn.fetchval(
-        "INSERT INTO livestreams (seller_id, title, status, started_at) VALUES ($1, 'props', 'live', now()) RETURNING id",
-        seller)
+        """INSERT INTO livestreams (seller_id, title, status, started_at) VALUES ($1, 'props', 'live', now())
+           RETURNING id""", seller)
     auction = await conn.fetchval(
         """INSERT INTO biddings (livestream_id, product_id, seller_id, mode, starting_price, anti_snipe_s, ends_at)
            VALUES ($1, $2, $3, 'soft_close', 100, 10, now() + interval '10 minutes') RETURNING id""",

@@ -104,11 +104,6 @@ class Member:
         self._pending = []
         return True
 
-    @property
-    def live(self) -> bool:
-        """Past its hello (or resumed backlog), receiving the room's events."""
-        return self._pending is None
-
     def send(self, frame: bytes) -> None:
         """Send a wire frame: straight to the socket when nothing waits and it accepts data, else to the
         queue (in order behind what waits). A full queue means the client is not keeping up."""

@@ -123,7 +123,7 @@ async def test_forty_bidders_on_two_processes_are_seen_in_commit_order(api: Api,
                 assert len([e for e in events if e["type"] == "bid"]) == accepted  # each bid once
                 seen.append([(e["seq"], e["type"], e["data"].get("version")) for e in events])
             assert all(s == seen[0] for s in seen)  # every watcher, on either process, saw the same log
-            assert accepted >= 20, accepted
+            assert accepted >= 10, accepted  # a real race: many bids accepted, more refused
 
 
 async def test_a_bid_whose_process_dies_before_publishing_is_published_once_by_another(

@@ -1,11 +1,12 @@
 """A live auction through a Valkey restart, for a person to watch (and for tests/e2e/test_redis_faults.py).
 
-Two server processes share one PostgreSQL and one Valkey. Viewers watch the show on both, bidders bid and a
-buyer chats over REST; mid-auction Valkey is killed (SIGKILL) and, `--down-s` later, started again empty on
-the same port. Then the auction closes and the run checks what the product promises:
+Two server processes share one PostgreSQL and one Valkey. Viewers watch the show on both, bidders bid, a
+buyer chats over REST and pays an order; mid-auction Valkey is killed (SIGKILL) and, `--down-s` later,
+started again empty on the same port. Then the auction closes and the run checks what the product promises:
 
-- every acknowledged bid and chat message is in PostgreSQL;
-- every viewer that stayed connected got the missed events or `resync` then hello, never silence: the
+- every acknowledged bid and chat message is in PostgreSQL, and a payment made during the outage is
+  recorded once (acknowledged then, or refused with 503 and made again after);
+- every viewer stays connected and gets the missed events or `resync` then hello, never silence: the
   auction it ends with is the one PostgreSQL closed, and within each epoch its seqs have no hole;
 - each process serves hello again within 2 s of Valkey's return, and neither was restarted.
 
@@ -45,6 +46,7 @@ class Viewer:
     stream_id: int
     frames: list[dict[str, Any]] = field(default_factory=list)
     reconnects: int = 0
+    why: list[str] = field(default_factory=list)  # the close code, and the error frame before it, if any
     holes: int = 0  # a seq skipped within an epoch without resync: silence
     epoch: str | None = None
     seq: int = 0
@@ -60,8 +62,10 @@ class Viewer:
                         self.take(json.loads(message.data))
                         if stop.is_set():
                             return
-            except (TimeoutError, aiohttp.ClientError):
-                pass
+                    last = self.frames[-1] if self.frames else {}
+                    self.why.append(f"{ws.close_code} after {last.get('type')} {last.get('data', {}).get('code', '')}")
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                self.why.append(repr(exc))
             self.reconnects += 1
             await asyncio.sleep(0.2)
 
@@ -180,6 +184,40 @@ async def during_outage(session: aiohttp.ClientSession, base: str, stream_id: in
             return seen
 
 
+@dataclass
+class Payment:
+    """A buyer's order, paid while Valkey is down (or, if that is refused, once it is back)."""
+
+    base: str
+    token: str
+    order_id: int = 0
+    razorpay_order_id: str = ""
+    acknowledged: str = ""  # "during the outage" or "after it"
+
+    async def prepare(self, session: aiohttp.ClientSession, product_id: int) -> None:
+        await call(session, "POST", self.base + "/api/orders/cart/add/", self.token,
+                   json={"product_id": product_id, "quantity": 1})
+        order = await call(session, "POST", self.base + "/api/orders/orders/create/", self.token,
+                           json={"shipping_address": "12 MG Road, Bengaluru 560001"})
+        self.order_id = order["id"]
+        checkout = await call(session, "POST", self.base + "/api/payments/create-order/", self.token,
+                              json={"order_id": self.order_id})
+        self.razorpay_order_id = checkout["razorpay_order_id"]
+
+    async def pay(self, session: aiohttp.ClientSession, when: str) -> bool:
+        """Pay at the local Razorpay (the development server's stand-in) and verify; True once acknowledged."""
+        async with session.post(f"{self.base}/dev/razorpay/_local/orders/{self.razorpay_order_id}/pay",
+                                json={"outcome": "success"}) as resp:
+            paid = await resp.json()
+        body = {k: paid[k] for k in ("razorpay_order_id", "razorpay_payment_id", "razorpay_signature")}
+        async with session.post(self.base + "/api/payments/verify-payment/", json=body,
+                                headers={"Authorization": f"Bearer {self.token}"}) as resp:
+            if resp.status == 200 and (await resp.json())["order"]["status"] == "paid":
+                self.acknowledged = when
+                return True
+            return False
+
+
 async def call(session: aiohttp.ClientSession, method: str, url: str, token: str | None = None,
                **kw: Any) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -230,6 +268,8 @@ async def run(database_server: str, viewers: int, bidders: int, before_s: float,
             watching = [Viewer(bases[i % 2], show["id"]) for i in range(viewers)]
             viewer_tasks = [asyncio.create_task(v.run(session, stop_viewers)) for v in watching]
             await asyncio.wait_for(asyncio.gather(*(v.greeted.wait() for v in watching)), 60)
+            payment = Payment(bases[0], buyers[0]["access"])
+            await payment.prepare(session, products["results"][1]["id"])
             speakers = []
             for base in bases:  # a bidder's open socket on each process, to send a bid while Redis is down
                 speakers.append(await session.ws_connect(f"{base}/ws/livestream/{show['id']}/",
@@ -250,12 +290,15 @@ async def run(database_server: str, viewers: int, bidders: int, before_s: float,
             outage = [s for base, ws in zip(bases, speakers, strict=True)
                       for s in await during_outage(session, base, show["id"], buyers[0]["access"], auction["id"], ws)]
             print("sockets during the outage: " + ", ".join(outage))
+            await payment.pay(session, "during the outage")
             await asyncio.sleep(max(0.0, down_s - (time.monotonic() - started)))
             valkey = ValkeyServer(port=valkey.port, data_dir=folder, persist=False)
             valkey.start()
             back = time.monotonic()
             recovered = await asyncio.gather(*(hello_after(session, base, show["id"], back) for base in bases))
             print("Valkey is back, empty; hello again after " + ", ".join(f"{s:.2f} s" for s in recovered))
+            if not payment.acknowledged:
+                await payment.pay(session, "after it")
             await asyncio.sleep(after_s)
             stop_load.set()
             await asyncio.gather(*load)
@@ -277,6 +320,8 @@ async def run(database_server: str, viewers: int, bidders: int, before_s: float,
                 "SELECT version FROM bids WHERE bidding_id = $1", auction["id"])}
             stored_chats = {r["id"] for r in await conn.fetch(
                 "SELECT id FROM chat_messages WHERE livestream_id = $1", show["id"])}
+            paid_events = await conn.fetchval(
+                "SELECT count(*) FROM order_events WHERE order_id = $1 AND status = 'paid'", payment.order_id)
         finally:
             await conn.close()
         lost_bids = set(tally.acked_bids) - stored_bids
@@ -285,20 +330,26 @@ async def run(database_server: str, viewers: int, bidders: int, before_s: float,
         wrong = [v for v in watching if v.final_amount(auction["id"]) != final or not v.closed(auction["id"])]
         holes = sum(v.holes for v in watching)
         resynced = sum(1 for v in watching if any(f["type"] == "resync" for f in v.frames))
+        reconnects = sum(v.reconnects for v in watching)
         restarted = [p.pid for p, _ in processes if p.returncode is not None]
         print(f"{len(tally.acked_bids)} bids and {len(tally.acked_chats)} chat messages acknowledged, "
               f"{tally.unavailable} calls answered 503 while Valkey was down, {tally.refused} bids too low")
-        print(f"lost: {len(lost_bids)} bids, {len(lost_chats)} chat messages")
-        print(f"viewers: {viewers}, {resynced} got resync then hello, {sum(v.reconnects for v in watching)} "
-              f"reconnects, {holes} holes, {len(wrong)} ended with a price other than {final}")
-        ok = (not lost_bids and not lost_chats and not wrong and not holes and not restarted
+        print(f"lost: {len(lost_bids)} bids, {len(lost_chats)} chat messages; the payment was acknowledged "
+              f"{payment.acknowledged or 'never'} and the order has {paid_events} 'paid' event(s)")
+        print(f"viewers: {viewers}, {resynced} got resync then hello, {reconnects} reconnects, {holes} holes, "
+              f"{len(wrong)} ended with a price other than {final}")
+        for reason in (r for v in watching for r in v.why):
+            print(f"  a viewer reconnected: {reason}")
+        ok = (not lost_bids and not lost_chats and not wrong and not holes and not restarted and not reconnects
               and all(s <= HELLO_WITHIN_S for s in recovered) and resynced == viewers
+              and bool(payment.acknowledged) and paid_events == 1
               and all(s in ("http:503", "error:unavailable:1013") for s in outage[0::2])
               and outage[1::2] == ["error:unavailable"] * 2)
         result("fault_show", viewers=viewers, bids_acked=len(tally.acked_bids), chats_acked=len(tally.acked_chats),
                unavailable=tally.unavailable, lost_bids=len(lost_bids), lost_chats=len(lost_chats),
-               resynced=resynced, holes=holes, wrong_final=len(wrong), hello_after_s=[round(s, 2) for s in recovered],
-               restarted=len(restarted), outage=outage, ok=ok)
+               resynced=resynced, reconnects=reconnects, holes=holes, wrong_final=len(wrong),
+               hello_after_s=[round(s, 2) for s in recovered],
+               restarted=len(restarted), outage=outage, payment=payment.acknowledged, paid_events=paid_events, ok=ok)
         return ok
     finally:
         for process, _ in processes:

@@ -3,6 +3,7 @@ frames dispatched from the command registry, each answered by `ack` or `error` (
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ from server.sessions import COOKIE
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
+REGREET_ATTEMPTS = 3  # a new hello after resync, tried this often while a backing service answers "unavailable"
 
 
 async def socket_user(request: web.Request) -> Principal | None:
@@ -103,13 +105,20 @@ async def regreet(name: RoomName, member: Member) -> None:
     (the show may have ended, the token expired) and greet it, which sends `resync` and a new hello."""
     if member.reopen is None:
         return
-    try:
-        opening: Opening = await member.reopen(member.request)
-        await opening.greet(member)
-        if opening.closes:
-            member.flush_then_close(WSCloseCode.OK, "the room is over")
-    except Exception as exc:
-        failed(member, exc, "greeting again")
+    for attempt in range(REGREET_ATTEMPTS):
+        try:
+            opening: Opening = await member.reopen(member.request)
+            await opening.greet(member)
+            if opening.closes:
+                member.flush_then_close(WSCloseCode.OK, "the room is over")
+            return
+        except Exception as exc:
+            # Right after Redis comes back, a pooled connection opened before it went fails once and is
+            # dropped: a read-only greeting is worth another try before the member is sent away.
+            if not unavailable(exc) or attempt == REGREET_ATTEMPTS - 1 or member.closed:
+                failed(member, exc, "greeting again")
+                return
+            await asyncio.sleep(0.05 * 3 ** attempt)
 
 
 @dataclass(frozen=True, slots=True)

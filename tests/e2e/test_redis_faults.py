@@ -25,7 +25,9 @@ def test_a_valkey_restart_mid_auction_loses_nothing_and_leaves_no_viewer_in_sile
     figures = json.loads(lines[-1].removeprefix("RESULT "))
     assert figures["bids_acked"] > 20 and figures["chats_acked"] > 5 and figures["unavailable"] > 0
     assert figures["lost_bids"] == figures["lost_chats"] == 0
+    assert figures["payment"] and figures["paid_events"] == 1  # paid while Valkey was down (or right after)
     assert figures["resynced"] == 8 and figures["holes"] == 0 and figures["wrong_final"] == 0
+    assert figures["reconnects"] == 0  # viewers stay connected through the outage
     assert all(s <= 2.0 for s in figures["hello_after_s"]) and figures["restarted"] == 0
     # During the outage a new socket is refused before the upgrade or told in a frame; an open one is told.
     assert figures["outage"][1::2] == ["error:unavailable", "error:unavailable"]

@@ -15,6 +15,7 @@ import feed.plugin
 import rooms.chat.plugin
 import rooms.plugin
 import rooms.streams.plugin
+import sales.plugin
 import server.accounts.plugin
 import server.console.plugin
 from rooms.asyncapi import setup_asyncapi
@@ -45,6 +46,7 @@ def plugins() -> list[Plugin]:
         rooms.streams.plugin.plugin,
         rooms.chat.plugin.plugin,
         bidding.plugin.plugin,
+        sales.plugin.plugin,
         feed.plugin.plugin,
         server.console.plugin.plugin,
     ]

@@ -123,9 +123,11 @@ class CommerceConfig:
     tax_label: str = "GST"
     tax_rate_bps: int = 1800
     platform_name: str = "Livestream Commerce"
+    flash_hold_s: int = 600
 
     def __post_init__(self) -> None:
         _check(self.max_image_bytes >= 1024, "commerce.max_image_bytes must be at least 1024")
+        _check(self.flash_hold_s >= 1, "commerce.flash_hold_s must be positive")
         _check(self.max_images_per_product >= 1, "commerce.max_images_per_product must be at least 1")
         _check(self.order_payment_timeout_s >= 1, "commerce.order_payment_timeout_s must be positive")
         _check(self.expiry_sweep_interval_s > 0, "commerce.expiry_sweep_interval_s must be positive")
@@ -224,6 +226,20 @@ class RoomsConfig:
 
 
 @dataclass(frozen=True)
+class SalesConfig:
+    update_interval_s: float = 0.25
+    sweep_interval_s: float = 1.0
+    max_duration_s: int = 3600
+    claim_limit: int = 100
+
+    def __post_init__(self) -> None:
+        _check(self.update_interval_s > 0, "sales.update_interval_s must be positive")
+        _check(self.sweep_interval_s > 0, "sales.sweep_interval_s must be positive")
+        _check(self.max_duration_s >= 10, "sales.max_duration_s must be at least 10")
+        _check(self.claim_limit >= 1, "sales.claim_limit must be at least 1")
+
+
+@dataclass(frozen=True)
 class FeedConfig:
     max_video_bytes: int = 104857600
     report_threshold: int = 3
@@ -280,6 +296,7 @@ class Config:
     credits: CreditsConfig = field(default_factory=CreditsConfig)
     commerce: CommerceConfig = field(default_factory=CommerceConfig)
     razorpay: RazorpayConfig = field(default_factory=RazorpayConfig)
+    sales: SalesConfig = field(default_factory=SalesConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     bidding: BiddingConfig = field(default_factory=BiddingConfig)
     agora: AgoraConfig = field(default_factory=AgoraConfig)

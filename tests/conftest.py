@@ -109,6 +109,7 @@ def make_config(services: Services, **sections: Any) -> Config:
         "rooms": {"notification_push_s": 3600.0, "outbox_sweep_s": 3600.0},
         "bidding": {"sweep_interval_s": 3600.0},
         "feed": {"trend_interval_s": 3600.0, "leaderboard_push_s": 3600.0},
+        "sales": {"update_interval_s": 3600.0, "sweep_interval_s": 3600.0},
     }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)

@@ -9,7 +9,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from server.money import Money
 from server.urls import PublicUrl
 
-Source = Literal["cart", "auction", "video"]
+Source = Literal["cart", "auction", "video", "flash_sale"]
 ProductId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 

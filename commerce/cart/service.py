@@ -9,7 +9,7 @@ import asyncpg
 
 from commerce.cart import store
 from commerce.cart.schemas import CartLine, CartOut, CartProduct
-from commerce.cart.store import Line
+from commerce.cart.store import Line, Released
 from server.errors import Conflict, NotFound
 from server.media import media_url
 from server.money import CENT
@@ -28,12 +28,21 @@ async def put_in_cart(
     source: str = "cart",
     unit_price: Decimal | None = None,
     ref: str = "",
+    held_s: float | None = None,
 ) -> bool:
     """Add a product to a buyer's cart. With a `ref` (an auction's id) the line is added once only.
 
-    Stock is not taken here: checkout takes it atomically. Returns True if the cart changed.
+    Stock is not taken here: checkout takes it atomically, except for a held line (`held_s`), whose stock the
+    caller took in the same transaction; it is held that long, then released (`release_expired_holds`).
+    Returns True if the cart changed.
     """
-    return await store.add(conn, buyer_id, product_id, quantity, source, unit_price, ref, once=bool(ref))
+    return await store.add(conn, buyer_id, product_id, quantity, source, unit_price, ref, once=bool(ref),
+                           held_s=held_s)
+
+
+async def release_expired_holds(conn: asyncpg.Connection | asyncpg.Pool, limit: int = 200) -> list[Released]:
+    """Remove held lines past their time, giving their stock back; what was released (by ref)."""
+    return await store.release_expired(conn, limit)
 
 
 @dataclass

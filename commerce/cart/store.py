@@ -16,7 +16,7 @@ class Line:
     id: int
     product_id: int
     quantity: int
-    source: Literal["cart", "auction", "video"]
+    source: Literal["cart", "auction", "video", "flash_sale"]
     ref: str | None
     unit_price: Decimal | None  # fixed for an auction win; None: the product's current price
     name: str
@@ -49,19 +49,47 @@ async def lines(conn: Conn, buyer_id: int) -> list[Line]:
 
 async def add(
     conn: Conn, buyer_id: int, product_id: int, quantity: int, source: str, unit_price: Decimal | None, ref: str,
-    *, once: bool,
+    *, once: bool, held_s: float | None = None,
 ) -> bool:
-    """Add a line, or add to its quantity; with `once`, a line that exists is left as it is. True if it changed."""
+    """Add a line, or add to its quantity; with `once`, a line that exists is left as it is; with `held_s`, its
+    stock is already taken and it is held that long. True if it changed."""
     conflict = "DO NOTHING" if once else (
         "DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = now()"
     )
     status: str = await conn.execute(
-        f"""INSERT INTO cart_items (buyer_id, product_id, source, ref, quantity, unit_price)
-            VALUES ($1, $2, $3, $4, $5, $6)
+        f"""INSERT INTO cart_items (buyer_id, product_id, source, ref, quantity, unit_price, held_until)
+            VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::float8))
             ON CONFLICT (buyer_id, product_id, source, ref) {conflict}""",
-        buyer_id, product_id, source, ref, quantity, unit_price,
+        buyer_id, product_id, source, ref, quantity, unit_price, held_s,
     )
     return status != "INSERT 0 0"
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """A held line whose time ran out: removed, its stock given back."""
+
+    ref: str
+    product_id: int
+    quantity: int
+
+
+async def release_expired(conn: Conn, limit: int) -> list[Released]:
+    """Remove up to `limit` held lines past their time and give their stock back, in one statement; every
+    process may run it (a line is removed once)."""
+    rows = await conn.fetch(
+        """WITH gone AS (
+               DELETE FROM cart_items WHERE id IN (
+                   SELECT id FROM cart_items WHERE held_until < now() ORDER BY held_until LIMIT $1
+                   FOR UPDATE SKIP LOCKED)
+               RETURNING ref, product_id, quantity),
+           back AS (UPDATE products p SET stock = p.stock + g.units, updated_at = now()
+                    FROM (SELECT product_id, sum(quantity) AS units FROM gone GROUP BY product_id) g
+                    WHERE p.id = g.product_id)
+           SELECT ref, product_id, quantity FROM gone""",
+        limit,
+    )
+    return many(Released, rows)
 
 
 async def quantity_in_cart(conn: Conn, buyer_id: int, product_id: int) -> int:
@@ -83,19 +111,28 @@ async def set_quantity(conn: Conn, buyer_id: int, product_id: int, quantity: int
     return status != "UPDATE 0"
 
 
+# Removing lines gives back the stock of held ones (taken when they were claimed), in the same statement.
+_REMOVE = """
+    WITH gone AS (DELETE FROM cart_items WHERE {where} RETURNING product_id, quantity, held_until),
+         back AS (UPDATE products p SET stock = p.stock + g.units, updated_at = now()
+                  FROM (SELECT product_id, sum(quantity) AS units FROM gone WHERE held_until IS NOT NULL
+                        GROUP BY product_id) g
+                  WHERE p.id = g.product_id)
+    SELECT count(*) FROM gone
+"""
+
+
 async def remove(conn: Conn, buyer_id: int, product_id: int, source: str | None) -> int:
     """Remove the product's lines (of one source, or all); returns how many."""
-    status: str = await conn.execute(
-        "DELETE FROM cart_items WHERE buyer_id = $1 AND product_id = $2 AND ($3::text IS NULL OR source = $3)",
-        buyer_id, product_id, source,
-    )
-    return int(status.split()[-1])
+    where = "buyer_id = $1 AND product_id = $2 AND ($3::text IS NULL OR source = $3)"
+    removed: int = await conn.fetchval(_REMOVE.format(where=where), buyer_id, product_id, source)
+    return removed
 
 
 async def remove_line(conn: Conn, buyer_id: int, line_id: int) -> bool:
     """Remove one cart line by its id, if it is the buyer's."""
-    status: str = await conn.execute("DELETE FROM cart_items WHERE id = $1 AND buyer_id = $2", line_id, buyer_id)
-    return status != "DELETE 0"
+    removed: int = await conn.fetchval(_REMOVE.format(where="id = $1 AND buyer_id = $2"), line_id, buyer_id)
+    return removed > 0
 
 
 async def product_for_cart(conn: Conn, product_id: int) -> Product | None:

@@ -104,7 +104,7 @@ class Orders:
                                             self.config.order_payment_timeout_s)
         wanted: dict[int, int] = defaultdict(int)
         for line in lines:
-            wanted[line.product_id] += line.quantity
+            wanted[line.product_id] += 0 if line.held else line.quantity  # a held line's stock is taken
         products: dict[int, Taken] = {}
         for product_id in sorted(wanted):  # one lock order for every checkout: no deadlocks
             taken = await store.take_stock(conn, product_id, wanted[product_id])

@@ -60,6 +60,7 @@ class CartLine:
     ref: str | None
     unit_price: Decimal | None  # fixed for an auction win; None: the product's price at checkout
     seller_id: int
+    held: bool  # its stock was taken when it was claimed (a flash sale): checkout takes none
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +142,8 @@ async def lock_buyer_checkout(conn: asyncpg.Connection, buyer_id: int) -> None:
 async def lock_cart(conn: asyncpg.Connection, buyer_id: int, seller_id: int | None) -> list[CartLine]:
     """The buyer's cart lines (one seller's, if given), locked for this checkout, in product order."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        """SELECT c.id, c.product_id, c.quantity, c.source, c.ref, c.unit_price, p.seller_id
+        """SELECT c.id, c.product_id, c.quantity, c.source, c.ref, c.unit_price, p.seller_id,
+                  c.held_until IS NOT NULL AS held
            FROM cart_items c JOIN products p ON p.id = c.product_id
            WHERE c.buyer_id = $1 AND ($2::bigint IS NULL OR p.seller_id = $2)
            ORDER BY c.product_id, c.id FOR UPDATE OF c""",

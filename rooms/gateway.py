@@ -19,7 +19,7 @@ from rooms.bridge import Bridge, Position
 from rooms.commands import CommandContext, HelloContext, Registry, registry
 from rooms.events import Event, direct_frame
 from rooms.hub import Member
-from rooms.keys import BRIDGE, HUB
+from rooms.keys import BRIDGE, HUB, MEMBER_HOOKS
 from rooms.names import RoomName
 from server.api import validate
 from server.errors import DomainError, InvalidInput, PermissionDenied, UpgradeRequired
@@ -149,6 +149,8 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
     member = await open_socket(request, ws, me, types)
     member.last_seq, member.epoch, member.reopen = last_seq, epoch, open_room
     hub = request.app[HUB]
+    hooks = request.app.get(MEMBER_HOOKS, []) if me is not None else []
+    joined = False
     try:
         if opening.closes:  # nothing will happen here: say so, close normally, count as no viewer
             await opening.greet(member)
@@ -156,6 +158,10 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
             return ws
         try:
             await hub.join(room, member)
+            # Before hello: a client acting on its hello (entering a giveaway over REST) is in the room already.
+            joined = True
+            for hook in hooks:
+                await hook(request.app, room, me, True)  # type: ignore[arg-type]
             await opening.greet(member)
             if opening.on_open is not None:
                 await opening.on_open()
@@ -171,6 +177,12 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
         await member.finish()
         if on_leave is not None:
             await on_leave()
+        if joined:
+            for hook in hooks:
+                try:
+                    await hook(request.app, room, me, False)  # type: ignore[arg-type]
+                except Exception:  # the socket is gone either way
+                    log.warning("member hook failed on leave", exc_info=True)
     return ws
 
 

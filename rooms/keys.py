@@ -21,6 +21,10 @@ PRESENCE = web.AppKey("presence", Presence)
 # this process closes (False): other packages hang friends' presence and broadcasts here.
 UserSocketHook = Callable[[web.Application, Principal, bool], Awaitable[None]]
 USER_SOCKET_HOOKS = web.AppKey("user_socket_hooks", list[UserSocketHook])
+# Called with (app, room, user, joined) when a signed-in member joins a show's room on this process (True, after
+# its hello) or leaves it (False): a feature that must know who is in the room (giveaway entries) hangs here.
+MemberHook = Callable[[web.Application, RoomName, Principal, bool], Awaitable[None]]
+MEMBER_HOOKS = web.AppKey("member_hooks", list[MemberHook])
 # Called with the viewer totals this process just published (room -> viewers): the shows' peak viewers.
 ViewersHook = Callable[[web.Application, dict[RoomName, int]], Awaitable[None]]
 VIEWERS_HOOKS = web.AppKey("viewers_hooks", list[ViewersHook])

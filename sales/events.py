@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from rooms.events import RoomEvent
-from sales.schemas import FlashSaleOut
+from sales.schemas import FlashSaleOut, GiveawayOut, Party
 
 
 class FlashSaleStarted(FlashSaleOut, RoomEvent):
@@ -31,4 +31,29 @@ class FlashSaleEnded(RoomEvent):
     id: int
     remaining: int
     reason: Literal["time", "seller"]
+    version: int
+
+
+class GiveawayStarted(GiveawayOut, RoomEvent):
+    """A giveaway opened in the show: viewers in the room may enter until it ends."""
+
+    type: ClassVar[str] = "giveaway_started"
+
+
+class GiveawayUpdated(RoomEvent):
+    """How many have entered: at most once a second, across all processes."""
+
+    type: ClassVar[str] = "giveaway_updated"
+    id: int
+    entries: int
+    version: int
+
+
+class GiveawayEnded(RoomEvent):
+    """Drawn: the winner (None if nobody eligible entered) among `entries`."""
+
+    type: ClassVar[str] = "giveaway_ended"
+    id: int
+    winner: Party | None
+    entries: int
     version: int

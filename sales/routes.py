@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sales.keys import FLASH_SALES
-from sales.schemas import ClaimIn, ClaimOut, FlashSaleIn, FlashSaleOut
+from sales.keys import FLASH_SALES, GIVEAWAYS
+from sales.schemas import ClaimIn, ClaimOut, EnteredOut, FlashSaleIn, FlashSaleOut, GiveawayIn, GiveawayOut
 from server.api import ApiRouter, path_id
 from server.tokens import Principal
 
@@ -44,3 +44,33 @@ async def claim_flash_sale(request: web.Request, me: Principal, body: ClaimIn) -
           summary="End a flash sale early (flash_sale_ended); 409 sale_ended")
 async def end_flash_sale(request: web.Request, me: Principal) -> FlashSaleOut:
     return await request.app[FLASH_SALES].end(me, path_id(request))
+
+
+GIVEAWAYS_OF_SHOW = r"/api/livestreams/livestreams/{id:\d+}/giveaways/"
+GIVEAWAY = r"/api/livestreams/giveaways/{id:\d+}/"
+
+
+@api.post(GIVEAWAYS_OF_SHOW, roles=["seller"], body=GiveawayIn, response=GiveawayOut, status=201,
+          summary="Give one unit of a product away in your live show (giveaway_started); one at a time. 409 "
+                  "not_live, giveaway_open, out_of_stock")
+async def start_giveaway(request: web.Request, me: Principal, body: GiveawayIn) -> GiveawayOut:
+    return await request.app[GIVEAWAYS].start(me, path_id(request), body)
+
+
+@api.get(GIVEAWAY, auth="public", response=GiveawayOut,
+         summary="A giveaway; after the draw, its winner and what audits the draw (seed, entries_hash)")
+async def get_giveaway(request: web.Request) -> GiveawayOut:
+    return await request.app[GIVEAWAYS].get(path_id(request))
+
+
+@api.post(GIVEAWAY + "enter/", roles=["buyer", "seller"], response=EnteredOut, status=201,
+          summary="Enter while connected to the show's room; 403 not_eligible, not_in_room; 409 already_entered, "
+                  "giveaway_ended")
+async def enter_giveaway(request: web.Request, me: Principal) -> EnteredOut:
+    return await request.app[GIVEAWAYS].enter(me, path_id(request))
+
+
+@api.post(GIVEAWAY + "draw/", roles=["seller", "admin"], response=GiveawayOut,
+          summary="Draw now instead of at the end (giveaway_ended); 409 giveaway_ended")
+async def draw_giveaway(request: web.Request, me: Principal) -> GiveawayOut:
+    return await request.app[GIVEAWAYS].draw(me, path_id(request))

@@ -72,3 +72,42 @@ def sale_price(original: Decimal, price: Decimal | None, discount_percent: int |
     if discount_percent is None:
         return original
     return (original * (100 - discount_percent) / 100).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+
+
+class GiveawayIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    product_id: Id
+    duration_s: Annotated[int, Field(ge=10, le=86400)]
+    eligibility: Literal["everyone", "followers", "buyers"] = "everyone"
+
+
+class Party(BaseModel):
+    id: int
+    username: str
+
+
+class Draw(BaseModel):
+    """What audits a draw: the winner is entrants[int(sha256(f"{seed}:{entries_hash}"), 16) % len(entrants)], the
+    entrants being the eligible ones' user ids in ascending order, `entries_hash` the sha256 of them joined by
+    commas."""
+
+    seed: str
+    entries_hash: str
+
+
+class GiveawayOut(BaseModel):
+    id: int
+    livestream: int
+    product: SaleProduct
+    eligibility: Literal["everyone", "followers", "buyers"]
+    status: Literal["open", "drawn"]
+    ends_at: datetime
+    entries: int
+    winner: Party | None
+    draw: Draw | None = Field(description="After the draw: its seed and the hash of the entrant list.")
+    version: int
+
+
+class EnteredOut(BaseModel):
+    giveaway: int
+    entries: int

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from rooms.names import RoomName
 from rooms.outbox import Relay, Staged, stage
 from rooms.streams import store as streams_store
 from sales import store
+from sales.coalesce import Coalescer
 from sales.events import FlashSaleEnded, FlashSaleStarted, FlashSaleUpdated
 from sales.schemas import ClaimOut, FlashSaleIn, FlashSaleOut, SaleProduct, sale_price
 from sales.store import Sale
@@ -26,8 +27,6 @@ from server.sql import Conn
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
-DIRTY = "flash:dirty"  # sales claimed from (or released to) since their last flash_sale_updated
-TICK = "flash:tick"  # held by the one process that sends the updates of this interval
 
 
 def sale_out(row: Sale) -> FlashSaleOut:
@@ -47,6 +46,10 @@ class FlashSales:
     relay: Relay
     config: SalesConfig
     commerce: CommerceConfig
+    changes: Coalescer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.changes = Coalescer(self.redis, "flash", self.config.update_interval_s)
 
     async def start(self, me: Principal, stream_id: int, data: FlashSaleIn) -> FlashSaleOut:
         """The show's seller puts units of a product on sale while live (`flash_sale_started`)."""
@@ -124,7 +127,7 @@ class FlashSales:
             await put_in_cart(conn, me.user_id, sale.product_id, quantity=quantity, source="flash_sale",
                               unit_price=sale.price, ref=f"flash:{claim_id}", held_s=hold)
             held_until = sale.now + timedelta(seconds=hold)
-        await self._changed(sale_id)
+        await self.changes.mark(sale_id)
         return ClaimOut(flash_sale=sale_id, quantity=quantity, price=sale.price, remaining=remaining,
                         held_until=held_until, version=version)
 
@@ -144,23 +147,11 @@ class FlashSales:
         await self.relay.publish(staged)
         return await self.get(sale_id)
 
-    async def _changed(self, sale_id: int) -> None:
-        """Mark the sale for the next update round (best effort: a lost mark delays the count, not the sale)."""
-        try:
-            await self.redis.sadd(DIRTY, str(sale_id))
-        except Exception as exc:  # the claim has committed; the next claim or release marks it again
-            log.warning("could not mark flash sale %d changed: %r", sale_id, exc)
-
     async def send_updates(self) -> int:
         """One round: if no other process sent updates within the interval, send `flash_sale_updated` for each
         sale changed since, with its remaining units as committed. How many were sent."""
-        interval_ms = int(self.config.update_interval_s * 1000)
-        if not await self.redis.set(TICK, "1", nx=True, px=interval_ms):
-            return 0
-        ids = await self.redis.spop(DIRTY, 1000)
         sent = 0
-        for raw in ids or []:
-            sale_id = int(raw)
+        for sale_id in await self.changes.take():
             async with self.pool.acquire() as conn, conn.transaction():
                 sale = await store.lock(conn, sale_id)  # in commit order with the claims and the end
                 if sale is None:
@@ -190,5 +181,5 @@ class FlashSales:
                     if refill is not None:
                         refilled.add(refill)
         for refill in refilled:
-            await self._changed(refill)
+            await self.changes.mark(refill)
         return ended

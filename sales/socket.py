@@ -1,13 +1,14 @@
-"""Flash sales on the show's socket: the `claim` frame and the open sales in hello."""
+"""Flash sales and giveaways on the show's socket: the `claim` and `enter_giveaway` frames, and what is open
+in hello."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from rooms.commands import CommandContext, HelloContext, Reply
-from sales.keys import FLASH_SALES
+from sales.keys import FLASH_SALES, GIVEAWAYS
 from sales.schemas import ClaimIn
 
 
@@ -26,3 +27,19 @@ async def claim(ctx: CommandContext, frame: ClaimFrame) -> Reply:
 async def open_sales(ctx: HelloContext) -> list[dict[str, Any]]:
     """The show's open flash sales."""
     return await ctx.app[FLASH_SALES].open_in(ctx.room.number())
+
+
+class EnterFrame(BaseModel):
+    """data of an `enter_giveaway` frame."""
+
+    giveaway_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+async def enter_giveaway(ctx: CommandContext, frame: EnterFrame) -> Reply:
+    out = await ctx.app[GIVEAWAYS].enter(ctx.user(), frame.giveaway_id)
+    return Reply(out.model_dump(mode="json"))
+
+
+async def open_giveaway(ctx: HelloContext) -> dict[str, Any] | None:
+    """The show's open giveaway."""
+    return await ctx.app[GIVEAWAYS].open_in(ctx.room.number())

@@ -130,6 +130,20 @@ class Orders:
                                              total.quantize(CENT)))
         return order_id
 
+    async def gift(self, conn: asyncpg.Connection, buyer_id: int, seller_id: int, product_id: int, ref: str,
+                   note: str) -> int:
+        """In the caller's transaction, an order of one unit at price 0 (a giveaway's prize; the caller took its
+        stock), paid at once so that its effects run (the invoice, the buyer's notification). Its address is
+        settled with the buyer afterwards."""
+        order_id = await store.insert_order(conn, buyer_id, seller_id, "To be confirmed with the winner.", None,
+                                            self.config.order_payment_timeout_s)
+        product = await store.stock_of(conn, product_id)
+        name = product.name if product else f"product {product_id}"
+        await store.insert_items(conn, order_id, [(product_id, name, Decimal("0.00"), 1, "giveaway", ref)])
+        await store.add_event(conn, order_id, "pending_payment", note, None)
+        await self.transition(conn, order_id, "paid", "payment", None, note)
+        return order_id
+
     async def change_status(self, me: Principal, order_id: int, target: str, note: str) -> OrderOut:
         """A seller ships, delivers or cancels; a buyer may cancel an unpaid order; admins may all of it."""
         row = await store.fetch_status(self.pool, order_id)

@@ -87,7 +87,7 @@ async def test_a_registered_command_is_served_acked_and_its_event_reaches_the_ro
     await sender.send("dance", {"client_id": "e3"})
     unknown = (await sender.next("error"))["data"]
     assert unknown["message"] == ("Unknown frame type 'dance'; "
-                                  "send ping, chat, bid, claim, echo, explode or lose_redis.")
+                                  "send ping, chat, bid, claim, enter_giveaway, echo, explode or lose_redis.")
 
 
 async def test_any_failure_of_a_command_is_an_error_frame_and_the_socket_lives_on(api: Api, admin: Account) -> None:

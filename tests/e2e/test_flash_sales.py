@@ -13,7 +13,6 @@ import aiohttp
 import asyncpg
 
 from sales.keys import FLASH_SALES
-from sales.service import TICK
 from server.keys import REDIS
 from tests.conftest import Services
 from tests.e2e.test_orders import ADDRESS
@@ -35,7 +34,7 @@ async def claim(api: Api, who: Account, sale_id: int, quantity: int = 1) -> Any:
 
 async def send_updates(api: Api) -> int:
     """One update round, as the process whose turn it is."""
-    await api.client.app[REDIS].delete(TICK)
+    await api.client.app[REDIS].delete("flash:tick")
     sent: int = await api.client.app[FLASH_SALES].send_updates()
     return sent
 

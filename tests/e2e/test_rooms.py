@@ -173,7 +173,8 @@ async def test_bad_frames_get_errors_not_disconnects(api: Api, admin: Account) -
     assert (await socket.next("error"))["data"]["code"] == "bad_frame"
     await socket.send("dance", {"client_id": "c1"})
     assert (await socket.next("error"))["data"] == {
-        "client_id": "c1", "code": "unknown_type", "message": "Unknown frame type 'dance'; send ping, chat, bid or claim."}
+        "client_id": "c1", "code": "unknown_type",
+        "message": "Unknown frame type 'dance'; send ping, chat, bid, claim or enter_giveaway."}
     await socket.send("chat", {"client_id": "c2"})
     assert (await socket.next("error"))["data"]["code"] == "invalid_input"
     await socket.send("chat", {"text": "x" * 501, "client_id": "c3"})

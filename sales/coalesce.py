@@ -1,0 +1,31 @@
+"""Counts that change with every claim or entry are sent to the room at most once per interval, across all
+processes: a change marks its sale or giveaway in a Redis set, and each interval one process takes the set."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Coalescer:
+    redis: aioredis.Redis
+    name: str  # "flash" or "giveaway": its keys are <name>:dirty and <name>:tick
+    interval_s: float
+
+    async def mark(self, item_id: int) -> None:
+        """Something of `item_id` changed (best effort: a lost mark delays the count, changes nothing else)."""
+        try:
+            await self.redis.sadd(f"{self.name}:dirty", str(item_id))
+        except Exception as exc:  # the change has committed; the next one marks it again
+            log.warning("could not mark %s %d changed: %r", self.name, item_id, exc)
+
+    async def take(self) -> list[int]:
+        """The items changed since the last round, if it is this process's turn; else none."""
+        if not await self.redis.set(f"{self.name}:tick", "1", nx=True, px=max(1, int(self.interval_s * 1000))):
+            return []
+        return [int(raw) for raw in await self.redis.spop(f"{self.name}:dirty", 1000) or []]

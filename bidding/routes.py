@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from bidding.keys import AUCTIONS
-from bidding.schemas import BiddingOut, BidIn, OpenIn, PlacedOut
+from bidding.schemas import BiddingOut, BiddingPatch, BidIn, OpenIn, PlacedOut
 from server.api import ApiRouter, path_id
 from server.tokens import Principal
 
@@ -13,7 +15,8 @@ api = ApiRouter("auctions")
 
 
 @api.post(r"/api/livestreams/livestreams/{id:\d+}/biddings/", roles=["seller"], body=OpenIn, response=BiddingOut,
-          status=201, summary="Auction one of your products during your live show (bidding_started)")
+          status=201, summary="Auction one of your products during your live show (bidding_started), or put it on "
+                              "the run sheet of your scheduled show (status scheduled; buyers may pre-bid)")
 async def open_bidding(request: web.Request, me: Principal, body: OpenIn) -> BiddingOut:
     return await request.app[AUCTIONS].open(me, path_id(request), body)
 
@@ -35,3 +38,22 @@ async def place_bid(request: web.Request, me: Principal, body: BidIn) -> PlacedO
           summary="Close early; the leader wins if the reserve is met")
 async def close_bidding(request: web.Request, me: Principal) -> BiddingOut:
     return await request.app[AUCTIONS].close(me, path_id(request))
+
+
+@api.get(r"/api/livestreams/livestreams/{id:\d+}/biddings/", auth="public", response=list[BiddingOut],
+         summary="A show's auctions in run-sheet order")
+async def run_sheet(request: web.Request) -> list[dict[str, Any]]:
+    return [b.model_dump(mode="json") for b in await request.app[AUCTIONS].run_sheet(path_id(request))]
+
+
+@api.patch(r"/api/livestreams/biddings/{id:\d+}/", roles=["seller"], body=BiddingPatch, response=BiddingOut,
+           summary="Move a scheduled auction on the run sheet; 409 not_scheduled")
+async def move_bidding(request: web.Request, me: Principal, body: BiddingPatch) -> BiddingOut:
+    return await request.app[AUCTIONS].move(me, path_id(request), body.position)
+
+
+@api.post(r"/api/livestreams/biddings/{id:\d+}/start/", roles=["seller"], response=BiddingOut,
+          summary="Start a scheduled auction in your live show: its pre-bids apply in the order placed, then "
+                  "bidding_started; 409 not_scheduled, not_live, auction_open")
+async def start_bidding(request: web.Request, me: Principal) -> BiddingOut:
+    return await request.app[AUCTIONS].start(me, path_id(request))

@@ -46,14 +46,16 @@ class BiddingOut(BaseModel):
     livestream: int
     product: int
     product_name: str
-    status: Literal["open", "closed"]
+    status: Literal["scheduled", "open", "closed"]
     mode: Literal["soft_close", "sudden_death"]
     starting_price: Money
     min_increment: Money | None
     next_min_amount: Money | None
     current_amount: Money | None
     leader: Party | None
-    ends_at: datetime
+    ends_at: datetime | None = Field(description="None while scheduled (on a show's run sheet).")
+    duration_s: int | None = Field(None, description="How long it runs once started (a scheduled auction).")
+    position: int = Field(0, description="Its place in the show's run sheet.")
     bids_count: int
     version: int
     winner: Party | None
@@ -71,3 +73,7 @@ class BidOut(BaseModel):
 class PlacedOut(BaseModel):
     bid: BidOut
     bidding: BiddingOut
+
+
+class BiddingPatch(_In):
+    position: Annotated[int, Field(ge=0, le=100000)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -70,7 +70,8 @@ def view(row: BiddingView, my_max: Decimal | None = None) -> BiddingOut:
         next_min_amount=auction.next_min() if row.status == "open" else None,
         current_amount=row.current_amount,
         leader=Party(id=row.leader_id, username=row.leader_username or "") if row.leader_id else None,
-        ends_at=row.ends_at, bids_count=row.bids_count, version=row.version,
+        ends_at=row.ends_at, duration_s=row.duration_s, position=row.position, bids_count=row.bids_count,
+        version=row.version,
         winner=Party(id=row.winner_id, username=row.winner_username or "") if row.winner_id else None,
         reserve_met=None if reserve is None or row.current_amount is None else row.current_amount >= reserve,
         my_max=my_max,
@@ -90,13 +91,14 @@ class Auctions:
         self._limit = FixedWindow(self.redis, "bid", self.config.bid_rate, self.config.bid_window_s)
 
     async def open(self, me: Principal, stream_id: int, data: OpenIn) -> BiddingOut:
-        """The show's seller auctions one of their products during the live show."""
+        """The show's seller auctions one of their products: now, during the live show, or on the run sheet of a
+        scheduled show (status "scheduled": buyers may pre-bid; the seller starts it once live)."""
         stream = await streams_store.fetch_stream(self.pool, stream_id)
         if stream is None:
             raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
         if stream.seller_id != me.user_id:
             raise PermissionDenied("Only the show's seller opens auctions.")
-        if stream.status != "live":
+        if stream.status not in ("live", "scheduled"):
             raise Conflict("Auctions run during a live show.", code="not_live")
         b = self.config
         if not b.min_duration_s <= data.duration_s <= b.max_duration_s:
@@ -107,6 +109,12 @@ class Auctions:
             raise NotFound(f"No active product {data.product_id} of yours.", code="product_not_found")
         if stock < 1:
             raise Conflict("The product is out of stock.", code="out_of_stock")
+        if stream.status == "scheduled":
+            bidding_id = await store.insert_scheduled(
+                self.pool, stream_id=stream_id, product_id=data.product_id, seller_id=me.user_id, mode=data.mode,
+                starting_price=data.starting_price, min_increment=data.min_increment,
+                reserve_price=data.reserve_price, anti_snipe_s=b.anti_snipe_s, duration_s=data.duration_s)
+            return await self.get(bidding_id)
         async with self.pool.acquire() as conn, conn.transaction():
             bidding_id = await store.insert(
                 conn, stream_id=stream_id, product_id=data.product_id, seller_id=me.user_id, mode=data.mode,
@@ -128,6 +136,54 @@ class Auctions:
     async def get(self, bidding_id: int, me: Principal | None = None) -> BiddingOut:
         return await self._view(self.pool, bidding_id, me)
 
+    async def run_sheet(self, stream_id: int) -> list[BiddingOut]:
+        """A show's auctions in run order."""
+        return [view(row) for row in await store.of_stream(self.pool, stream_id)]
+
+    async def move(self, me: Principal, bidding_id: int, position: int) -> BiddingOut:
+        """Its seller moves a scheduled auction on the run sheet (ties keep the order they were added in)."""
+        row = await store.fetch(self.pool, bidding_id)
+        if row is None:
+            raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
+        if row.seller_id != me.user_id:
+            raise PermissionDenied("Only the show's seller arranges its auctions.")
+        if row.status != "scheduled":
+            raise Conflict("Only a scheduled auction moves on the run sheet.", code="not_scheduled")
+        await store.move(self.pool, bidding_id, position)
+        return await self.get(bidding_id)
+
+    async def start(self, me: Principal, bidding_id: int) -> BiddingOut:
+        """Its seller starts a scheduled auction in the live show, for its duration: the pre-bids apply as
+        proxy bids in the order they were placed (the earlier equal maximum leads), then the room hears
+        `bidding_started` with the price and leader they made. One open auction at a time (auction_open)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await store.lock(conn, bidding_id)
+            if row is None:
+                raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
+            if row.seller_id != me.user_id:
+                raise PermissionDenied("Only the show's seller starts its auctions.")
+            if row.status != "scheduled":
+                raise Conflict("The auction is not scheduled.", code="not_scheduled")
+            if row.stream_status != "live":
+                raise Conflict("Auctions run during a live show.", code="not_live")
+            try:
+                async with conn.transaction():
+                    ends_at = await store.begin(conn, bidding_id)
+            except asyncpg.UniqueViolationError:
+                raise Conflict("An auction is already running in this show; close it first.",
+                               code="auction_open") from None
+            state = replace(row.state(), status="open", ends_at=ends_at)
+            locked = replace(row, version=row.version + 1)
+            for pre in await store.prebids(conn, bidding_id):
+                decision = rules.place_bid(state, pre.bidder_id, pre.amount, pre.max_amount, row.now)
+                if decision.accepted:  # a pre-bid below the price others made is simply not applied
+                    version = await store.apply(conn, locked, decision, pre.bidder_id, pre.max_amount)
+                    locked, state = replace(locked, version=version), decision.auction
+            out = await self._view(conn, bidding_id)
+            staged = await stage(conn, RoomName.stream(row.livestream_id), [BiddingStarted(**out.model_dump())])
+        await self.relay.publish(staged)
+        return out
+
     async def open_in(self, stream_id: int, me: Principal | None) -> dict[str, Any] | None:
         """The show's running auction as hello shows it (with the viewer's own maximum), or None."""
         row = await store.open_for_stream(self.pool, stream_id)
@@ -142,7 +198,8 @@ class Auctions:
         placed = await self.place(me, bidding_id, amount, max_amount)
         out = await self.announce(placed)
         mine = [b for b in placed.decision.bids if b.bidder_id == me.user_id]
-        shown = mine[-1] if mine else rules.Bid(me.user_id, out.current_amount or Decimal(0), True)
+        fallback = (amount or max_amount) if out.status == "scheduled" else out.current_amount  # a pre-bid: as sent
+        shown = mine[-1] if mine else rules.Bid(me.user_id, fallback or Decimal(0), True)
         return PlacedOut(bid=BidOut(amount=shown.amount, proxy=shown.proxy, leading=placed.leading,
                                     version=placed.version), bidding=out)
 
@@ -162,6 +219,14 @@ class Auctions:
                 raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
             if me.role == "seller" and row.seller_id != me.user_id:
                 raise PermissionDenied("Only buyers bid.")  # the show's own seller is refused by the rules
+            if row.status == "scheduled":
+                if max_amount is None:
+                    raise InvalidInput("A pre-bid on a scheduled auction needs max_amount.",
+                                       fields={"max_amount": ["Required before the auction starts."]})
+                if row.seller_id == me.user_id:
+                    raise BidRefused(MESSAGES["own_auction"], code="own_auction")
+                await store.prebid(conn, bidding_id, me.user_id, amount, max_amount)
+                return Placed(me, row, rules.Decision(None, row.state()), row.version, None)
             if row.stream_status != "live" and row.status == "open":
                 raise BidRefused(MESSAGES["not_live"], code="not_live")
             decision = rules.place_bid(row.state(), me.user_id, amount, max_amount, row.now)
@@ -211,7 +276,7 @@ class Auctions:
             row = await store.lock(conn, bidding_id)
             if row is None:
                 raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
-            if row.status != "open" or (me is None and row.ends_at > row.now):
+            if row.status != "open" or row.ends_at is None or (me is None and row.ends_at > row.now):
                 raise Conflict("The auction is already closed.", code="auction_closed")
             won = rules.winner(row.state(), row.reserve_price)
             if not await store.close(conn, bidding_id, "early" if me else "ended", won):

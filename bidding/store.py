@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -11,11 +11,11 @@ import asyncpg
 
 from bidding.rules import Auction, Decision
 from server.errors import Conflict
-from server.sql import Conn, one
+from server.sql import Conn, many, one
 
 COLUMNS = """b.id, b.livestream_id, b.product_id, b.seller_id, b.status, b.mode, b.starting_price, b.min_increment,
              b.reserve_price, b.anti_snipe_s, b.ends_at, b.current_amount, b.leader_id, b.leader_max, b.bids_count,
-             b.version, b.winner_id, b.winning_amount, b.closed_at, b.close_reason"""
+             b.version, b.winner_id, b.winning_amount, b.closed_at, b.close_reason, b.duration_s, b.position"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +26,13 @@ class Bidding:
     livestream_id: int
     product_id: int
     seller_id: int
-    status: Literal["open", "closed"]
+    status: Literal["scheduled", "open", "closed"]
     mode: Literal["soft_close", "sudden_death"]
     starting_price: Decimal
     min_increment: Decimal | None
     reserve_price: Decimal | None
     anti_snipe_s: int
-    ends_at: datetime
+    ends_at: datetime | None  # None while scheduled
     current_amount: Decimal | None
     leader_id: int | None
     leader_max: Decimal | None
@@ -42,11 +42,14 @@ class Bidding:
     winning_amount: Decimal | None
     closed_at: datetime | None
     close_reason: str | None
+    duration_s: int | None  # of a scheduled auction, until it starts
+    position: int  # its place in the show's run sheet
 
     def state(self) -> Auction:
         """What the rules decide on."""
         return Auction(seller_id=self.seller_id, status=self.status, mode=self.mode,
-                       starting_price=self.starting_price, min_increment=self.min_increment, ends_at=self.ends_at,
+                       starting_price=self.starting_price, min_increment=self.min_increment,
+                       ends_at=self.ends_at or datetime.max.replace(tzinfo=UTC),
                        anti_snipe_s=self.anti_snipe_s, current_amount=self.current_amount,
                        leader_id=self.leader_id, leader_max=self.leader_max)
 
@@ -96,6 +99,65 @@ async def insert(conn: Conn, *, stream_id: int, product_id: int, seller_id: int,
     except asyncpg.UniqueViolationError:
         raise Conflict("An auction is already running in this show; close it first.", code="auction_open") from None
     return bidding_id
+
+
+async def insert_scheduled(conn: Conn, *, stream_id: int, product_id: int, seller_id: int, mode: str,
+                           starting_price: Decimal, min_increment: Decimal | None, reserve_price: Decimal | None,
+                           anti_snipe_s: int, duration_s: int) -> int:
+    """An auction on a scheduled show's run sheet, last in its order; it starts later."""
+    bidding_id: int = await conn.fetchval(
+        """INSERT INTO biddings (livestream_id, product_id, seller_id, status, mode, starting_price, min_increment,
+                                 reserve_price, anti_snipe_s, duration_s, position)
+           VALUES ($1, $2, $3, 'scheduled', $4, $5, $6, $7, $8, $9,
+                   (SELECT COALESCE(max(position), 0) + 1 FROM biddings WHERE livestream_id = $1))
+           RETURNING id""",
+        stream_id, product_id, seller_id, mode, starting_price, min_increment, reserve_price, anti_snipe_s,
+        duration_s,
+    )
+    return bidding_id
+
+
+async def of_stream(conn: Conn, stream_id: int) -> list[BiddingView]:
+    """A show's auctions in run-sheet order."""
+    return many(BiddingView, await conn.fetch(f"{VIEW} WHERE b.livestream_id = $1 ORDER BY b.position, b.id",
+                                              stream_id))
+
+
+async def move(conn: Conn, bidding_id: int, position: int) -> None:
+    await conn.execute("UPDATE biddings SET position = $2 WHERE id = $1", bidding_id, position)
+
+
+async def prebid(conn: Conn, bidding_id: int, bidder_id: int, amount: Decimal | None, max_amount: Decimal) -> None:
+    """Place or change a pre-bid; a change counts as placed now."""
+    await conn.execute(
+        """INSERT INTO prebids (bidding_id, bidder_id, amount, max_amount) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (bidding_id, bidder_id) DO UPDATE
+           SET amount = EXCLUDED.amount, max_amount = EXCLUDED.max_amount, placed_at = clock_timestamp()""",
+        bidding_id, bidder_id, amount, max_amount)
+
+
+@dataclass(frozen=True, slots=True)
+class PreBid:
+    bidder_id: int
+    amount: Decimal | None
+    max_amount: Decimal
+
+
+async def prebids(conn: Conn, bidding_id: int) -> list[PreBid]:
+    """An auction's pre-bids in the order they were placed."""
+    return many(PreBid, await conn.fetch(
+        "SELECT bidder_id, amount, max_amount FROM prebids WHERE bidding_id = $1 ORDER BY placed_at, bidder_id",
+        bidding_id))
+
+
+async def begin(conn: asyncpg.Connection, bidding_id: int) -> datetime:
+    """On the locked row: scheduled -> open for its duration from now; its end. UniqueViolation if the show
+    has an open auction."""
+    ends_at: datetime = await conn.fetchval(
+        """UPDATE biddings SET status = 'open', ends_at = now() + make_interval(secs => duration_s),
+                  version = version + 1
+           WHERE id = $1 AND status = 'scheduled' RETURNING ends_at""", bidding_id)
+    return ends_at
 
 
 async def fetch(conn: Conn, bidding_id: int) -> BiddingView | None:

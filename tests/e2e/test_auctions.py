@@ -94,9 +94,14 @@ async def test_opening_rules(api: Api, admin: Account) -> None:
     await open_auction(api, show)
     assert (await api.post(path, body, token=show.seller.access)).error_code() == "auction_open"
     scheduled = await live_show(api, admin, "later", start=False)
-    refused = await api.post(f"/api/livestreams/livestreams/{scheduled.stream_id}/biddings/",
-                             {"product_id": scheduled.product_id, "starting_price": 1, "duration_s": 60},
-                             token=scheduled.seller.access)
+    on_the_run_sheet = await api.post(f"/api/livestreams/livestreams/{scheduled.stream_id}/biddings/",
+                                      {"product_id": scheduled.product_id, "starting_price": 1, "duration_s": 60},
+                                      token=scheduled.seller.access)
+    assert on_the_run_sheet.status == 201 and on_the_run_sheet.body["status"] == "scheduled"
+    await api.post(f"/api/livestreams/livestreams/{rival.stream_id}/end/", token=rival.seller.access)
+    refused = await api.post(f"/api/livestreams/livestreams/{rival.stream_id}/biddings/",
+                             {"product_id": rival.product_id, "starting_price": 1, "duration_s": 60},
+                             token=rival.seller.access)
     assert refused.error_code() == "not_live"
 
 

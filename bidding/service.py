@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -20,7 +21,8 @@ from rooms.events import RoomEvent
 from rooms.names import RoomName
 from rooms.notifications.service import notify
 from rooms.outbox import Relay, Staged, stage
-from rooms.streams import store as streams_store
+from rooms.streams.service import sellers_show
+from server.background import once_each
 from server.config import BiddingConfig
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from server.money import wire_number
@@ -93,13 +95,7 @@ class Auctions:
     async def open(self, me: Principal, stream_id: int, data: OpenIn) -> BiddingOut:
         """The show's seller auctions one of their products: now, during the live show, or on the run sheet of a
         scheduled show (status "scheduled": buyers may pre-bid; the seller starts it once live)."""
-        stream = await streams_store.fetch_stream(self.pool, stream_id)
-        if stream is None:
-            raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
-        if stream.seller_id != me.user_id:
-            raise PermissionDenied("Only the show's seller opens auctions.")
-        if stream.status not in ("live", "scheduled"):
-            raise Conflict("Auctions run during a live show.", code="not_live")
+        stream = await sellers_show(self.pool, me, stream_id, "auctions", ("live", "scheduled"))
         b = self.config
         if not b.min_duration_s <= data.duration_s <= b.max_duration_s:
             message = f"Between {b.min_duration_s} and {b.max_duration_s} seconds."
@@ -298,11 +294,4 @@ class Auctions:
 
     async def sweep(self) -> int:
         """Close the auctions past their end (those whose process died too); each closes once."""
-        closed = 0
-        for bidding_id in await store.due(self.pool):
-            try:
-                await self.close(None, bidding_id)
-                closed += 1
-            except Conflict:
-                continue  # another process closed it first
-        return closed
+        return await once_each(await store.due(self.pool), functools.partial(self.close, None))

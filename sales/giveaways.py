@@ -4,6 +4,7 @@ auditable, and the prize as an order at price 0."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -17,12 +18,14 @@ from rooms.names import RoomName
 from rooms.notifications.service import notify
 from rooms.outbox import Relay, stage
 from rooms.streams import store as streams_store
+from rooms.streams.service import sellers_show
 from sales import giveaway_store as store
 from sales import store as sales_store
 from sales.coalesce import Coalescer
 from sales.events import GiveawayEnded, GiveawayStarted, GiveawayUpdated
 from sales.giveaway_store import Giveaway
 from sales.schemas import Draw, EnteredOut, GiveawayIn, GiveawayOut, Party, SaleProduct
+from server.background import once_each
 from server.config import SalesConfig
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import media_url
@@ -73,13 +76,7 @@ class Giveaways:
 
     async def start(self, me: Principal, stream_id: int, data: GiveawayIn) -> GiveawayOut:
         """The show's seller gives one unit of a product away (`giveaway_started`); its stock is taken now."""
-        show = await streams_store.fetch_stream(self.pool, stream_id)
-        if show is None:
-            raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
-        if show.seller_id != me.user_id:
-            raise PermissionDenied("Only the show's seller runs its giveaways.")
-        if show.status != "live":
-            raise Conflict("Giveaways run during a live show.", code="not_live")
+        await sellers_show(self.pool, me, stream_id, "giveaways")
         if data.duration_s > self.config.max_duration_s:
             message = f"At most {self.config.max_duration_s} seconds."
             raise InvalidInput(f"duration_s: {message}", fields={"duration_s": [message]})
@@ -177,14 +174,7 @@ class Giveaways:
 
     async def sweep(self) -> int:
         """Draw the giveaways past their end; every process may run it, each is drawn once."""
-        drawn = 0
-        for giveaway_id in await store.due(self.pool):
-            try:
-                await self.draw(None, giveaway_id)
-                drawn += 1
-            except Conflict:
-                continue  # another process drew it first
-        return drawn
+        return await once_each(await store.due(self.pool), functools.partial(self.draw, None))
 
     async def member(self, room: RoomName, user_id: int, joined: bool) -> None:
         """A signed-in socket joined or left the show's room: count it, so entries can check presence."""

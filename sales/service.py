@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,11 +16,13 @@ from commerce.cart.service import put_in_cart, release_expired_holds
 from rooms.names import RoomName
 from rooms.outbox import Relay, Staged, stage
 from rooms.streams import store as streams_store
+from rooms.streams.service import sellers_show
 from sales import store
 from sales.coalesce import Coalescer
 from sales.events import FlashSaleEnded, FlashSaleStarted, FlashSaleUpdated
 from sales.schemas import ClaimOut, FlashSaleIn, FlashSaleOut, SaleProduct, sale_price
 from sales.store import Sale
+from server.background import once_each
 from server.config import CommerceConfig, SalesConfig
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import media_url
@@ -53,13 +56,7 @@ class FlashSales:
 
     async def start(self, me: Principal, stream_id: int, data: FlashSaleIn) -> FlashSaleOut:
         """The show's seller puts units of a product on sale while live (`flash_sale_started`)."""
-        show = await streams_store.fetch_stream(self.pool, stream_id)
-        if show is None:
-            raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
-        if show.seller_id != me.user_id:
-            raise PermissionDenied("Only the show's seller runs its flash sales.")
-        if show.status != "live":
-            raise Conflict("Flash sales run during a live show.", code="not_live")
+        await sellers_show(self.pool, me, stream_id, "flash sales")
         if data.duration_s > self.config.max_duration_s:
             message = f"At most {self.config.max_duration_s} seconds."
             raise InvalidInput(f"duration_s: {message}", fields={"duration_s": [message]})
@@ -165,13 +162,7 @@ class FlashSales:
     async def sweep(self) -> int:
         """End the sales past their time, and give back the held units nobody checked out; how many sales
         ended. Every process may run it: each sale ends once, each hold is released once."""
-        ended = 0
-        for sale_id in await store.due(self.pool):
-            try:
-                await self.end(None, sale_id)
-                ended += 1
-            except Conflict:
-                continue  # another process ended it first
+        ended = await once_each(await store.due(self.pool), functools.partial(self.end, None))
         async with self.pool.acquire() as conn, conn.transaction():
             released = await release_expired_holds(conn)
             refilled: set[int] = set()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import asyncpg
 import redis.exceptions
 from aiohttp import web
+
+from server.errors import Conflict
 
 log = logging.getLogger(__name__)
 # Failures of a backing service: the next round may succeed.
@@ -49,3 +51,16 @@ def periodic(name: str, interval_s: Callable[[web.Application], float], step: St
 
     context.__name__ = f"{name.replace('-', '_')}_ctx"
     return context
+
+
+async def once_each(ids: Iterable[int], act: Callable[[int], Awaitable[object]]) -> int:
+    """A sweeper's round of once-only changes (close an auction, end a sale, draw a giveaway), run by every
+    process: each is done by whichever process gets there first; how many this one did (Conflict: another)."""
+    done = 0
+    for item_id in ids:
+        try:
+            await act(item_id)
+            done += 1
+        except Conflict:
+            continue
+    return done

@@ -23,7 +23,22 @@ from server.credits.rules import paid_until
 from server.credits.store import apply_credits
 from server.errors import Conflict, NotFound, PermissionDenied
 from server.media import media_url
+from server.sql import Conn
 from server.tokens import Principal
+
+
+async def sellers_show(conn: Conn, me: Principal, stream_id: int, selling: str,
+                       statuses: tuple[str, ...] = ("live",)) -> Stream:
+    """The show a seller sells in (an auction, a flash sale, a giveaway): theirs, and live (or of `statuses`);
+    `selling` names what, for the refusals."""
+    show = await store.fetch_stream(conn, stream_id)
+    if show is None:
+        raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
+    if show.seller_id != me.user_id:
+        raise PermissionDenied(f"Only the show's seller runs its {selling}.")
+    if show.status not in statuses:
+        raise Conflict(f"{selling.capitalize()} run during a live show.", code="not_live")
+    return show
 
 
 @dataclass

@@ -4,6 +4,7 @@ frames dispatched from the command registry, each answered by `ack` or `error` (
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -149,7 +150,9 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
     member = await open_socket(request, ws, me, types)
     member.last_seq, member.epoch, member.reopen = last_seq, epoch, open_room
     hub = request.app[HUB]
-    hooks = request.app.get(MEMBER_HOOKS, []) if me is not None else []
+    # Who is in the room, for the features that ask (signed-in members only).
+    hooks = [functools.partial(hook, request.app, room, me) for hook in request.app.get(MEMBER_HOOKS, [])
+             ] if me is not None else []
     joined = False
     try:
         if opening.closes:  # nothing will happen here: say so, close normally, count as no viewer
@@ -161,7 +164,7 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
             # Before hello: a client acting on its hello (entering a giveaway over REST) is in the room already.
             joined = True
             for hook in hooks:
-                await hook(request.app, room, me, True)  # type: ignore[arg-type]
+                await hook(True)
             await opening.greet(member)
             if opening.on_open is not None:
                 await opening.on_open()
@@ -180,7 +183,7 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
         if joined:
             for hook in hooks:
                 try:
-                    await hook(request.app, room, me, False)  # type: ignore[arg-type]
+                    await hook(False)
                 except Exception:  # the socket is gone either way
                     log.warning("member hook failed on leave", exc_info=True)
     return ws

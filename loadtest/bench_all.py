@@ -28,6 +28,7 @@ RUNS: list[tuple[str, list[str]]] = [
     ("bench_fanout.py", ["--viewers", "5000", "--rate", "40", "--seconds", "10"]),
     ("bench_memory.py", ["--viewers", "5000"]),
     ("bench_bids.py", ["--viewers", "1000", "--rate", "200", "--seconds", "10"]),
+    ("bench_claims.py", ["--viewers", "2000", "--units", "100"]),
     ("bench_rest.py", ["--connections", "16", "--seconds", "8"]),
     ("bench_connections.py", ["--step", "2500", "--max", "17500", "--rate", "10"]),
     ("send_floor.py", ["--connections", "2000"]),
@@ -37,6 +38,7 @@ QUICK: list[tuple[str, list[str]]] = [
     ("bench_fanout.py", ["--viewers", "200", "--rate", "50", "--seconds", "2"]),
     ("bench_memory.py", ["--viewers", "500"]),
     ("bench_bids.py", ["--viewers", "100", "--rate", "50", "--seconds", "2"]),
+    ("bench_claims.py", ["--viewers", "200", "--units", "20"]),
     ("bench_rest.py", ["--connections", "8", "--seconds", "1"]),
     ("bench_connections.py", ["--step", "500", "--max", "1000", "--rate", "5", "--seconds", "1"]),
     ("send_floor.py", ["--connections", "200"]),
@@ -77,6 +79,10 @@ def table(results: list[dict[str, Any]]) -> str:
             rows.append(f"| bids, {r['rate']}/s with {r['viewers']:,} viewers | bid→ack p50 {r['ack_p50_ms']} ms, "
                         f"p99 {r['ack_p99_ms']} ms; bid→viewers p50 {r['event_p50_ms']} ms, p99 {r['event_p99_ms']} ms"
                         " | p99 < 10 ms |")
+        elif kind == "claims":
+            rows.append(f"| flash-sale rush: {r['viewers']:,} viewers claim a {r['units']}-unit sale at once | "
+                        f"{r['sold']} sold, {r['unanswered']} unanswered; claim→answer p50 {r['p50_ms']} ms, "
+                        f"p99 {r['p99_ms']} ms | exactly {r['units']} sold, every claimer answered |")
         elif kind == "rest":
             target = "≥ 5,000 req/s, p99 < 10 ms" if r["endpoint"] == "product detail" else "—"
             rows.append(f"| REST {r['endpoint']}, one process, {r['connections']} connections | "

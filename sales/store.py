@@ -66,6 +66,14 @@ async def of_stream(conn: Conn, stream_id: int, open_only: bool = False) -> list
         stream_id, open_only))
 
 
+async def available(conn: Conn, sale_id: int) -> int | None:
+    """Units an open sale still has, read without a lock; -1 once it has ended, None if there is no such sale."""
+    left: int | None = await conn.fetchval(
+        "SELECT CASE WHEN status = 'open' AND ends_at > now() THEN remaining ELSE -1 END FROM flash_sales "
+        "WHERE id = $1", sale_id)
+    return left
+
+
 async def lock(conn: asyncpg.Connection, sale_id: int) -> LockedSale | None:
     """The sale row locked until the transaction ends: every claim of a sale waits here for the one before."""
     return one(LockedSale, await conn.fetchrow(

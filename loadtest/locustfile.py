@@ -134,7 +134,8 @@ class Buyer(Api):
 
     @task(3)
     def watch_live(self) -> None:
-        """Join a live show's room (msgpack) for a few seconds: read everything, chat once, bid if open."""
+        """Join a live show's room (msgpack) for a few seconds: read everything, chat once, bid if an auction is
+        open, claim a unit of an open flash sale, enter an open giveaway."""
         shows = self.json("GET", "/api/livestreams/livestreams/live_now/?page_size=20",
                           name="/api/livestreams/livestreams/live_now/")
         if not shows or not shows["results"]:
@@ -159,13 +160,29 @@ class Buyer(Api):
             return
         self.report("connect + hello", started)
         bidding = hello["data"].get("bidding")
+        sales = [s for s in hello["data"].get("flash_sales") or [] if s.get("status") == "open"]
+        giveaway = hello["data"].get("giveaway")
         pending: dict[str, tuple[str, float]] = {}
         chat_at = time.perf_counter() + random.uniform(0.5, 2)
         bid_at = time.perf_counter() + random.uniform(1, 4)
+        claim_at = time.perf_counter() + random.uniform(0.5, 3)
+        enter_at = time.perf_counter() + random.uniform(0.5, 3)
         leave_at = time.perf_counter() + random.uniform(4, 10)
         ws.settimeout(0.5)
         while time.perf_counter() < leave_at:
             now = time.perf_counter()
+            if claim_at and now >= claim_at and sales:
+                client_id = uuid.uuid4().hex[:8]
+                pending[client_id] = ("claim", now)
+                ws.send_binary(msgpack.packb({"type": "claim", "data": {
+                    "flash_sale_id": random.choice(sales)["id"], "quantity": 1, "client_id": client_id}}))
+                claim_at = 0
+            if enter_at and now >= enter_at and giveaway and giveaway.get("status") == "open":
+                client_id = uuid.uuid4().hex[:8]
+                pending[client_id] = ("enter_giveaway", now)
+                ws.send_binary(msgpack.packb({"type": "enter_giveaway", "data": {
+                    "giveaway_id": giveaway["id"], "client_id": client_id}}))
+                enter_at = 0
             if chat_at and now >= chat_at:
                 client_id = uuid.uuid4().hex[:8]
                 pending[client_id] = ("chat", now)
@@ -191,7 +208,8 @@ class Buyer(Api):
                     # Refusals a buyer can cause (outbid, slow mode, rate limit) are answers, not failures.
                     self.report(f"{what} -> ack", sent)
                 continue
-            if kind in ("chat", "bid", "bidding_started", "bidding_closed", "viewers") and frame.get("ts"):
+            if kind in ("chat", "bid", "bidding_started", "bidding_closed", "viewers", "flash_sale_started",
+                        "flash_sale_updated", "giveaway_started") and frame.get("ts"):
                 lag_s = max(0.0, time.time() - frame["ts"] / 1000)
                 events.request.fire(request_type="WS", name="publish -> receipt", response_time=lag_s * 1000,
                                     response_length=len(raw), exception=None, context={})
@@ -202,6 +220,14 @@ class Buyer(Api):
                 bidding["starting_price"] = str(Decimal(str(data["amount"])) + 10)
             elif kind == "bidding_closed":
                 bidding = None
+            elif kind == "flash_sale_started":
+                sales.append(data)
+            elif kind == "flash_sale_ended":
+                sales = [s for s in sales if s["id"] != data.get("id")]
+            elif kind == "giveaway_started":
+                giveaway = data
+            elif kind == "giveaway_ended":
+                giveaway = None
             elif kind == "stream_ended":
                 return
 
@@ -250,6 +276,21 @@ class Seller(Api):
             "product_id": product, "starting_price": "100.00", "duration_s": random.randint(6, 12),
             "mode": random.choice(["soft_close", "sudden_death"])},
             name="/api/livestreams/livestreams/{id}/biddings/", ok=(201, 409))
+
+    @task(1)
+    def flash_sale(self) -> None:
+        """A short flash sale of a few units; buyers in the room claim them (ends by itself)."""
+        self.json("POST", f"/api/livestreams/livestreams/{self.stream_id}/flash-sales/", {
+            "product_id": random.choice(self.products), "discount_percent": random.choice([10, 20, 30]),
+            "quantity": random.randint(5, 20), "duration_s": random.randint(10, 20), "per_buyer_limit": 2},
+            name="/api/livestreams/livestreams/{id}/flash-sales/")
+
+    @task(1)
+    def giveaway(self) -> None:
+        """A short giveaway; buyers in the room enter, the sweeper draws it (409 while the last one runs)."""
+        self.json("POST", f"/api/livestreams/livestreams/{self.stream_id}/giveaways/", {
+            "product_id": random.choice(self.products), "duration_s": random.randint(10, 15)},
+            name="/api/livestreams/livestreams/{id}/giveaways/", ok=(201, 409))
 
     @task(1)
     def pin(self) -> None:

@@ -6,7 +6,7 @@ import functools
 import logging
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -80,6 +80,20 @@ def view(row: BiddingView, my_max: Decimal | None = None) -> BiddingOut:
     )
 
 
+RowT = TypeVar("RowT", bound=store.Bidding)
+
+
+def _own_scheduled(row: RowT | None, me: Principal, bidding_id: int) -> RowT:
+    """The auction, if it is the caller's and still on the run sheet (scheduled)."""
+    if row is None:
+        raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
+    if row.seller_id != me.user_id:
+        raise PermissionDenied("Only the show's seller arranges and starts its auctions.")
+    if row.status != "scheduled":
+        raise Conflict("The auction is not scheduled.", code="not_scheduled")
+    return row
+
+
 @dataclass
 class Auctions:
     pool: asyncpg.Pool
@@ -138,13 +152,7 @@ class Auctions:
 
     async def move(self, me: Principal, bidding_id: int, position: int) -> BiddingOut:
         """Its seller moves a scheduled auction on the run sheet (ties keep the order they were added in)."""
-        row = await store.fetch(self.pool, bidding_id)
-        if row is None:
-            raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
-        if row.seller_id != me.user_id:
-            raise PermissionDenied("Only the show's seller arranges its auctions.")
-        if row.status != "scheduled":
-            raise Conflict("Only a scheduled auction moves on the run sheet.", code="not_scheduled")
+        _own_scheduled(await store.fetch(self.pool, bidding_id), me, bidding_id)
         await store.move(self.pool, bidding_id, position)
         return await self.get(bidding_id)
 
@@ -153,13 +161,7 @@ class Auctions:
         proxy bids in the order they were placed (the earlier equal maximum leads), then the room hears
         `bidding_started` with the price and leader they made. One open auction at a time (auction_open)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await store.lock(conn, bidding_id)
-            if row is None:
-                raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
-            if row.seller_id != me.user_id:
-                raise PermissionDenied("Only the show's seller starts its auctions.")
-            if row.status != "scheduled":
-                raise Conflict("The auction is not scheduled.", code="not_scheduled")
+            row = _own_scheduled(await store.lock(conn, bidding_id), me, bidding_id)
             if row.stream_status != "live":
                 raise Conflict("Auctions run during a live show.", code="not_live")
             try:

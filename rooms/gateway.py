@@ -4,7 +4,6 @@ frames dispatched from the command registry, each answered by `ack` or `error` (
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import os
@@ -150,9 +149,6 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
     member = await open_socket(request, ws, me, types)
     member.last_seq, member.epoch, member.reopen = last_seq, epoch, open_room
     hub = request.app[HUB]
-    # Who is in the room, for the features that ask (signed-in members only).
-    hooks = [functools.partial(hook, request.app, room, me) for hook in request.app.get(MEMBER_HOOKS, [])
-             ] if me is not None else []
     joined = False
     try:
         if opening.closes:  # nothing will happen here: say so, close normally, count as no viewer
@@ -163,8 +159,7 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
             await hub.join(room, member)
             # Before hello: a client acting on its hello (entering a giveaway over REST) is in the room already.
             joined = True
-            for hook in hooks:
-                await hook(True)
+            await _member_hooks(request.app, room, me, joined=True)
             await opening.greet(member)
             if opening.on_open is not None:
                 await opening.on_open()
@@ -181,12 +176,18 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
         if on_leave is not None:
             await on_leave()
         if joined:
-            for hook in hooks:
-                try:
-                    await hook(False)
-                except Exception:  # the socket is gone either way
-                    log.warning("member hook failed on leave", exc_info=True)
+            try:
+                await _member_hooks(request.app, room, me, joined=False)
+            except Exception:  # the socket is gone either way
+                log.warning("member hook failed on leave", exc_info=True)
     return ws
+
+
+async def _member_hooks(app: web.Application, room: RoomName, me: Principal | None, *, joined: bool) -> None:
+    """Tell the features that ask who is in a room (signed-in members only)."""
+    if me is not None:
+        for hook in app.get(MEMBER_HOOKS, []):
+            await hook(app, room, me, joined)
 
 
 async def greet(request: web.Request, member: Member, room: RoomName, base: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from commerce.orders.service import Orders
+from rooms.events import RoomEvent
 from rooms.names import RoomName
 from rooms.notifications.service import notify
 from rooms.outbox import Relay, stage
@@ -146,7 +147,7 @@ class Giveaways:
                 order_id = await self.orders.gift(conn, winner, row.seller_id, row.product_id,
                                                   f"giveaway:{giveaway_id}", "A giveaway's prize")
             else:
-                await conn.execute("UPDATE products SET stock = stock + 1 WHERE id = $1", row.product_id)
+                await sales_store.give_back_stock(conn, row.product_id, 1)  # the unit taken at the start
             version = await store.drawn(conn, giveaway_id, winner, order_id, seed, entries_hash)
             out = giveaway_out(await self._giveaway(conn, giveaway_id))
             staged = await stage(conn, RoomName.stream(row.livestream_id), [GiveawayEnded(
@@ -159,18 +160,15 @@ class Giveaways:
         return out
 
     async def send_updates(self) -> int:
-        """One round of `giveaway_updated` for the giveaways entered since the last (see Coalescer)."""
-        sent = 0
-        for giveaway_id in await self.changes.take():
-            async with self.pool.acquire() as conn, conn.transaction():
-                row = await store.lock(conn, giveaway_id)  # in commit order with the entries and the draw
-                if row is None or row.status != "open":
-                    continue
-                staged = await stage(conn, RoomName.stream(row.livestream_id), [GiveawayUpdated(
-                    id=giveaway_id, entries=row.entries, version=row.version)])
-            await self.relay.publish(staged)
-            sent += 1
-        return sent
+        """One round of `giveaway_updated` for the giveaways entered since the last (see Coalescer.send)."""
+        return await self.changes.send(self.pool, self.relay, self._update)
+
+    async def _update(self, conn: asyncpg.Connection, giveaway_id: int) -> tuple[RoomName, RoomEvent] | None:
+        row = await store.lock(conn, giveaway_id)
+        if row is None or row.status != "open":
+            return None
+        return RoomName.stream(row.livestream_id), GiveawayUpdated(id=giveaway_id, entries=row.entries,
+                                                                   version=row.version)
 
     async def sweep(self) -> int:
         """Draw the giveaways past their end; every process may run it, each is drawn once."""
@@ -180,7 +178,9 @@ class Giveaways:
         """A signed-in socket joined or left the show's room: count it, so entries can check presence."""
         key = present_key(room)
         if joined:
-            await self.redis.hincrby(key, str(user_id), 1)
-            await self.redis.expire(key, 86400)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hincrby(key, str(user_id), 1)
+                pipe.expire(key, 86400)
+                await pipe.execute()
         elif await self.redis.hincrby(key, str(user_id), -1) <= 0:
             await self.redis.hdel(key, str(user_id))

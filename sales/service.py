@@ -13,8 +13,9 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from commerce.cart.service import put_in_cart, release_expired_holds
+from rooms.events import RoomEvent
 from rooms.names import RoomName
-from rooms.outbox import Relay, Staged, stage
+from rooms.outbox import Relay, stage
 from rooms.streams import store as streams_store
 from rooms.streams.service import sellers_show
 from sales import store
@@ -151,19 +152,15 @@ class FlashSales:
         return await self.get(sale_id)
 
     async def send_updates(self) -> int:
-        """One round: if no other process sent updates within the interval, send `flash_sale_updated` for each
-        sale changed since, with its remaining units as committed. How many were sent."""
-        sent = 0
-        for sale_id in await self.changes.take():
-            async with self.pool.acquire() as conn, conn.transaction():
-                sale = await store.lock(conn, sale_id)  # in commit order with the claims and the end
-                if sale is None:
-                    continue
-                staged: Staged | None = await stage(conn, RoomName.stream(sale.livestream_id), [FlashSaleUpdated(
-                    id=sale_id, remaining=sale.remaining, version=sale.version)])
-            await self.relay.publish(staged)
-            sent += 1
-        return sent
+        """One round of `flash_sale_updated`, with the units left as committed (see Coalescer.send)."""
+        return await self.changes.send(self.pool, self.relay, self._update)
+
+    async def _update(self, conn: asyncpg.Connection, sale_id: int) -> tuple[RoomName, RoomEvent] | None:
+        sale = await store.lock(conn, sale_id)
+        if sale is None:
+            return None
+        return RoomName.stream(sale.livestream_id), FlashSaleUpdated(id=sale_id, remaining=sale.remaining,
+                                                                     version=sale.version)
 
     async def sweep(self) -> int:
         """End the sales past their time, and give back the held units nobody checked out; how many sales

@@ -102,6 +102,11 @@ async def take_product_stock(conn: asyncpg.Connection, product_id: int, quantity
     return status != "UPDATE 0"
 
 
+async def give_back_stock(conn: asyncpg.Connection, product_id: int, quantity: int) -> None:
+    await conn.execute("UPDATE products SET stock = stock + $2, updated_at = now() WHERE id = $1",
+                       product_id, quantity)
+
+
 async def take(conn: asyncpg.Connection, sale_id: int, buyer_id: int, quantity: int) -> tuple[int, int, int]:
     """On the locked row: the units leave the sale, a claim is recorded; (claim id, remaining, version)."""
     row = await conn.fetchrow(

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from commerce.earnings.rules import Balance, split_sale
 from commerce.mail.sender import SmtpMailer, backoff_s, send_due
-from server.app import create_app
+from server.db import create_pool
 from server.embedded import free_port
 from server.keys import DB
 from tests.conftest import make_config
@@ -149,18 +149,20 @@ def smtp() -> Any:
 
 
 async def test_order_events_send_one_email_each_even_with_two_senders(api: Api, app: Any, seller: Account, smtp: Any,
-                                                                      aiohttp_client: Any, clean: Any,
-                                                                      db: asyncpg.Connection) -> None:
+                                                                      clean: Any, db: asyncpg.Connection) -> None:
     controller, inbox = smtp
     order_id = await paid_order(api, db, app, seller, "1000", "asha")
     await api.post(f"/api/orders/orders/{order_id}/status/", {"status": "shipped", "note": "AWB 42"},
                    token=seller.access)
     config = make_config(clean, mail={"smtp_host": "127.0.0.1", "smtp_port": controller.port,
                                       "smtp_starttls": False, "from_address": "shop@lsc.test"})
-    other = create_app(config)
-    await aiohttp_client(other)  # a second process's pool and config
     mailer = SmtpMailer(config.mail)
-    results = await asyncio.gather(send_due(app[DB], mailer, config), send_due(other[DB], mailer, config))
+    # A second process's pool, without an app: an app's own mail loop would claim the rows at start-up.
+    other = await create_pool(config.database)
+    try:
+        results = await asyncio.gather(send_due(app[DB], mailer, config), send_due(other, mailer, config))
+    finally:
+        await other.close()
     assert sum(results) == 3
     subjects = sorted(str(m["Subject"]) for m in inbox.messages)
     assert subjects == sorted([f"Order #{order_id} placed · Livestream Commerce",

@@ -41,6 +41,26 @@ class Party(BaseModel):
     username: str
 
 
+class WinOut(BaseModel):
+    """Who holds a won item and until when they must pay for it."""
+
+    buyer: Party
+    amount: Money
+    kind: Literal["win", "second_chance"]
+    status: Literal["pending", "paid", "lapsed"] = Field(
+        description="pending: in the buyer's cart (or an unpaid order) until pay_by; lapsed: not paid in time.")
+    pay_by: datetime
+
+
+class OfferOut(BaseModel):
+    """A second-chance offer of a lapsed win's item to a runner-up."""
+
+    buyer: Party
+    amount: Money
+    status: Literal["open", "accepted", "declined", "expired"]
+    expires_at: datetime
+
+
 class BiddingOut(BaseModel):
     id: int
     livestream: int
@@ -61,6 +81,9 @@ class BiddingOut(BaseModel):
     winner: Party | None
     reserve_met: bool | None
     my_max: Money | None = Field(None, description="Your own maximum, shown only to you.")
+    win: WinOut | None = Field(None, description="Once closed with a winner: who holds the item (the winner, or a "
+                                                 "runner-up who took a second chance) and whether it is paid.")
+    second_chance: OfferOut | None = Field(None, description="The latest second-chance offer, if any.")
 
 
 class BidOut(BaseModel):

@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 import asyncpg
 import redis.asyncio as aioredis
 
-from bidding import rules, store
+from bidding import rules, store, wins_store
 from bidding.events import BiddingClosed, BiddingExtended, BiddingStarted, BidPlaced, OutbidData, WonData
-from bidding.schemas import BiddingOut, BidOut, OpenIn, Party, PlacedOut
+from bidding.schemas import BiddingOut, BidOut, OfferOut, OpenIn, Party, PlacedOut, WinOut
 from bidding.store import BiddingView, LockedBidding
+from bidding.wins_store import Offer, Win
 from commerce.cart.service import put_in_cart
 from rooms.bridge import Bridge
 from rooms.events import RoomEvent
@@ -61,7 +62,8 @@ MESSAGES = {
 }
 
 
-def view(row: BiddingView, my_max: Decimal | None = None) -> BiddingOut:
+def view(row: BiddingView, my_max: Decimal | None = None, win: Win | None = None,
+         offer: Offer | None = None) -> BiddingOut:
     """The public shape of an auction (its leader's maximum stays hidden)."""
     auction = row.state()
     reserve = row.reserve_price
@@ -77,7 +79,20 @@ def view(row: BiddingView, my_max: Decimal | None = None) -> BiddingOut:
         winner=Party(id=row.winner_id, username=row.winner_username or "") if row.winner_id else None,
         reserve_met=None if reserve is None or row.current_amount is None else row.current_amount >= reserve,
         my_max=my_max,
+        win=WinOut(buyer=Party(id=win.buyer_id, username=win.buyer_username), amount=win.amount, kind=win.kind,
+                   status=win.status, pay_by=win.pay_by) if win else None,
+        second_chance=OfferOut(buyer=Party(id=offer.buyer_id, username=offer.buyer_username), amount=offer.amount,
+                               status=offer.status, expires_at=offer.expires_at) if offer else None,
     )
+
+
+async def views(conn: Conn, rows: list[BiddingView]) -> list[BiddingOut]:
+    """Public shapes of auctions, with the win and second-chance offer of closed ones (two queries for any
+    number)."""
+    closed = [r.id for r in rows if r.status == "closed"]
+    wins = await wins_store.latest_wins(conn, closed) if closed else {}
+    offers = await wins_store.latest_offers(conn, closed) if closed else {}
+    return [view(r, None, wins.get(r.id), offers.get(r.id)) for r in rows]
 
 
 RowT = TypeVar("RowT", bound=store.Bidding)
@@ -131,24 +146,27 @@ class Auctions:
                 starting_price=data.starting_price, min_increment=data.min_increment,
                 reserve_price=data.reserve_price, anti_snipe_s=b.anti_snipe_s, duration_s=data.duration_s,
             )
-            out = await self._view(conn, bidding_id)
+            out = await self.view_in(conn, bidding_id)
             staged = await stage(conn, RoomName.stream(stream_id), [BiddingStarted(**out.model_dump())])
         await self.relay.publish(staged)
         return out
 
-    async def _view(self, conn: Conn, bidding_id: int, me: Principal | None = None) -> BiddingOut:
+    async def view_in(self, conn: Conn, bidding_id: int, me: Principal | None = None) -> BiddingOut:
+        """An auction as `get` shows it, read on the caller's connection (inside its transaction)."""
         row = await store.fetch(conn, bidding_id)
         if row is None:
             raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
+        if row.status == "closed":
+            return (await views(conn, [row]))[0]
         mine = await store.my_max(conn, bidding_id, me.user_id) if me else None
         return view(row, mine)
 
     async def get(self, bidding_id: int, me: Principal | None = None) -> BiddingOut:
-        return await self._view(self.pool, bidding_id, me)
+        return await self.view_in(self.pool, bidding_id, me)
 
     async def run_sheet(self, stream_id: int) -> list[BiddingOut]:
         """A show's auctions in run order."""
-        return [view(row) for row in await store.of_stream(self.pool, stream_id)]
+        return await views(self.pool, await store.of_stream(self.pool, stream_id))
 
     async def move(self, me: Principal, bidding_id: int, position: int) -> BiddingOut:
         """Its seller moves a scheduled auction on the run sheet (ties keep the order they were added in)."""
@@ -177,7 +195,7 @@ class Auctions:
                 if decision.accepted:  # a pre-bid below the price others made is simply not applied
                     version = await store.apply(conn, locked, decision, pre.bidder_id, pre.max_amount)
                     locked, state = replace(locked, version=version), decision.auction
-            out = await self._view(conn, bidding_id)
+            out = await self.view_in(conn, bidding_id)
             staged = await stage(conn, RoomName.stream(row.livestream_id), [BiddingStarted(**out.model_dump())])
         await self.relay.publish(staged)
         return out
@@ -243,7 +261,7 @@ class Auctions:
                 for b in decision.bids
             ]
             if decision.extended:
-                events.append(BiddingExtended(**(await self._view(conn, row.id)).model_dump(exclude={"my_max"})))
+                events.append(BiddingExtended(**(await self.view_in(conn, row.id)).model_dump(exclude={"my_max"})))
             staged = await stage(conn, RoomName.stream(row.livestream_id), events)
         return Placed(me, row, decision, version, staged)
 
@@ -279,10 +297,11 @@ class Auctions:
             won = rules.winner(row.state(), row.reserve_price)
             if not await store.close(conn, bidding_id, "early" if me else "ended", won):
                 raise Conflict("The auction is already closed.", code="auction_closed")
-            if won is not None:
+            if won is not None:  # binding: owed by the winner until paid or lapsed
+                pay_by = await wins_store.insert_win(conn, bidding_id, won[0], won[1], "win", self.config.pay_within_s)
                 await put_in_cart(conn, won[0], row.product_id, source="auction", unit_price=won[1],
-                                  ref=f"bidding:{bidding_id}")
-            out = await self._view(conn, bidding_id)
+                                  ref=wins_store.item_ref(bidding_id), pay_by=pay_by)
+            out = await self.view_in(conn, bidding_id)
             staged = await stage(conn, RoomName.stream(row.livestream_id), [BiddingClosed(
                 bidding_id=bidding_id, winner=out.winner, amount=won[1] if won else None, version=out.version)])
         await self.relay.publish(staged)
@@ -290,7 +309,8 @@ class Auctions:
             winner_id, amount = won
             prize = WonData(bidding_id=bidding_id, product_id=row.product_id, amount=amount)
             await notify(self.pool, self.bridge, winner_id, "auction_won",
-                         f"You won {out.product_name} for {amount}; it is in your cart.",
+                         f"You won {out.product_name} for {amount}; it is in your cart: pay for it by "
+                         f"{pay_by:%d %b %Y %H:%M} UTC.",
                          prize.model_dump(mode="json"))
         return out
 

@@ -24,7 +24,7 @@ from commerce.mail.effects import order_mail
 from commerce.mail.sender import mail_ctx
 from commerce.orders.expiry import expiry_ctx
 from commerce.orders.hooks import OrderEffect
-from commerce.orders.keys import ORDERS
+from commerce.orders.keys import ORDER_EFFECTS, ORDERS
 from commerce.orders.notifications import notify_buyer
 from commerce.orders.routes import api as orders_api
 from commerce.orders.service import Orders
@@ -53,7 +53,7 @@ def order_effects(commerce: CommerceConfig) -> tuple[OrderEffect, ...]:
 def build(app: web.Application) -> None:
     config = app[CONFIG]
     pool, media = app[DB], media_path(config)
-    orders = Orders(pool, config.commerce, order_effects(config.commerce))
+    orders = Orders(pool, config.commerce, (*order_effects(config.commerce), *app.get(ORDER_EFFECTS, [])))
     app[ORDERS] = orders
     app[CATALOG] = Catalog(pool, app[REDIS], config.commerce, media)
     app[CART] = Cart(pool)

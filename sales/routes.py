@@ -17,8 +17,9 @@ ONE = r"/api/livestreams/flash-sales/{id:\d+}/"
 
 
 @api.post(SHOW, roles=["seller"], body=FlashSaleIn, response=FlashSaleOut, status=201,
+          conflicts=["not_live", "out_of_stock"],
           summary="Put units of one of your products on sale in your live show (flash_sale_started); without "
-                  "price or discount_percent it is buy-it-now at the product's price. 409 not_live, out_of_stock")
+                  "price or discount_percent it is buy-it-now at the product's price")
 async def start_flash_sale(request: web.Request, me: Principal, body: FlashSaleIn) -> FlashSaleOut:
     return await request.app[FLASH_SALES].start(me, path_id(request), body)
 
@@ -34,14 +35,14 @@ async def get_flash_sale(request: web.Request) -> FlashSaleOut:
 
 
 @api.post(ONE + "claim/", roles=["buyer"], body=ClaimIn, response=ClaimOut, status=201,
-          summary="Claim units into your cart at the sale price, held for commerce.flash_hold_s; 409 sold_out, "
-                  "limit_reached, sale_ended")
+          conflicts=["sold_out", "limit_reached", "sale_ended"],
+          summary="Claim units into your cart at the sale price, held for commerce.flash_hold_s")
 async def claim_flash_sale(request: web.Request, me: Principal, body: ClaimIn) -> ClaimOut:
     return await request.app[FLASH_SALES].claim(me, path_id(request), body.quantity)
 
 
-@api.post(ONE + "end/", roles=["seller", "admin"], response=FlashSaleOut,
-          summary="End a flash sale early (flash_sale_ended); 409 sale_ended")
+@api.post(ONE + "end/", roles=["seller", "admin"], response=FlashSaleOut, conflicts=["sale_ended"],
+          summary="End a flash sale early (flash_sale_ended)")
 async def end_flash_sale(request: web.Request, me: Principal) -> FlashSaleOut:
     return await request.app[FLASH_SALES].end(me, path_id(request))
 
@@ -51,8 +52,8 @@ GIVEAWAY = r"/api/livestreams/giveaways/{id:\d+}/"
 
 
 @api.post(GIVEAWAYS_OF_SHOW, roles=["seller"], body=GiveawayIn, response=GiveawayOut, status=201,
-          summary="Give one unit of a product away in your live show (giveaway_started); one at a time. 409 "
-                  "not_live, giveaway_open, out_of_stock")
+          conflicts=["not_live", "giveaway_open", "out_of_stock"],
+          summary="Give one unit of a product away in your live show (giveaway_started); one at a time")
 async def start_giveaway(request: web.Request, me: Principal, body: GiveawayIn) -> GiveawayOut:
     return await request.app[GIVEAWAYS].start(me, path_id(request), body)
 
@@ -64,13 +65,13 @@ async def get_giveaway(request: web.Request) -> GiveawayOut:
 
 
 @api.post(GIVEAWAY + "enter/", roles=["buyer", "seller"], response=EnteredOut, status=201,
-          summary="Enter while connected to the show's room; 403 not_eligible, not_in_room; 409 already_entered, "
-                  "giveaway_ended")
+          conflicts=["already_entered", "giveaway_ended"],
+          summary="Enter while connected to the show's room; 403 not_eligible, not_in_room")
 async def enter_giveaway(request: web.Request, me: Principal) -> EnteredOut:
     return await request.app[GIVEAWAYS].enter(me, path_id(request))
 
 
-@api.post(GIVEAWAY + "draw/", roles=["seller", "admin"], response=GiveawayOut,
-          summary="Draw now instead of at the end (giveaway_ended); 409 giveaway_ended")
+@api.post(GIVEAWAY + "draw/", roles=["seller", "admin"], response=GiveawayOut, conflicts=["giveaway_ended"],
+          summary="Draw now instead of at the end (giveaway_ended)")
 async def draw_giveaway(request: web.Request, me: Principal) -> GiveawayOut:
     return await request.app[GIVEAWAYS].draw(me, path_id(request))

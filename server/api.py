@@ -42,6 +42,9 @@ class Endpoint:
     roles: frozenset[str] | None
     aliases: tuple[str, ...]
     upload: str | None = None
+    # The codes of the 409s it may answer (listed in OpenAPI), and whether it may answer 429.
+    conflicts: tuple[str, ...] = ()
+    limited: bool = False
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -69,10 +72,13 @@ class ApiRouter:
         roles: Iterable[str] | None = None,
         aliases: Iterable[str] = (),
         upload: str | None = None,
+        conflicts: Iterable[str] = (),
+        limited: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare an endpoint; the handler gets `request` and, as declared, `body`, `query`, `me`.
 
-        `upload` names a multipart file field that the handler reads itself (for the spec only).
+        `upload` names a multipart file field that the handler reads itself; `conflicts` the codes of its 409s
+        and `limited` a rate limit (429): these are for the spec only.
         """
 
         def decorate(handler: Handler) -> Handler:
@@ -90,6 +96,8 @@ class ApiRouter:
                 roles=frozenset(roles) if roles else None,
                 aliases=tuple(aliases),
                 upload=upload,
+                conflicts=tuple(conflicts),
+                limited=limited,
             )
             self.endpoints.append(endpoint)
             return handler

@@ -180,12 +180,18 @@ class BiddingConfig:
     bid_rate: int = 10
     bid_window_s: int = 10
     sweep_interval_s: float = 0.5
+    # A won item must be paid within this (checkout and pay); unpaid then, the win lapses.
+    pay_within_s: int = 48 * 3600
+    # How long a runner-up has to accept a second-chance offer of a lapsed win's item.
+    second_chance_s: int = 24 * 3600
 
     def __post_init__(self) -> None:
         _check(self.anti_snipe_s >= 0, "bidding.anti_snipe_s must not be negative")
         _check(1 <= self.min_duration_s <= self.max_duration_s, "bidding durations must be 1 <= min <= max")
         _check(self.bid_rate >= 1 and self.bid_window_s >= 1, "bidding rate limits must be positive")
         _check(self.sweep_interval_s > 0, "bidding.sweep_interval_s must be positive")
+        _check(1 <= self.pay_within_s <= 30 * 86400, "bidding.pay_within_s must be between 1 s and 30 days")
+        _check(1 <= self.second_chance_s <= 30 * 86400, "bidding.second_chance_s must be between 1 s and 30 days")
 
 
 @dataclass(frozen=True)

@@ -127,9 +127,16 @@ def _operation(e: Endpoint, path: str, refs: dict[Any, Any]) -> dict[str, Any]:
         errors |= {403}
     if "{" in path:
         errors |= {404}
+    if e.conflicts:
+        errors |= {409}
+    if e.limited:
+        errors |= {429}
     for status in sorted(errors):
+        text = _ERROR_TEXT[status]
+        if status == 409:
+            text += ": " + ", ".join(f"`{code}`" for code in e.conflicts)
         responses[str(status)] = {
-            "description": _ERROR_TEXT[status],
+            "description": text,
             "content": {"application/json": {"schema": error_ref}},
         }
     op["responses"] = responses

@@ -32,12 +32,12 @@ async def update_cart(request: web.Request, me: Principal, body: CartUpdate) -> 
 
 
 @api.delete("/api/orders/cart/remove/", roles=["buyer"], body=CartRemove, response=CartOut,
-            summary="Remove a product's lines from the cart")
+            conflicts=["won_item_locked"], summary="Remove a product's lines from the cart")
 async def remove_from_cart(request: web.Request, me: Principal, body: CartRemove) -> CartOut:
     return await request.app[CART].remove(me.user_id, body.product_id, body.source)
 
 
-@api.delete(r"/api/cart/{id:\d+}/", roles=["buyer"], response=CartOut,
+@api.delete(r"/api/cart/{id:\d+}/", roles=["buyer"], response=CartOut, conflicts=["won_item_locked"],
             summary="Remove one line of your cart by its id (the e-commerce app's path)")
 async def remove_cart_line(request: web.Request, me: Principal) -> CartOut:
     return await request.app[CART].remove_line(me.user_id, path_id(request))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -50,6 +51,8 @@ class CartLine(BaseModel):
     price: Money
     source: Source
     line_total: Money
+    pay_by: datetime | None = Field(None, description="A won auction's item: pay by then (checkout and pay); it "
+                                                      "cannot be removed (409 won_item_locked).")
 
 
 class CartOut(BaseModel):

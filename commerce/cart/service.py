@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
 
 from commerce.cart import store
 from commerce.cart.schemas import CartLine, CartOut, CartProduct
-from commerce.cart.store import Line, Released
+from commerce.cart.store import Line, Released, Removed
 from server.errors import Conflict, NotFound
 from server.media import media_url
 from server.money import CENT
@@ -17,6 +18,14 @@ from server.money import CENT
 
 class OutOfStock(Conflict):
     code = "out_of_stock"
+
+
+def _removed(result: Removed, missing: str) -> None:
+    if result.owed:
+        raise Conflict("A won auction's item stays in the cart until it is paid or its time to pay runs out.",
+                       code="won_item_locked")
+    if not result.removed:
+        raise NotFound(missing, code="not_in_cart")
 
 
 async def put_in_cart(
@@ -29,15 +38,17 @@ async def put_in_cart(
     unit_price: Decimal | None = None,
     ref: str = "",
     held_s: float | None = None,
+    pay_by: datetime | None = None,
 ) -> bool:
     """Add a product to a buyer's cart. With a `ref` (an auction's id) the line is added once only.
 
     Stock is not taken here: checkout takes it atomically, except for a held line (`held_s`), whose stock the
     caller took in the same transaction; it is held that long, then released (`release_expired_holds`).
+    A line with `pay_by` is owed (a won auction): the buyer cannot remove it, only pay for it by then.
     Returns True if the cart changed.
     """
     return await store.add(conn, buyer_id, product_id, quantity, source, unit_price, ref, once=bool(ref),
-                           held_s=held_s)
+                           held_s=held_s, pay_by=pay_by)
 
 
 async def release_expired_holds(conn: asyncpg.Connection | asyncpg.Pool, limit: int = 200) -> list[Released]:
@@ -84,14 +95,13 @@ class Cart:
         return await self.view(buyer_id)
 
     async def remove(self, buyer_id: int, product_id: int, source: str | None) -> CartOut:
-        if not await store.remove(self.pool, buyer_id, product_id, source):
-            raise NotFound(f"Product {product_id} is not in your cart.", code="not_in_cart")
+        removed = await store.remove(self.pool, buyer_id, product_id, source)
+        _removed(removed, f"Product {product_id} is not in your cart.")
         return await self.view(buyer_id)
 
     async def remove_line(self, buyer_id: int, line_id: int) -> CartOut:
         """Remove one line of the buyer's cart; another buyer's line is as good as missing (404)."""
-        if not await store.remove_line(self.pool, buyer_id, line_id):
-            raise NotFound(f"No line {line_id} in your cart.", code="not_in_cart")
+        _removed(await store.remove_line(self.pool, buyer_id, line_id), f"No line {line_id} in your cart.")
         return await self.view(buyer_id)
 
 
@@ -111,6 +121,7 @@ def cart_out(rows: list[Line]) -> CartOut:
                 seller=r.seller_id, image=media_url(r.image),
             ),
             quantity=r.quantity, price=price, source=r.source, line_total=(price * r.quantity).quantize(CENT),
+            pay_by=r.pay_by,
         ))
     total = sum((i.line_total for i in items), Decimal("0.00"))
     return CartOut(items=items, total=total, count=sum(i.quantity for i in items))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -25,6 +26,7 @@ class Line:
     is_active: bool
     seller_id: int
     image: str | None
+    pay_by: datetime | None  # an owed line (a won auction): to be paid by then, not removable
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,8 @@ class Product:
 LINES = """
     SELECT c.id, c.product_id, c.quantity, c.source, c.ref, c.unit_price,
            p.name, p.price, p.stock, p.is_active, p.seller_id,
-           (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.id LIMIT 1) AS image
+           (SELECT i.path FROM product_images i WHERE i.product_id = p.id ORDER BY i.id LIMIT 1) AS image,
+           c.pay_by
     FROM cart_items c JOIN products p ON p.id = c.product_id
 """
 
@@ -49,18 +52,18 @@ async def lines(conn: Conn, buyer_id: int) -> list[Line]:
 
 async def add(
     conn: Conn, buyer_id: int, product_id: int, quantity: int, source: str, unit_price: Decimal | None, ref: str,
-    *, once: bool, held_s: float | None = None,
+    *, once: bool, held_s: float | None = None, pay_by: datetime | None = None,
 ) -> bool:
     """Add a line, or add to its quantity; with `once`, a line that exists is left as it is; with `held_s`, its
-    stock is already taken and it is held that long. True if it changed."""
+    stock is already taken and it is held that long; with `pay_by`, it is owed (binding). True if it changed."""
     conflict = "DO NOTHING" if once else (
         "DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = now()"
     )
     status: str = await conn.execute(
-        f"""INSERT INTO cart_items (buyer_id, product_id, source, ref, quantity, unit_price, held_until)
-            VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::float8))
+        f"""INSERT INTO cart_items (buyer_id, product_id, source, ref, quantity, unit_price, held_until, pay_by)
+            VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::float8), $8)
             ON CONFLICT (buyer_id, product_id, source, ref) {conflict}""",
-        buyer_id, product_id, source, ref, quantity, unit_price, held_s,
+        buyer_id, product_id, source, ref, quantity, unit_price, held_s, pay_by,
     )
     return status != "INSERT 0 0"
 
@@ -111,28 +114,36 @@ async def set_quantity(conn: Conn, buyer_id: int, product_id: int, quantity: int
     return status != "UPDATE 0"
 
 
-# Removing lines gives back the stock of held ones (taken when they were claimed), in the same statement.
+@dataclass(frozen=True, slots=True)
+class Removed:
+    removed: int
+    owed: int  # owed lines among those asked for: then nothing is removed
+
+
+# Removing lines gives back the stock of held ones (taken when they were claimed), in the same statement. An owed
+# line (a won auction) is never removed by its buyer: if one is among the lines asked for, none is.
 _REMOVE = """
-    WITH gone AS (DELETE FROM cart_items WHERE {where} RETURNING product_id, quantity, held_until),
+    WITH asked AS (SELECT id, pay_by FROM cart_items WHERE {where}),
+         gone AS (DELETE FROM cart_items WHERE id IN (SELECT id FROM asked)
+                  AND NOT EXISTS (SELECT 1 FROM asked WHERE pay_by IS NOT NULL)
+                  RETURNING product_id, quantity, held_until),
          back AS (UPDATE products p SET stock = p.stock + g.units, updated_at = now()
                   FROM (SELECT product_id, sum(quantity) AS units FROM gone WHERE held_until IS NOT NULL
                         GROUP BY product_id) g
                   WHERE p.id = g.product_id)
-    SELECT count(*) FROM gone
+    SELECT (SELECT count(*) FROM gone) AS removed, (SELECT count(*) FROM asked WHERE pay_by IS NOT NULL) AS owed
 """
 
 
-async def remove(conn: Conn, buyer_id: int, product_id: int, source: str | None) -> int:
-    """Remove the product's lines (of one source, or all); returns how many."""
+async def remove(conn: Conn, buyer_id: int, product_id: int, source: str | None) -> Removed:
+    """Remove the product's lines (of one source, or all)."""
     where = "buyer_id = $1 AND product_id = $2 AND ($3::text IS NULL OR source = $3)"
-    removed: int = await conn.fetchval(_REMOVE.format(where=where), buyer_id, product_id, source)
-    return removed
+    return Removed(**await conn.fetchrow(_REMOVE.format(where=where), buyer_id, product_id, source))
 
 
-async def remove_line(conn: Conn, buyer_id: int, line_id: int) -> bool:
+async def remove_line(conn: Conn, buyer_id: int, line_id: int) -> Removed:
     """Remove one cart line by its id, if it is the buyer's."""
-    removed: int = await conn.fetchval(_REMOVE.format(where="id = $1 AND buyer_id = $2"), line_id, buyer_id)
-    return removed > 0
+    return Removed(**await conn.fetchrow(_REMOVE.format(where="id = $1 AND buyer_id = $2"), line_id, buyer_id))
 
 
 async def product_for_cart(conn: Conn, product_id: int) -> Product | None:

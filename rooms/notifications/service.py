@@ -20,7 +20,10 @@ class NotificationEvent(UserEvent):
 
     type: ClassVar[str] = "notification"
     id: int
-    kind: str = Field(serialization_alias="type", description="What it tells of (outbid, order_status, ...).")
+    kind: str = Field(serialization_alias="type", description=(
+        "What it tells of: outbid, auction_won, auction_lapsed, second_chance_offer, giveaway_won, "
+        "order_status, withdrawal_decided, seller_live, new_reel, new_follower, friend_request, "
+        "friend_accepted, friend_rejected, wishlist_shared."))
     text: str
     actor: int | None
     data: dict[str, Any]

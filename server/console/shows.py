@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bidding.keys import AUCTIONS, WINS
+from bidding.schemas import OpenIn
 from rooms.chat.keys import CHAT
 from rooms.streams.keys import STREAMS
 from rooms.streams.schemas import StreamIn, StreamOut
@@ -65,9 +67,10 @@ async def show_detail(ctx: Ctx) -> web.StreamResponse:
     show = await _own_show(ctx)
     products = await store.seller_products(ctx.app[DB], ctx.me.user_id)
     chosen = set(ctx.fields.get("product_ids", [])) if ctx.fields else {str(p.id) for p in show.products}
-    auctions = await store.show_auctions(ctx.app[DB], show.id)
+    auctions = await ctx.app[AUCTIONS].run_sheet(show.id)
     return await ctx.render("console/shows/detail.html", show=show, products=products, chosen=chosen,
-                            auctions=auctions, block_minutes=ctx.config.credits.block_s // 60)
+                            auctions=auctions, block_minutes=ctx.config.credits.block_s // 60,
+                            bidding=ctx.config.bidding)
 
 
 @pages.action(ONE, roles=SELLER, retry=show_detail)
@@ -75,6 +78,30 @@ async def update_show(ctx: Ctx) -> web.StreamResponse:
     show = await _own_show(ctx)
     show = await ctx.request.app[STREAMS].update(ctx.me, show.id, validate(StreamIn, _stream_fields(ctx)))
     return await ctx.redirect(f"/console/shows/{show.id}", "Show saved.")
+
+
+@pages.action(ONE + "/auctions", roles=SELLER, retry=show_detail)
+async def add_auction(ctx: Ctx) -> web.StreamResponse:
+    """An auction on the run sheet of a scheduled show (or, in a live one, at once)."""
+    show = await _own_show(ctx)
+    form = ctx.form
+    fields = {name: form.get(name, "").strip() or None
+              for name in ("product_id", "starting_price", "duration_s", "mode", "min_increment", "reserve_price")}
+    auction = await ctx.app[AUCTIONS].open(ctx.me, show.id, validate(OpenIn, fields))
+    done = "added to the run sheet" if auction.status == "scheduled" else "started"
+    return await ctx.redirect(f"/console/shows/{show.id}", f"Auction of {auction.product_name} {done}.")
+
+
+@pages.action(ONE + r"/auctions/{bidding:\d+}/second-chance", roles=SELLER, retry=show_detail)
+async def second_chance(ctx: Ctx) -> web.StreamResponse:
+    """Offer a lapsed win's item to the next bidder."""
+    show = await _own_show(ctx)
+    auction = await ctx.app[WINS].offer(ctx.me, int(ctx.request.match_info["bidding"]))
+    offer = auction.second_chance
+    assert offer is not None
+    return await ctx.redirect(f"/console/shows/{show.id}",
+                              f"{auction.product_name} offered to {offer.buyer.username} for ₹{offer.amount:,.2f} "
+                              f"until {offer.expires_at:%d %b %Y, %H:%M} UTC.")
 
 
 @pages.action(ONE + "/start", roles=SELLER, retry=show_detail)
@@ -106,5 +133,6 @@ async def control_room(ctx: Ctx) -> web.StreamResponse:
         "credits": balance, "covered_until": covered_until.isoformat(), "block_s": ctx.config.credits.block_s,
         "grace_s": ctx.config.credits.grace_s,
         "min_duration_s": ctx.config.bidding.min_duration_s, "max_duration_s": ctx.config.bidding.max_duration_s,
+        "sale_max_duration_s": ctx.config.sales.max_duration_s,
     }
     return await ctx.render("console/shows/live.html", show=show, room_json=json.dumps(room))

@@ -87,19 +87,6 @@ class PickerProduct:
     stock: int
 
 
-@dataclass(frozen=True, slots=True)
-class AuctionLine:
-    id: int
-    status: str
-    mode: str
-    product_name: str
-    current_amount: Decimal | None
-    bids_count: int
-    ends_at: datetime | None
-    winning_amount: Decimal | None
-    winner: str | None
-
-
 async def dashboard(conn: Conn, seller_id: int) -> Dashboard:
     """Today's sales, orders to ship, credits, the next scheduled show and the last ended show's summary."""
     today = await conn.fetchrow(
@@ -185,15 +172,3 @@ async def seller_products(conn: Conn, seller_id: int) -> list[PickerProduct]:
         seller_id,
     )
     return many(PickerProduct, rows)
-
-
-async def show_auctions(conn: Conn, stream_id: int) -> list[AuctionLine]:
-    """A show's auctions, newest first, with their winners."""
-    rows = await conn.fetch(
-        """SELECT b.id, b.status, b.mode, p.name AS product_name, b.current_amount, b.bids_count, b.ends_at,
-                  b.winning_amount, w.username AS winner
-           FROM biddings b JOIN products p ON p.id = b.product_id LEFT JOIN users w ON w.id = b.winner_id
-           WHERE b.livestream_id = $1 ORDER BY b.id DESC""",
-        stream_id,
-    )
-    return many(AuctionLine, rows)

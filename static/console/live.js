@@ -1,5 +1,5 @@
-// The live control room: the room's events over /ws/livestream/{id}/ (JSON subprotocol), moderation and
-// auctions through the REST API with the page's CSRF token. It reconnects by itself and resumes with
+// The live control room: the room's events over /ws/livestream/{id}/ (JSON subprotocol); moderation, auctions
+// (the run sheet too), flash sales and giveaways through the REST API with the page's CSRF token. It reconnects by itself and resumes with
 // ?last_seq so that no event is missed. Every user-supplied text goes in with textContent, never as HTML.
 "use strict";
 
@@ -9,7 +9,8 @@
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   const streamId = room.stream_id;
-  const state = { seq: null, bidding: null, ended: false, socket: null, retry: 0, mods: new Map(), bans: new Map() };
+  const state = { seq: null, bidding: null, ended: false, socket: null, retry: 0, mods: new Map(), bans: new Map(),
+    sheet: [], sales: new Map(), giveaway: null };
 
   // --- REST calls: the session cookie plus the page's CSRF token -------------------------------------
   async function call(method, path, body) {
@@ -198,11 +199,17 @@
     result.hidden = false;
   }
 
+  function countdown(until) {
+    const left = Math.max(0, Math.round((Date.parse(until) - Date.now()) / 1000));
+    return left >= 60 ? `${Math.floor(left / 60)}m ${left % 60}s` : `${left}s`;
+  }
+
   function tick() {
-    if (state.bidding) {
-      const left = Math.max(0, Math.round((Date.parse(state.bidding.ends_at) - Date.now()) / 1000));
-      $("auction-countdown").textContent = left >= 60 ? `${Math.floor(left / 60)}m ${left % 60}s` : `${left}s`;
+    if (state.bidding) $("auction-countdown").textContent = countdown(state.bidding.ends_at);
+    for (const { sale, item } of state.sales.values()) {
+      if (sale.status === "open") item.querySelector(".f-countdown").textContent = `ends in ${countdown(sale.ends_at)}`;
     }
+    if (state.giveaway) $("giveaway-countdown").textContent = countdown(state.giveaway.ends_at);
     const covered = Math.max(0, Math.round((Date.parse(room.covered_until) - Date.now()) / 1000));
     $("credit-left").textContent = covered >= 3600 ? `${Math.floor(covered / 3600)}h ${Math.floor(covered % 3600 / 60)}m`
       : `${Math.floor(covered / 60)}m ${covered % 60}s`;
@@ -211,6 +218,149 @@
 
   $("auction-close").addEventListener("click", () => {
     if (state.bidding) act(call("POST", `/api/livestreams/biddings/${state.bidding.id}/close/`), "Auction closed.");
+  });
+
+  // --- Run sheet: the show's scheduled auctions, started in order (their pre-bids apply at the start) ---------
+  async function loadRunSheet() {
+    let auctions;
+    try {
+      auctions = await call("GET", `/api/livestreams/livestreams/${streamId}/biddings/`);
+    } catch (err) {
+      return;  // the next event or reconnect loads it again
+    }
+    state.sheet = auctions.filter((a) => a.status === "scheduled");
+    const list = $("run-sheet");
+    list.replaceChildren();
+    for (const a of state.sheet) {
+      const item = $("sheet-item").content.firstElementChild.cloneNode(true);
+      item.querySelector(".s-name").textContent = a.product_name;
+      item.querySelector(".s-meta").textContent = `from ${money(a.starting_price)} · ${a.duration_s}s`;
+      const button = item.querySelector(".s-start");
+      button.setAttribute("aria-label", `Start the auction of ${a.product_name}`);
+      button.addEventListener("click", () => startScheduled(a));
+      list.appendChild(item);
+    }
+    $("run-sheet-empty").hidden = state.sheet.length > 0;
+    $("start-next").hidden = state.sheet.length === 0;
+  }
+
+  async function startScheduled(a) {
+    const started = await act(call("POST", `/api/livestreams/biddings/${a.id}/start/`),
+      `Auction of ${a.product_name} started.`);
+    if (started) { showBidding(started); loadRunSheet(); }
+  }
+
+  $("start-next").addEventListener("click", () => { if (state.sheet.length) startScheduled(state.sheet[0]); });
+
+  // --- Flash sales: units at a price for a while; the room hears what is left a few times a second -------------
+  function fillProducts(select) {
+    select.replaceChildren(...room.products.map((p) => new Option(`${p.name} (${money(p.price)}, ${p.stock} in stock)`, p.id)));
+  }
+  fillProducts($("flash-form").product_id);
+  fillProducts($("giveaway-form").product_id);
+
+  function showSale(sale) {
+    let entry = state.sales.get(sale.id);
+    if (!entry) {
+      const item = $("flash-item").content.firstElementChild.cloneNode(true);
+      item.dataset.id = sale.id;
+      const end = item.querySelector(".f-end");
+      end.setAttribute("aria-label", `End the flash sale of ${sale.product.name}`);
+      end.addEventListener("click", () =>
+        act(call("POST", `/api/livestreams/flash-sales/${sale.id}/end/`), "Flash sale ended."));
+      $("flash-list").prepend(item);
+      entry = { sale, item };
+      state.sales.set(sale.id, entry);
+    }
+    entry.sale = sale;
+    const item = entry.item;
+    item.querySelector(".f-name").textContent = sale.product.name;
+    item.querySelector(".f-price").textContent = sale.price === sale.original_price ? money(sale.price)
+      : `${money(sale.price)} (was ${money(sale.original_price)})`;
+    item.querySelector(".f-quantity").textContent = sale.quantity;
+    item.querySelector(".f-remaining").textContent = sale.remaining;
+    if (sale.status !== "open") saleEnded(sale.id, sale.remaining, sale.version, null);
+    else tick();
+  }
+
+  function saleLeft(id, remaining, version) {
+    const entry = state.sales.get(id);
+    if (!entry || version < entry.sale.version) return;  // an older count than the one shown
+    entry.sale.remaining = remaining;
+    entry.sale.version = version;
+    entry.item.querySelector(".f-remaining").textContent = remaining;
+  }
+
+  function saleEnded(id, remaining, version, reason) {
+    const entry = state.sales.get(id);
+    if (!entry) return;
+    saleLeft(id, remaining, version);
+    entry.sale.status = "ended";
+    entry.item.classList.add("ended");
+    entry.item.querySelector(".f-end").hidden = true;
+    const why = remaining === 0 ? "sold out" : reason === "seller" ? "ended by you" : "time is up";
+    entry.item.querySelector(".f-countdown").textContent = `ended: ${why}`;
+  }
+
+  $("flash-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = { product_id: Number(form.product_id.value), quantity: Number(form.quantity.value),
+      duration_s: Number(form.duration_s.value) };
+    if (form.price.value.trim()) body.price = form.price.value.trim();
+    if (form.discount_percent.value.trim()) body.discount_percent = Number(form.discount_percent.value);
+    if (form.per_buyer_limit.value.trim()) body.per_buyer_limit = Number(form.per_buyer_limit.value);
+    const sale = await act(call("POST", `/api/livestreams/livestreams/${streamId}/flash-sales/`, body),
+      "Flash sale started.");
+    if (sale) { showSale(sale); $("flash-new").open = false; }
+  });
+  $("flash-form").duration_s.max = room.sale_max_duration_s;
+
+  // --- Giveaway: one at a time; viewers in the room enter, one winner is drawn at the end ----------------------
+  const eligibility = { everyone: "everyone watching", followers: "your followers", buyers: "your buyers" };
+
+  function showGiveaway(g) {
+    state.giveaway = g;
+    $("giveaway-running").hidden = false;
+    $("giveaway-result").hidden = true;
+    $("giveaway-new").hidden = true;
+    $("giveaway-product").textContent = `${g.product.name} · open to ${eligibility[g.eligibility]}`;
+    $("giveaway-entries").textContent = g.entries;
+    tick();
+  }
+
+  function giveawayEntries(d) {
+    if (!state.giveaway || d.id !== state.giveaway.id || d.version < state.giveaway.version) return;
+    state.giveaway.entries = d.entries;
+    state.giveaway.version = d.version;
+    $("giveaway-entries").textContent = d.entries;
+  }
+
+  function giveawayEnded(d) {
+    if (state.giveaway && d.id !== state.giveaway.id) return;
+    state.giveaway = null;
+    $("giveaway-running").hidden = true;
+    $("giveaway-new").hidden = false;
+    const result = $("giveaway-result");
+    const entries = `${d.entries} ${d.entries === 1 ? "entry" : "entries"}`;
+    result.textContent = d.winner ? `${d.winner.username} won the giveaway (${entries}). Their order is placed at ₹0.`
+      : `Nobody eligible entered (${entries}); the prize went back to stock.`;
+    result.hidden = false;
+  }
+
+  $("giveaway-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = { product_id: Number(form.product_id.value), duration_s: Number(form.duration_s.value),
+      eligibility: form.eligibility.value };
+    const g = await act(call("POST", `/api/livestreams/livestreams/${streamId}/giveaways/`, body),
+      "Giveaway started.");
+    if (g) { showGiveaway(g); $("giveaway-new").open = false; }
+  });
+  $("giveaway-form").duration_s.max = room.sale_max_duration_s;
+
+  $("giveaway-draw").addEventListener("click", () => {
+    if (state.giveaway) act(call("POST", `/api/livestreams/giveaways/${state.giveaway.id}/draw/`), "Drawn.");
   });
 
   function renderQueue(products, pinned) {
@@ -263,6 +413,8 @@
         setPinned(d.pinned_message);
         renderQueue(d.livestream.products, d.livestream.pinned_product);
         if (d.bidding) showBidding(d.bidding);
+        loadRunSheet();
+        onHelloSales(d.flash_sales || [], d.giveaway || null);
         if (d.livestream.status === "ended") ended("ended");
         break;
       case "chat": addMessage(d); break;
@@ -270,15 +422,32 @@
       case "chat_pinned": setPinned(d.message); break;
       case "viewers": $("viewers").textContent = d.count; break;
       case "product_pinned": markPinned(d.product.id); break;
-      case "bidding_started": showBidding(d); break;
+      case "bidding_started": showBidding(d); loadRunSheet(); break;
       case "bidding_extended": if (state.bidding && d.id === state.bidding.id) state.bidding.ends_at = d.ends_at; break;
       case "bid": onBid(d); break;
       case "bidding_closed": onClosed(d); break;
+      case "flash_sale_started": showSale(d); break;
+      case "flash_sale_updated": saleLeft(d.id, d.remaining, d.version); break;
+      case "flash_sale_ended": saleEnded(d.id, d.remaining, d.version, d.reason); break;
+      case "giveaway_started": showGiveaway(d); break;
+      case "giveaway_updated": giveawayEntries(d); break;
+      case "giveaway_ended": giveawayEnded(d); break;
       case "stream_ended": ended(d.reason); break;
       case "resync": state.seq = null; reconnect(0); break;
       case "error": notice(d.message, "error"); break;
       default: break;
     }
+  }
+
+  // What hello says is open now; a sale shown as open that is not any more ended while the page was away.
+  function onHelloSales(open, giveaway) {
+    const ids = new Set(open.map((sale) => sale.id));
+    for (const { sale } of state.sales.values()) {
+      if (sale.status === "open" && !ids.has(sale.id)) saleEnded(sale.id, sale.remaining, sale.version, null);
+    }
+    open.forEach(showSale);
+    if (giveaway) showGiveaway(giveaway);
+    else if (state.giveaway) { state.giveaway = null; $("giveaway-running").hidden = true; $("giveaway-new").hidden = false; }
   }
 
   function ended(reason) {

@@ -1,5 +1,6 @@
 """The console in a real browser (Debian's Chromium, headless, driven by Playwright): a seller's live show
-from product to order, an admin's reviews, and screenshots of every page at 360 and 1280 pixels wide."""
+from product to order, an admin's reviews, the selling tools of the control room (run sheet, flash sales,
+giveaways, second chance), and screenshots of every page at 360 and 1280 pixels wide."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import asyncpg
 import pytest
 from aiohttp import web
 
+from bidding.keys import WINS
 from rooms.keys import HUB
 from server.config import ROOT
 from server.demo import create_admin
+from tests.e2e.test_flash_sales import send_updates
 from tests.e2e.test_reels import png, upload
 from tests.e2e.test_rooms import connect
-from tests.helpers import Api, category, verified_seller
+from tests.helpers import Api, category, product, verified_seller
 
 CHROMIUM = os.environ.get("LSC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # CI sets this: there, a missing browser is a failure, never a skip.
@@ -213,3 +216,107 @@ async def test_a_live_show_from_product_to_order_and_an_admins_reviews(
     fresh = await (await browser.new_context(base_url=base)).new_page()
     await fresh.goto("/console/login")
     await shoot(fresh, "login")
+
+
+async def test_the_control_room_runs_the_run_sheet_flash_sales_a_giveaway_and_second_chance(
+        aiohttp_server: Any, aiohttp_client: Any, app: web.Application, config: Any, browser: Browser,
+        db: asyncpg.Connection) -> None:
+    server = await aiohttp_server(app)
+    client = await aiohttp_client(server)
+    base = str(server.make_url("")).rstrip("/")
+    api = Api(client)
+    await create_admin(config, "root", "root@example.com", "root-pass-123")
+    admin = await api.login("root", "root-pass-123")
+    seller = await verified_seller(api, admin, "seller2")
+    cat = await category(api, admin, "Jewellery")
+    earrings = await product(api, seller, cat, "Jhumka earrings", "800", stock=10)
+    bangles = await product(api, seller, cat, "Glass bangles", "300", stock=10)
+    show = await api.post("/api/livestreams/livestreams/", {"title": "Jewellery hour",
+                                                            "product_ids": [earrings["id"], bangles["id"]]},
+                          token=seller.access)
+    stream_id = show.body["id"]
+    asha, ravi = await api.register("asha"), await api.register("ravi")
+
+    # Before the show: two auctions on the run sheet, and a pre-bid on the first.
+    page = await sign_in(browser, base, "seller2", "password123")
+    await page.goto(f"/console/shows/{stream_id}")
+    for name, price in (("Jhumka earrings", "500"), ("Glass bangles", "100")):
+        await page.get_by_text("Add an auction to the run sheet").click()
+        await page.get_by_label("Product").select_option(label=name)
+        await page.get_by_label("Starting price (₹)").fill(price)
+        await page.get_by_label("Runs for (seconds)").fill("300")
+        await page.get_by_role("button", name="Add to the run sheet").click()
+        await expect(page.locator(".flash")).to_have_text(f"Auction of {name} added to the run sheet.")
+    sheet = (await api.get(f"/api/livestreams/livestreams/{stream_id}/biddings/")).body
+    assert [(a["product_name"], a["status"]) for a in sheet] == [("Jhumka earrings", "scheduled"),
+                                                                 ("Glass bangles", "scheduled")]
+    prebid = await api.post(f"/api/livestreams/biddings/{sheet[0]['id']}/place-bid/", {"max_amount": "650"},
+                            token=ravi.access)
+    assert prebid.status == 201, prebid.body
+    await shoot(page, "seller-run-sheet")
+
+    # Live: "Start next auction" opens the first with the pre-bid applied; asha outbids, the seller closes.
+    await page.get_by_role("button", name="Start the show").click()
+    await expect(page.locator("#connection")).to_have_text("connected")
+    await expect(page.locator("#run-sheet li")).to_have_count(2)
+    await page.get_by_role("button", name="Start next auction").click()
+    await expect(page.locator("#auction-leader")).to_have_text("ravi")
+    await expect(page.locator("#auction-price")).to_have_text("₹500.00")
+    await expect(page.locator("#run-sheet li")).to_have_count(1)
+    assert (await api.post(f"/api/livestreams/biddings/{sheet[0]['id']}/place-bid/", {"amount": "700"},
+                           token=asha.access)).status == 201
+    await expect(page.locator("#auction-leader")).to_have_text("asha")
+    await page.get_by_role("button", name="Close now").click()
+    await expect(page.locator("#auction-result")).to_have_text("Sold to asha for ₹700.00. It is in their cart.")
+
+    # A flash sale: two claims move the count, the seller ends it.
+    await page.get_by_text("Start a flash sale").click()
+    await page.get_by_label("Product on sale").select_option(label="Glass bangles (₹300.00, 10 in stock)")
+    await page.get_by_label("Discount (%)").fill("20")
+    await page.get_by_label("Units for sale").fill("5")
+    await page.get_by_label("Most units per buyer (optional)").fill("2")
+    await page.get_by_role("button", name="Start flash sale").click()
+    sale = page.locator("#flash-list li").first
+    await expect(sale.locator(".f-remaining")).to_have_text("5")
+    await expect(sale.locator(".f-price")).to_have_text("₹240.00 (was ₹300.00)")
+    sale_id = (await api.get(f"/api/livestreams/livestreams/{stream_id}/flash-sales/")).body[0]["id"]
+    for who in (asha, ravi):
+        claimed = await api.post(f"/api/livestreams/flash-sales/{sale_id}/claim/", {"quantity": 2}, token=who.access)
+        assert claimed.status == 201, claimed.body
+    await send_updates(api)  # the update round (its interval is long in tests)
+    await expect(sale.locator(".f-remaining")).to_have_text("1")
+    await shoot(page, "seller-live-selling")
+    await page.get_by_role("button", name="End the flash sale of Glass bangles").click()
+    await expect(sale.locator(".f-countdown")).to_have_text("ended: ended by you")
+
+    # A giveaway: a viewer in the room enters, the seller draws.
+    await page.get_by_text("Start a giveaway").click()
+    await page.get_by_label("Prize").select_option(label="Jhumka earrings (₹800.00, 10 in stock)")
+    await page.get_by_role("button", name="Start giveaway").click()
+    await expect(page.locator("#giveaway-running")).to_be_visible()
+    viewer = await connect(client, stream_id, asha.access)
+    giveaway = (await viewer.next("hello"))["data"]["giveaway"]
+    await viewer.send("enter_giveaway", {"giveaway_id": giveaway["id"], "client_id": "g1"})
+    await viewer.next("ack")
+    await send_updates(api, "giveaway")
+    await expect(page.locator("#giveaway-entries")).to_have_text("1")
+    await page.get_by_role("button", name="Draw now").click()
+    await expect(page.locator("#giveaway-result")).to_have_text(
+        "asha won the giveaway (1 entry). Their order is placed at ₹0.")
+    await viewer.ws.close()
+
+    # After the show, asha's win lapses unpaid: the show's page offers the item to ravi, the runner-up.
+    await page.goto(f"/console/shows/{stream_id}")
+    await page.get_by_role("button", name="End the show").click()
+    await db.execute("UPDATE auction_wins SET pay_by = now() WHERE bidding_id = $1", sheet[0]["id"])
+    assert await app[WINS].sweep() == 1
+    await page.reload()
+    await expect(page.get_by_text("lapsed unpaid")).to_be_visible()
+    await page.get_by_role("button", name="Offer Jhumka earrings to the next bidder").click()
+    await expect(page.locator(".flash")).to_contain_text("Jhumka earrings offered to ravi for ₹650.00 until")
+    await expect(page.get_by_text("Second chance to ravi at ₹650.00: open")).to_be_visible()
+    await shoot(page, "seller-show-second-chance")
+    accepted = await api.post(f"/api/livestreams/biddings/{sheet[0]['id']}/second-chance/accept/", token=ravi.access)
+    assert accepted.status == 200 and accepted.body["win"]["buyer"]["username"] == "ravi"
+    await page.reload()
+    await expect(page.get_by_text("ravi (second chance)")).to_be_visible()

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from sales.keys import FLASH_SALES
+from sales.keys import FLASH_SALES, GIVEAWAYS
 from server.keys import REDIS
 from tests.conftest import Services
 from tests.e2e.test_orders import ADDRESS
@@ -32,10 +32,11 @@ async def claim(api: Api, who: Account, sale_id: int, quantity: int = 1) -> Any:
     return await api.post(f"/api/livestreams/flash-sales/{sale_id}/claim/", {"quantity": quantity}, token=who.access)
 
 
-async def send_updates(api: Api) -> int:
-    """One update round, as the process whose turn it is."""
-    await api.client.app[REDIS].delete("flash:tick")
-    sent: int = await api.client.app[FLASH_SALES].send_updates()
+async def send_updates(api: Api, kind: str = "flash") -> int:
+    """One update round of flash sales (or giveaways), as the process whose turn it is."""
+    app = api.client.app
+    await app[REDIS].delete(f"{kind}:tick")
+    sent: int = await (app[FLASH_SALES] if kind == "flash" else app[GIVEAWAYS]).send_updates()
     return sent
 
 

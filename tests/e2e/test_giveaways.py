@@ -12,8 +12,8 @@ import asyncpg
 
 from sales.giveaways import draw_winner
 from sales.keys import GIVEAWAYS
-from server.keys import REDIS
 from tests.conftest import Services
+from tests.e2e.test_flash_sales import send_updates
 from tests.e2e.test_room_order import watch
 from tests.e2e.test_rooms import Show, connect, live_show
 from tests.helpers import Account, Api
@@ -60,8 +60,7 @@ async def test_a_giveaway_is_entered_by_eligible_viewers_and_drawn_once(api: Api
     await seller_socket.next("hello")
     assert (await enter(api, show.seller, giveaway["id"])).error_code() == "not_eligible"
 
-    await api.client.app[REDIS].delete("giveaway:tick")
-    assert await api.client.app[GIVEAWAYS].send_updates() == 1
+    assert await send_updates(api, "giveaway") == 1
     assert (await watcher.next("giveaway_updated"))["data"]["entries"] == 1
 
     drawn = await api.post(f"/api/livestreams/giveaways/{giveaway['id']}/draw/", token=show.seller.access)

@@ -103,6 +103,17 @@ async def test_openapi_spec_lists_every_route_with_its_schemas(api: Api, app) ->
     assert verify["parameters"][0]["name"] == "id" and {"401", "403", "404"} <= set(verify["responses"])
     users = spec["paths"]["/api/users/"]["get"]
     assert {p["name"] for p in users["parameters"]} == {"page", "page_size", "search"}
+    # The selling tools' refusals are listed with their codes.
+    for path, codes in {
+        "/api/livestreams/biddings/{id}/start/": ["not_scheduled", "not_live", "auction_open"],
+        "/api/livestreams/biddings/{id}/second-chance/": ["not_lapsed", "no_runner_up", "offer_open"],
+        "/api/livestreams/biddings/{id}/second-chance/accept/": ["offer_not_open", "offer_expired"],
+        "/api/livestreams/flash-sales/{id}/claim/": ["sold_out", "limit_reached", "sale_ended"],
+        "/api/livestreams/giveaways/{id}/enter/": ["already_entered", "giveaway_ended"],
+        "/api/cart/{id}/": ["won_item_locked"],
+    }.items():
+        described = next(iter(spec["paths"][path].values()))["responses"]["409"]["description"]
+        assert all(f"`{code}`" in described for code in codes), (path, described)
 
 
 @pytest.mark.parametrize("page,asset", [

@@ -90,9 +90,15 @@ async def latest_offers(conn: Conn, bidding_ids: list[int]) -> dict[int, Offer]:
 
 
 async def due(conn: Conn, limit: int = 100) -> list[int]:
-    """Wins not paid by their deadline, oldest first."""
-    rows = await conn.fetch("SELECT id FROM auction_wins WHERE status = 'pending' AND pay_by <= now() "
-                            "ORDER BY pay_by LIMIT $1", limit)
+    """Wins not paid by their deadline, oldest first, but for those in an order still waiting for payment (they
+    wait for it)."""
+    rows = await conn.fetch(
+        """SELECT w.id FROM auction_wins w
+           WHERE w.status = 'pending' AND w.pay_by <= now()
+             AND NOT EXISTS (SELECT 1 FROM orders o JOIN order_items i ON i.order_id = o.id
+                             WHERE o.buyer_id = w.buyer_id AND o.status = 'pending_payment'
+                               AND i.ref = 'bidding:' || w.bidding_id)
+           ORDER BY w.pay_by LIMIT $1""", limit)
     return [int(r["id"]) for r in rows]
 
 

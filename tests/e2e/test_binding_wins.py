@@ -9,10 +9,12 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import pytest
 
 from bidding.keys import WINS
 from commerce.orders.expiry import expire_unpaid
 from commerce.orders.keys import ORDERS
+from server.errors import Conflict
 from server.keys import DB
 from tests.conftest import Services
 from tests.e2e.test_auctions import bid, open_auction
@@ -124,6 +126,10 @@ async def test_a_win_in_an_unpaid_order_lapses_when_that_order_expires(api: Api,
     asha = bidders["asha"]
     order = (await checkout(api, asha)).body
     assert await lapse_now(db, app) == 0  # its order may still be paid
+    win_id = await db.fetchval("SELECT id FROM auction_wins WHERE bidding_id = $1", auction["id"])
+    with pytest.raises(Conflict) as refused:  # as a sweep that listed it just before the checkout would see it
+        await app[WINS].lapse(win_id)
+    assert refused.value.code == "in_order"
     await db.execute("UPDATE orders SET pay_by = now() - interval '1 second' WHERE id = $1", order["id"])
     assert await expire_unpaid(app[ORDERS]) == 1
     assert await cart_of(api, asha) == []  # past its time to pay: not back in the cart

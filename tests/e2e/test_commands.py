@@ -138,7 +138,11 @@ async def test_the_protocol_document_lists_every_socket_event_and_frame(api: Api
         "/ws/livestream/{id}/", "/ws/chat/{id}/", "/ws/notifications/"}
     live = doc["channels"]["ws_livestream_id"]["messages"]
     for name in ("event.bid", "event.bidding_closed", "event.chat", "event.viewers", "event.hello", "event.error",
-                 "event.echoed", "frame.ping", "frame.chat", "frame.bid", "frame.echo"):
+                 "event.echoed", "frame.ping", "frame.chat", "frame.bid", "frame.echo",
+                 # the selling tools'
+                 "event.bidding_started", "event.bidding_extended", "event.flash_sale_started",
+                 "event.flash_sale_updated", "event.flash_sale_ended", "event.giveaway_started",
+                 "event.giveaway_updated", "event.giveaway_ended", "frame.claim", "frame.enter_giveaway"):
         assert name in live, name
     chat_only = doc["channels"]["ws_chat_id"]["messages"]
     assert "event.chat" in chat_only and "event.bid" not in chat_only

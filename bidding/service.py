@@ -156,9 +156,9 @@ class Auctions:
         row = await store.fetch(conn, bidding_id)
         if row is None:
             raise NotFound(f"No auction with id {bidding_id}.", code="auction_not_found")
-        if row.status == "closed":
-            return (await views(conn, [row]))[0]
         mine = await store.my_max(conn, bidding_id, me.user_id) if me else None
+        if row.status == "closed":
+            return (await views(conn, [row]))[0].model_copy(update={"my_max": mine})
         return view(row, mine)
 
     async def get(self, bidding_id: int, me: Principal | None = None) -> BiddingOut:

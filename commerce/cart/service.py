@@ -21,6 +21,7 @@ class OutOfStock(Conflict):
 
 
 def _removed(result: Removed, missing: str) -> None:
+    """Refuse a removal that asked for an owed line (409) or found nothing (404)."""
     if result.owed:
         raise Conflict("A won auction's item stays in the cart until it is paid or its time to pay runs out.",
                        code="won_item_locked")

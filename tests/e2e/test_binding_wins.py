@@ -91,6 +91,7 @@ async def test_an_unpaid_win_lapses_and_the_runner_up_gets_a_second_chance(api: 
     assert await lapse_now(db, app) == 1
     assert await cart_of(api, asha) == []
     assert (await api.get(f"{path}/")).body["win"]["status"] == "lapsed"
+    assert (await api.get(f"{path}/", token=ravi.access)).body["my_max"] == 250.0  # still shown to its owner
     told = await db.fetch("SELECT user_id FROM notifications WHERE type = 'auction_lapsed' ORDER BY user_id")
     assert sorted(r["user_id"] for r in told) == sorted([asha.id, seller.id])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from server.demo import create_admin
 from tests.e2e.test_flash_sales import send_updates
 from tests.e2e.test_reels import png, upload
 from tests.e2e.test_rooms import connect
-from tests.helpers import Api, category, product, verified_seller
+from tests.helpers import Account, Api, category, product, verified_seller
 
 CHROMIUM = os.environ.get("LSC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # CI sets this: there, a missing browser is a failure, never a skip.
@@ -52,6 +53,25 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
+@dataclass
+class Site:
+    """The app served on a port for the browser, a client of it, and its admin (root)."""
+
+    client: Any
+    base: str
+    api: Api
+    admin: Account
+
+
+@pytest.fixture
+async def site(aiohttp_server: Any, aiohttp_client: Any, app: web.Application, config: Any) -> Site:
+    server = await aiohttp_server(app)
+    client = await aiohttp_client(server)
+    api = Api(client)
+    await create_admin(config, "root", "root@example.com", "root-pass-123")
+    return Site(client, str(server.make_url("")).rstrip("/"), api, await api.login("root", "root-pass-123"))
+
+
 async def shoot(page: Page, name: str) -> None:
     """Screenshots at phone and desktop width; at 360 px nothing may stick out sideways."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -80,14 +100,8 @@ async def sign_in(browser: Browser, base: str, username: str, password: str) -> 
 
 
 async def test_a_live_show_from_product_to_order_and_an_admins_reviews(
-        aiohttp_server: Any, aiohttp_client: Any, app: web.Application, config: Any, browser: Browser,
-        db: asyncpg.Connection) -> None:
-    server = await aiohttp_server(app)
-    client = await aiohttp_client(server)
-    base = str(server.make_url("")).rstrip("/")
-    api = Api(client)
-    await create_admin(config, "root", "root@example.com", "root-pass-123")
-    admin = await api.login("root", "root-pass-123")
+        site: Site, app: web.Application, browser: Browser, db: asyncpg.Connection) -> None:
+    client, base, api, admin = site.client, site.base, site.api, site.admin
     seller = await api.register("seller1", "seller", password="seller-pass-1")
     await category(api, admin, "Sarees")
     buyer = await api.register("buyer1")
@@ -219,14 +233,8 @@ async def test_a_live_show_from_product_to_order_and_an_admins_reviews(
 
 
 async def test_the_control_room_runs_the_run_sheet_flash_sales_a_giveaway_and_second_chance(
-        aiohttp_server: Any, aiohttp_client: Any, app: web.Application, config: Any, browser: Browser,
-        db: asyncpg.Connection) -> None:
-    server = await aiohttp_server(app)
-    client = await aiohttp_client(server)
-    base = str(server.make_url("")).rstrip("/")
-    api = Api(client)
-    await create_admin(config, "root", "root@example.com", "root-pass-123")
-    admin = await api.login("root", "root-pass-123")
+        site: Site, app: web.Application, browser: Browser, db: asyncpg.Connection) -> None:
+    client, base, api, admin = site.client, site.base, site.api, site.admin
     seller = await verified_seller(api, admin, "seller2")
     cat = await category(api, admin, "Jewellery")
     earrings = await product(api, seller, cat, "Jhumka earrings", "800", stock=10)

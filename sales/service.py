@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -52,29 +51,9 @@ class FlashSales:
     config: SalesConfig
     commerce: CommerceConfig
     changes: Coalescer = field(init=False)
-    # Sales this process saw sold out (0) or ended (-1), until when it answers so without asking PostgreSQL.
-    _gone: dict[int, tuple[float, int]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.changes = Coalescer(self.redis, "flash", self.config.update_interval_s)
-
-    def _seen_gone(self, sale_id: int, left: int) -> None:
-        """Remember for one update interval that the sale had nothing left (0) or had ended (-1): in a rush the
-        claims after the last unit are then refused without a query. Units released back meanwhile are
-        claimable at most one interval later, as late as the room hears of them."""
-        now = time.monotonic()
-        if len(self._gone) > 1000:
-            self._gone = {k: v for k, v in self._gone.items() if v[0] > now}
-        self._gone[sale_id] = (now + self.config.update_interval_s, left)
-
-    async def _left(self, sale_id: int) -> int | None:
-        memo = self._gone.get(sale_id)
-        if memo is not None and memo[0] > time.monotonic():
-            return memo[1]
-        left = await store.available(self.pool, sale_id)
-        if left is not None and left <= 0:
-            self._seen_gone(sale_id, left)
-        return left
 
     async def start(self, me: Principal, stream_id: int, data: FlashSaleIn) -> FlashSaleOut:
         """The show's seller puts units of a product on sale while live (`flash_sale_started`)."""
@@ -125,9 +104,9 @@ class FlashSales:
         if quantity > self.config.claim_limit:
             message = f"At most {self.config.claim_limit} units at once."
             raise InvalidInput(f"quantity: {message}", fields={"quantity": [message]})
-        # In a rush most claims come after the last unit: a read without the lock (or the memory of one) refuses
-        # those at once, so they do not queue for the row. It never accepts a claim: the locked row decides that.
-        left = await self._left(sale_id)
+        # In a rush most claims come after the last unit: a read without the lock refuses those at once, so they
+        # do not queue for the row. It never accepts a claim: that is decided on the locked row below.
+        left = await store.available(self.pool, sale_id)
         if left == -1:
             raise Conflict("The flash sale has ended.", code="sale_ended")
         if left == 0:
@@ -152,8 +131,6 @@ class FlashSales:
             await put_in_cart(conn, me.user_id, sale.product_id, quantity=quantity, source="flash_sale",
                               unit_price=sale.price, ref=f"flash:{claim_id}", held_s=hold)
             held_until = sale.now + timedelta(seconds=hold)
-        if remaining == 0:  # committed: the last unit went
-            self._seen_gone(sale_id, 0)
         await self.changes.mark(sale_id)
         return ClaimOut(flash_sale=sale_id, quantity=quantity, price=sale.price, remaining=remaining,
                         held_until=held_until, version=version)
@@ -198,6 +175,5 @@ class FlashSales:
                     if refill is not None:
                         refilled.add(refill)
         for refill in refilled:
-            self._gone.pop(refill, None)  # claimable again at once here (other processes: within an interval)
             await self.changes.mark(refill)
         return ended

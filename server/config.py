@@ -246,6 +246,18 @@ class SalesConfig:
 
 
 @dataclass(frozen=True)
+class LivestreamsConfig:
+    reminder_lead_s: int = 900
+    reminder_sweep_s: float = 10.0
+    timeline_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.reminder_lead_s <= 7 * 86400, "livestreams.reminder_lead_s must be between 0 and 7 days")
+        _check(self.reminder_sweep_s > 0, "livestreams.reminder_sweep_s must be positive")
+        _check(self.timeline_s >= 1, "livestreams.timeline_s must be at least 1")
+
+
+@dataclass(frozen=True)
 class FeedConfig:
     max_video_bytes: int = 104857600
     report_threshold: int = 3
@@ -303,6 +315,7 @@ class Config:
     commerce: CommerceConfig = field(default_factory=CommerceConfig)
     razorpay: RazorpayConfig = field(default_factory=RazorpayConfig)
     sales: SalesConfig = field(default_factory=SalesConfig)
+    livestreams: LivestreamsConfig = field(default_factory=LivestreamsConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     bidding: BiddingConfig = field(default_factory=BiddingConfig)
     agora: AgoraConfig = field(default_factory=AgoraConfig)

@@ -110,6 +110,7 @@ def make_config(services: Services, **sections: Any) -> Config:
         "bidding": {"sweep_interval_s": 3600.0},
         "feed": {"trend_interval_s": 3600.0, "leaderboard_push_s": 3600.0},
         "sales": {"update_interval_s": 3600.0, "sweep_interval_s": 3600.0},
+        "livestreams": {"reminder_sweep_s": 3600.0, "timeline_s": 3600.0},
     }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)

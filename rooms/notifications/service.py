@@ -64,6 +64,13 @@ async def notify_followers(conn: Conn, actor_id: int, type_: str, text: str, dat
     return await store.insert_for_followers(conn, actor_id, type_, text, data)
 
 
+async def notify_many(conn: Conn, recipients: str, args: list[Any], type_: str, text: str, data: dict[str, Any],
+                      actor_id: int | None = None) -> int:
+    """In the caller's transaction, store a notification for each user id the query `recipients` returns (over
+    `args` as $1...; a UNION gives each user one); the pusher sends them once committed. Returns how many."""
+    return await store.insert_for(conn, recipients, args, type_, text, actor_id, data)
+
+
 async def push_stored(conn: Conn, bridge: Bridge, limit: int = 200) -> int:
     """Push the committed notifications not pushed yet; every process may run this (rows are claimed)."""
     claimed = await store.claim_unpushed(conn, limit)

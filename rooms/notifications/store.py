@@ -49,14 +49,23 @@ async def insert(conn: Conn, user_id: int, type_: str, text: str, data: dict[str
     )
 
 
-async def insert_for_followers(conn: Conn, actor_id: int, type_: str, text: str, data: dict[str, Any]) -> int:
-    """One notification for every follower of actor_id, in one statement; returns how many."""
+async def insert_for(conn: Conn, recipients: str, args: list[Any], type_: str, text: str, actor_id: int | None,
+                     data: dict[str, Any]) -> int:
+    """One notification for each user id that the query `recipients` (over `args` as $1...) returns, in one
+    statement; returns how many."""
+    n = len(args)
     status: str = await conn.execute(
-        """INSERT INTO notifications (user_id, type, text, actor_id, data)
-           SELECT follower_id, $2, $3, $1, $4 FROM follows WHERE following_id = $1""",
-        actor_id, type_, text, data,
+        f"""INSERT INTO notifications (user_id, type, text, actor_id, data)
+            SELECT r.user_id, ${n + 1}, ${n + 2}, ${n + 3}, ${n + 4} FROM ({recipients}) AS r(user_id)""",
+        *args, type_, text, actor_id, data,
     )
     return int(status.split()[-1])
+
+
+async def insert_for_followers(conn: Conn, actor_id: int, type_: str, text: str, data: dict[str, Any]) -> int:
+    """One notification for every follower of actor_id, in one statement; returns how many."""
+    return await insert_for(conn, "SELECT follower_id FROM follows WHERE following_id = $1", [actor_id], type_,
+                            text, actor_id, data)
 
 
 async def claim_unpushed(conn: Conn, limit: int) -> list[Notification]:

@@ -23,11 +23,19 @@ def build(app: web.Application) -> None:
     app[STREAMS] = Streams(app[DB], app[BRIDGE], app[PRESENCE], config.agora, config.credits)
 
 
-async def record_peaks(app: web.Application, viewers: dict[RoomName, int]) -> None:
-    """The dashboard's "peak viewers" of a show: raised whenever this process publishes a higher total."""
+async def record_viewers(app: web.Application, viewers: dict[RoomName, int]) -> None:
+    """A show's current viewers (for lists ordered by them) and its peak (the dashboard's), kept whenever this
+    process publishes a new total."""
     shows = {room.number(): n for room, n in viewers.items() if room.kind == "stream"}
     if shows:
-        await store.record_peaks(app[DB], shows)
+        await store.record_viewers(app[DB], shows)
+
+
+async def reminder_step(app: web.Application) -> None:
+    await app[STREAMS].send_reminders(app[CONFIG].livestreams.reminder_lead_s)
+
+
+reminders_ctx = periodic("show-reminders", lambda app: app[CONFIG].livestreams.reminder_sweep_s, reminder_step)
 
 
 async def meter_step(app: web.Application) -> None:
@@ -42,7 +50,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(r"/ws/chat/{id:\d+}/", chat_socket)
     register_socket(app, Socket("/ws/livestream/{id}/", "stream", "Every event of a show's room; chat and bids."))
     register_socket(app, Socket("/ws/chat/{id}/", "stream", "The chat and viewer events of a show.", CHAT_TYPES))
-    app.setdefault(VIEWERS_HOOKS, []).append(record_peaks)
+    app.setdefault(VIEWERS_HOOKS, []).append(record_viewers)
 
 
-plugin = Plugin(routers=(api,), lifecycles=(meter_ctx,), setup=setup, build=build)
+plugin = Plugin(routers=(api,), lifecycles=(meter_ctx, reminders_ctx), setup=setup, build=build)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from rooms.streams.keys import STREAMS
-from rooms.streams.schemas import AgoraOut, JoinOut, PinIn, StartOut, StreamIn, StreamOut, StreamQuery
+from rooms.streams.schemas import (
+    AgoraOut,
+    JoinOut,
+    PinIn,
+    RemindOut,
+    StartOut,
+    StreamIn,
+    StreamOut,
+    StreamPatch,
+    StreamQuery,
+)
+from rooms.streams.store import ShowFilter
 from server.api import ApiRouter, Page, PageQuery, page_of, path_id
 from server.tokens import Principal
 
@@ -13,17 +24,28 @@ api = ApiRouter("livestreams")
 ONE = r"/api/livestreams/livestreams/{id:\d+}/"
 
 
-@api.get("/api/livestreams/livestreams/", auth="public", query=StreamQuery, response=Page[StreamOut],
-         summary="Shows: live first, then scheduled soonest first, then ended")
-async def list_streams(request: web.Request, query: StreamQuery) -> web.Response:
-    count, items = await request.app[STREAMS].page(query.status, query.seller, query.page_size, query.offset)
+@api.get("/api/livestreams/livestreams/", auth="optional", query=StreamQuery, response=Page[StreamOut],
+         summary="Shows, searched and filtered: live first, then scheduled soonest first, then ended (or as ordered)")
+async def list_streams(request: web.Request, query: StreamQuery, me: Principal | None) -> web.Response:
+    filters = ShowFilter(search=query.search or None, seller=query.seller, category=query.category,
+                         status=query.status)
+    count, items = await request.app[STREAMS].page(filters, query.page_size, query.offset,
+                                                   query.ordering or "default", me)
     return page_of(request, query, count, items)
 
 
-@api.get("/api/livestreams/livestreams/live_now/", auth="public", query=PageQuery, response=Page[StreamOut],
+@api.get("/api/livestreams/livestreams/live_now/", auth="optional", query=PageQuery, response=Page[StreamOut],
          summary="Shows that are live now")
-async def live_now(request: web.Request, query: PageQuery) -> web.Response:
-    count, items = await request.app[STREAMS].page("live", None, query.page_size, query.offset)
+async def live_now(request: web.Request, query: PageQuery, me: Principal | None) -> web.Response:
+    count, items = await request.app[STREAMS].page(ShowFilter(status="live"), query.page_size, query.offset, me=me)
+    return page_of(request, query, count, items)
+
+
+@api.get("/api/livestreams/livestreams/upcoming/", auth="optional", query=PageQuery, response=Page[StreamOut],
+         summary="Scheduled shows, soonest first, with `reminded` for the caller")
+async def upcoming(request: web.Request, query: PageQuery, me: Principal | None) -> web.Response:
+    count, items = await request.app[STREAMS].page(ShowFilter(status="scheduled"), query.page_size, query.offset,
+                                                   "scheduled_at", me)
     return page_of(request, query, count, items)
 
 
@@ -33,9 +55,30 @@ async def create_stream(request: web.Request, me: Principal, body: StreamIn) -> 
     return await request.app[STREAMS].create(me, body)
 
 
-@api.get(ONE, auth="public", response=StreamOut, summary="A show")
-async def get_stream(request: web.Request) -> StreamOut:
-    return await request.app[STREAMS].get(path_id(request))
+@api.get(ONE, auth="optional", response=StreamOut, summary="A show")
+async def get_stream(request: web.Request, me: Principal | None) -> StreamOut:
+    return await request.app[STREAMS].get(path_id(request), me)
+
+
+@api.patch(ONE, roles=["seller"], body=StreamPatch, response=StreamOut, conflicts=["not_scheduled"],
+           summary="Change your scheduled show: the fields sent")
+async def patch_stream(request: web.Request, me: Principal, body: StreamPatch) -> StreamOut:
+    return await request.app[STREAMS].patch(me, path_id(request), body)
+
+
+@api.delete(ONE, roles=["seller"], status=204, conflicts=["not_scheduled"],
+            summary="Delete your show before it starts (with its run sheet)")
+async def delete_stream(request: web.Request, me: Principal) -> web.Response:
+    await request.app[STREAMS].delete(me, path_id(request))
+    return web.Response(status=204)
+
+
+@api.post(ONE + "remind/", response=RemindOut, conflicts=["not_scheduled"],
+          summary="Toggle a reminder of a scheduled show: show_starting_soon before it starts, seller_live at the "
+                  "start")
+async def remind(request: web.Request, me: Principal) -> RemindOut:
+    reminded, count = await request.app[STREAMS].remind(me, path_id(request))
+    return RemindOut(reminded=reminded, reminders_count=count)
 
 
 @api.post(ONE + "start/", roles=["seller"], response=StartOut,

@@ -25,6 +25,15 @@ class StreamIn(_In):
     product_ids: Annotated[list[Id], Field(max_length=200)] = []
 
 
+class StreamPatch(_In):
+    """The fields of a scheduled show to change; those not sent stay."""
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
+    scheduled_at: datetime | None = None
+    product_ids: Annotated[list[Id], Field(max_length=200)] | None = None
+
+
 class PinIn(_In):
     product_id: Id
 
@@ -32,6 +41,16 @@ class PinIn(_In):
 class StreamQuery(PageQuery):
     status: Literal["scheduled", "live", "ended"] | None = None
     seller: Id | None = None
+    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
+        None, description="Words of the title, the description or the seller's name.")
+    category: Id | None = Field(None, description="Shows with a product of this category.")
+    ordering: Literal["scheduled_at", "-scheduled_at", "-viewers"] | None = Field(
+        None, description="Default: live shows first, then scheduled soonest first, then ended.")
+
+
+class RemindOut(BaseModel):
+    reminded: bool
+    reminders_count: int
 
 
 class StreamSeller(BaseModel):
@@ -61,6 +80,8 @@ class StreamOut(BaseModel):
     products: list[StreamProduct]
     pinned_product: int | None
     pinned_message: str | None
+    reminders_count: int = Field(0, description="How many asked to be reminded before it starts.")
+    reminded: bool | None = Field(None, description="Whether you asked to be reminded (signed-in callers).")
 
 
 class AgoraOut(BaseModel):

@@ -11,12 +11,12 @@ import asyncpg
 from rooms.agora import rtc_token
 from rooms.bridge import Bridge
 from rooms.names import RoomName
-from rooms.notifications.service import notify_followers
+from rooms.notifications.service import notify_many
 from rooms.presence import Presence
 from rooms.streams import store
 from rooms.streams.events import ProductPinned, StreamEnded, StreamStarted
-from rooms.streams.schemas import AgoraOut, StreamIn, StreamOut, StreamProduct, StreamSeller
-from rooms.streams.store import ShowProduct, Stream
+from rooms.streams.schemas import AgoraOut, StreamIn, StreamOut, StreamPatch, StreamProduct, StreamSeller
+from rooms.streams.store import ShowFilter, ShowProduct, Stream
 from server.accounts import store as accounts_store
 from server.config import AgoraConfig, CreditsConfig
 from server.credits.rules import paid_until
@@ -25,6 +25,9 @@ from server.errors import Conflict, NotFound, PermissionDenied
 from server.media import media_url
 from server.sql import Conn
 from server.tokens import Principal
+
+_AUDIENCE = """SELECT follower_id FROM follows WHERE following_id = $1
+               UNION SELECT user_id FROM show_reminders WHERE livestream_id = $2"""
 
 
 async def sellers_show(conn: Conn, me: Principal, stream_id: int, selling: str,
@@ -58,6 +61,30 @@ class Streams:
                                                   data.product_ids)
         return await self.get(stream_id)
 
+    async def patch(self, me: Principal, stream_id: int, data: StreamPatch) -> StreamOut:
+        """Change some of a scheduled show's fields (its seller); the others stay."""
+        show = await self.get(stream_id)
+        current = StreamIn(title=show.title, description=show.description, scheduled_at=show.scheduled_at,
+                           product_ids=[p.id for p in show.products])
+        return await self.update(me, stream_id, current.model_copy(update=data.model_dump(exclude_unset=True)))
+
+    async def delete(self, me: Principal, stream_id: int) -> None:
+        """Delete a scheduled show (its seller) with its run sheet; a live or ended show stays (409)."""
+        await self._owned(me, stream_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await store.delete_scheduled(conn, stream_id):
+                raise Conflict("Only a show that has not started can be deleted.", code="not_scheduled")
+
+    async def remind(self, me: Principal, stream_id: int) -> tuple[bool, int]:
+        """Toggle the caller's reminder of a scheduled show: (reminded, reminders_count)."""
+        await self.row(stream_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await store.toggle_reminder(conn, stream_id, me.user_id)
+
+    async def send_reminders(self, lead_s: int) -> int:
+        """Store `show_starting_soon` for the reminders now due (once each, whichever process comes first)."""
+        return await store.send_due_reminders(self.pool, lead_s, "{seller} goes live soon: {title}")
+
     async def update(self, me: Principal, stream_id: int, data: StreamIn) -> StreamOut:
         """Change a scheduled show (its seller): title, description, time and products."""
         await self._owned(me, stream_id)
@@ -78,15 +105,18 @@ class Streams:
             raise NotFound(f"No livestream with id {stream_id}.", code="livestream_not_found")
         return row
 
-    async def get(self, stream_id: int) -> StreamOut:
-        return (await self.views([await self.row(stream_id)]))[0]
+    async def get(self, stream_id: int, me: Principal | None = None) -> StreamOut:
+        return (await self.views([await self.row(stream_id)], me))[0]
 
-    async def page(self, status: str | None, seller: int | None, limit: int,
-                   offset: int) -> tuple[int, list[StreamOut]]:
-        count, rows = await store.list_streams(self.pool, status, seller, limit, offset)
-        return count, await self.views(rows)
+    async def page(self, filters: ShowFilter, limit: int, offset: int, ordering: str = "default",
+                   me: Principal | None = None) -> tuple[int, list[StreamOut]]:
+        """A page of the shows that match, in `ordering` (default: live, then scheduled soonest, then ended)."""
+        count, rows = await store.list_streams(self.pool, filters, ordering, limit, offset)
+        return count, await self.views(rows, me)
 
-    async def views(self, rows: list[Stream]) -> list[StreamOut]:
+    async def views(self, rows: list[Stream], me: Principal | None = None) -> list[StreamOut]:
+        """Shows as the API gives them (with `reminded` for a signed-in caller), in a fixed number of queries."""
+        reminded = await store.reminded(self.pool, me.user_id, [r.id for r in rows]) if me else set()
         products: dict[int, list[StreamProduct]] = defaultdict(list)
         for p in await store.fetch_products(self.pool, [r.id for r in rows]):
             products[p.livestream_id].append(product_out(p))
@@ -103,6 +133,8 @@ class Streams:
                 viewers=viewers.get(RoomName.stream(r.id), 0), products=products[r.id],
                 pinned_product=r.pinned_product_id,
                 pinned_message=r.pinned_message,
+                reminders_count=r.reminders_count,
+                reminded=(r.id in reminded) if me else None,
             ))
         return out
 
@@ -123,9 +155,10 @@ class Streams:
             await apply_credits(conn, me.user_id, -1, "live_block", f"{stream_id}:0")
             row = await store.fetch_stream(conn, stream_id)
             name = await accounts_store.username(conn, me.user_id)
-            # Followers hear of it once the show is really live (the pusher sends after commit).
-            await notify_followers(conn, me.user_id, "seller_live", f"{name} is live: {row.title if row else ''}",
-                                   {"livestream_id": stream_id})
+            # Followers and those who asked to be reminded hear of it once the show is really live (the pusher
+            # sends after commit); someone who is both hears once.
+            await notify_many(conn, _AUDIENCE, [me.user_id, stream_id], "seller_live",
+                              f"{name} is live: {row.title if row else ''}", {"livestream_id": stream_id}, me.user_id)
         await self.bridge.emit(RoomName.stream(stream_id), StreamStarted(livestream_id=stream_id))
         return await self.get(stream_id), self.token(stream_id, me.user_id, publisher=True)
 

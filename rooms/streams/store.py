@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 
 from server.errors import Conflict, InvalidInput
-from server.sql import Conn, many, one
+from server.sql import Conn, like_contains, many, one
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,7 @@ class Stream:
     pinned_message: str | None
     slow_mode_s: int
     blocked_words: list[str]
+    reminders_count: int
     seller_username: str
     seller_business_name: str
 
@@ -47,7 +48,7 @@ class ShowProduct:
 
 STREAM = """
     SELECT l.id, l.seller_id, l.title, l.description, l.status, l.scheduled_at, l.started_at, l.ended_at,
-           l.pinned_product_id, l.pinned_message, l.slow_mode_s, l.blocked_words,
+           l.pinned_product_id, l.pinned_message, l.slow_mode_s, l.blocked_words, l.reminders_count,
            u.username AS seller_username, s.business_name AS seller_business_name
     FROM livestreams l JOIN users u ON u.id = l.seller_id JOIN sellers s ON s.user_id = l.seller_id
 """
@@ -108,20 +109,117 @@ async def fetch_products(conn: Conn, stream_ids: list[int]) -> list[ShowProduct]
     return many(ShowProduct, rows)
 
 
-async def list_streams(conn: Conn, status: str | None, seller: int | None, limit: int,
+_ORDERINGS = {
+    # Live shows newest first, then scheduled soonest first, then ended newest first.
+    "default": """CASE l.status WHEN 'live' THEN 0 WHEN 'scheduled' THEN 1 ELSE 2 END,
+                  CASE WHEN l.status = 'scheduled' THEN l.scheduled_at END ASC NULLS LAST,
+                  COALESCE(l.ended_at, l.started_at, l.created_at) DESC, l.id DESC""",
+    "scheduled_at": "l.scheduled_at ASC NULLS LAST, l.id",
+    "-scheduled_at": "l.scheduled_at DESC NULLS LAST, l.id DESC",
+    "-viewers": "CASE WHEN l.status = 'live' THEN l.viewers ELSE -1 END DESC, l.id DESC",
+}
+
+
+@dataclass(frozen=True)
+class ShowFilter:
+    """Which shows a list holds: words of the title, description or seller's name, a seller, a category of the
+    show's products, a status."""
+
+    search: str | None = None
+    seller: int | None = None
+    category: int | None = None
+    status: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The WHERE clause and its parameters ($1...), over livestreams l, users u and sellers s."""
+        where: list[str] = []
+        args: list[Any] = []
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        if self.search:
+            words = arg(like_contains(self.search))
+            where.append(f"""(lower(l.title || ' ' || l.description) LIKE '%' || {words} || '%'
+                             OR lower(u.username || ' ' || s.business_name) LIKE '%' || {words} || '%')""")
+        if self.seller is not None:
+            where.append(f"l.seller_id = {arg(self.seller)}")
+        if self.category is not None:
+            where.append(f"""EXISTS (SELECT 1 FROM livestream_products lp JOIN products p ON p.id = lp.product_id
+                                     WHERE lp.livestream_id = l.id AND p.category_id = {arg(self.category)})""")
+        if self.status is not None:
+            where.append(f"l.status = {arg(self.status)}")
+        return (f"WHERE {' AND '.join(where)}" if where else ""), args
+
+
+async def list_streams(conn: Conn, filters: ShowFilter, ordering: str, limit: int,
                        offset: int) -> tuple[int, list[Stream]]:
-    """Live shows newest first, then scheduled soonest first, then ended newest first."""
-    where = "($1::text IS NULL OR l.status = $1) AND ($2::bigint IS NULL OR l.seller_id = $2)"
-    count: int = await conn.fetchval(f"SELECT count(*) FROM livestreams l WHERE {where}", status, seller)
+    """The shows that match, in `ordering` (a key of _ORDERINGS), and how many match."""
+    clause, args = filters.where()
+    n = len(args)
+    count: int = await conn.fetchval(
+        f"""SELECT count(*) FROM livestreams l JOIN users u ON u.id = l.seller_id
+            JOIN sellers s ON s.user_id = l.seller_id {clause}""", *args)
     rows: list[asyncpg.Record] = await conn.fetch(
-        f"""{STREAM} WHERE {where}
-            ORDER BY CASE l.status WHEN 'live' THEN 0 WHEN 'scheduled' THEN 1 ELSE 2 END,
-                     CASE WHEN l.status = 'scheduled' THEN l.scheduled_at END ASC NULLS LAST,
-                     COALESCE(l.ended_at, l.started_at, l.created_at) DESC, l.id DESC
-            LIMIT $3 OFFSET $4""",
-        status, seller, limit, offset,
-    )
+        f"{STREAM} {clause} ORDER BY {_ORDERINGS[ordering]} LIMIT ${n + 1} OFFSET ${n + 2}", *args, limit, offset)
     return count, many(Stream, rows)
+
+
+async def delete_scheduled(conn: asyncpg.Connection, stream_id: int) -> bool:
+    """Delete a show that has not started, with its run sheet; False if it is live or ended (or gone)."""
+    status: str | None = await conn.fetchval("SELECT status FROM livestreams WHERE id = $1 FOR UPDATE", stream_id)
+    if status != "scheduled":
+        return False
+    await conn.execute("DELETE FROM prebids WHERE bidding_id IN (SELECT id FROM biddings WHERE livestream_id = $1)",
+                       stream_id)
+    await conn.execute("DELETE FROM biddings WHERE livestream_id = $1", stream_id)
+    await conn.execute("DELETE FROM livestreams WHERE id = $1", stream_id)
+    return True
+
+
+async def toggle_reminder(conn: asyncpg.Connection, stream_id: int, user_id: int) -> tuple[bool, int]:
+    """Add the user's reminder for a scheduled show, or take it away if there was one: (reminded, how many
+    reminders the show has). Conflict if the show is not scheduled."""
+    status: str | None = await conn.fetchval("SELECT status FROM livestreams WHERE id = $1 FOR UPDATE", stream_id)
+    if status != "scheduled":
+        raise Conflict("Reminders are for shows that have not started.", code="not_scheduled")
+    added: str = await conn.execute(
+        "INSERT INTO show_reminders (livestream_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        stream_id, user_id)
+    reminded = added != "INSERT 0 0"
+    if not reminded:
+        await conn.execute("DELETE FROM show_reminders WHERE livestream_id = $1 AND user_id = $2", stream_id, user_id)
+    count: int = await conn.fetchval(
+        "UPDATE livestreams SET reminders_count = reminders_count + $2 WHERE id = $1 RETURNING reminders_count",
+        stream_id, 1 if reminded else -1)
+    return reminded, count
+
+
+async def reminded(conn: Conn, user_id: int, stream_ids: list[int]) -> set[int]:
+    """Which of these shows the user asked to be reminded of."""
+    rows = await conn.fetch("SELECT livestream_id FROM show_reminders WHERE user_id = $1 "
+                            "AND livestream_id = ANY($2::bigint[])", user_id, stream_ids)
+    return {r["livestream_id"] for r in rows}
+
+
+async def send_due_reminders(conn: Conn, lead_s: int, text: str) -> int:
+    """Store `show_starting_soon` for every reminder of a scheduled show starting within lead_s, once: the
+    update marks each reminder as it stores its notification, and a second process's update finds it marked.
+    `text` is a format with {title} and {seller}. How many were stored."""
+    status: str = await conn.execute(
+        """WITH due AS (
+               UPDATE show_reminders r SET reminded_at = now()
+               FROM livestreams l JOIN users u ON u.id = l.seller_id
+               WHERE l.id = r.livestream_id AND r.reminded_at IS NULL AND l.status = 'scheduled'
+                 AND l.scheduled_at IS NOT NULL AND l.scheduled_at <= now() + make_interval(secs => $1)
+               RETURNING r.user_id, l.id, l.title, l.scheduled_at, l.seller_id, u.username)
+           INSERT INTO notifications (user_id, type, text, actor_id, data)
+           SELECT user_id, 'show_starting_soon', replace(replace($2, '{title}', title), '{seller}', username),
+                  seller_id, jsonb_build_object('livestream_id', id, 'scheduled_at', scheduled_at)
+           FROM due""",
+        lead_s, text)
+    return int(status.split()[-1])
 
 
 async def go_live(conn: asyncpg.Connection, stream_id: int) -> bool:
@@ -146,12 +244,12 @@ async def end(conn: Conn, stream_id: int, reason: str) -> bool:
     return status != "UPDATE 0"
 
 
-async def record_peaks(conn: Conn, viewers: dict[int, int]) -> None:
-    """Raise each live show's peak_viewers to its current viewer count, in one statement."""
+async def record_viewers(conn: Conn, viewers: dict[int, int]) -> None:
+    """Keep each live show's current viewer count, and raise its peak_viewers to it, in one statement."""
     await conn.execute(
-        """UPDATE livestreams l SET peak_viewers = v.n
+        """UPDATE livestreams l SET viewers = v.n, peak_viewers = GREATEST(l.peak_viewers, v.n)
            FROM unnest($1::bigint[], $2::int[]) AS v(id, n)
-           WHERE l.id = v.id AND l.status = 'live' AND v.n > l.peak_viewers""",
+           WHERE l.id = v.id AND l.status = 'live' AND (l.viewers <> v.n OR v.n > l.peak_viewers)""",
         list(viewers), list(viewers.values()),
     )
 

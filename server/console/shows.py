@@ -12,6 +12,7 @@ from bidding.schemas import OpenIn
 from rooms.chat.keys import CHAT
 from rooms.streams.keys import STREAMS
 from rooms.streams.schemas import StreamIn, StreamOut
+from rooms.streams.store import ShowFilter
 from server.api import validate
 from server.console import store
 from server.console.web import SELLER, Console, Ctx
@@ -37,7 +38,8 @@ async def show_list(ctx: Ctx) -> web.StreamResponse:
     status = ctx.request.query.get("status") or None
     if status not in (None, "scheduled", "live", "ended"):
         status = None
-    count, shows = await ctx.request.app[STREAMS].page(status, ctx.me.user_id, size, (page - 1) * size)
+    count, shows = await ctx.request.app[STREAMS].page(ShowFilter(status=status, seller=ctx.me.user_id), size,
+                                                       (page - 1) * size)
     return await ctx.render("console/shows/list.html", shows=shows, count=count, page=page,
                             pages=max(1, -(-count // size)), filter_status=status or "")
 

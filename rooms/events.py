@@ -22,8 +22,8 @@ class RoomEvent(BaseModel):
     rooms: ClassVar[tuple[str, ...]] = ("stream",)
 
     def payload(self) -> dict[str, Any]:
-        """The event's data as it goes on the wire."""
-        return self.model_dump(mode="json")
+        """The event's data as it goes on the wire (by its fields' aliases, as the event schema names them)."""
+        return self.model_dump(mode="json", by_alias=True)
 
 
 class Viewers(RoomEvent):

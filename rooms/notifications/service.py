@@ -35,9 +35,6 @@ class NotificationEvent(UserEvent):
         return cls(id=n.id, kind=n.type, text=n.text, actor=n.actor_id, data=n.data, read=n.read,
                    created_at=n.created_at)
 
-    def payload(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
-
 
 def notification_out(n: Notification) -> dict[str, Any]:
     """The wire shape of a notification (REST and the `notification` event alike)."""

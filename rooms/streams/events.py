@@ -1,12 +1,14 @@
-"""The room events of a show's life: started, pinned product, ended."""
+"""The room events of a show's life: started, pinned product, raids, ended."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import ClassVar
 
+from pydantic import BaseModel, Field
+
 from rooms.events import RoomEvent, UserEvent
-from rooms.streams.schemas import StreamProduct
+from rooms.streams.schemas import StreamOut, StreamProduct, StreamSeller
 
 
 class StreamStarted(RoomEvent):
@@ -15,11 +17,32 @@ class StreamStarted(RoomEvent):
 
 
 class StreamEnded(RoomEvent):
-    """The show ended: by its seller, an admin, or the credit meter."""
+    """The show ended: by its seller, an admin, the credit meter, or a raid."""
 
     type: ClassVar[str] = "stream_ended"
     livestream_id: int
-    reason: str  # owner, admin or credits
+    reason: str  # owner, admin, credits or raid
+
+
+class Raid(RoomEvent):
+    """The seller sends the room's viewers to another live show (this one ends next: `stream_ended`)."""
+
+    type: ClassVar[str] = "raid"
+    target: StreamOut
+
+
+class RaidSource(BaseModel):
+    id: int
+    title: str
+    seller: StreamSeller
+
+
+class RaidArrived(RoomEvent):
+    """Another seller's show ended by sending its viewers here."""
+
+    type: ClassVar[str] = "raid_arrived"
+    source: RaidSource = Field(serialization_alias="from")
+    viewers: int = Field(description="How many were watching the raiding show.")
 
 
 class ProductPinned(RoomEvent):

@@ -9,6 +9,7 @@ from rooms.streams.schemas import (
     AgoraOut,
     JoinOut,
     PinIn,
+    RaidIn,
     RemindOut,
     StartOut,
     StreamIn,
@@ -103,6 +104,12 @@ async def join_stream(request: web.Request, me: Principal) -> JoinOut:
 @api.post(ONE + "token/", response=AgoraOut, summary="A fresh Agora token for the show")
 async def renew_token(request: web.Request, me: Principal) -> AgoraOut:
     return await request.app[STREAMS].renew(me, path_id(request))
+
+
+@api.post(ONE + "raid/", roles=["seller"], body=RaidIn, response=StreamOut, conflicts=["not_live", "target_not_live"],
+          summary="End your live show by sending its viewers to another seller's live show (raid, raid_arrived)")
+async def raid(request: web.Request, me: Principal, body: RaidIn) -> StreamOut:
+    return await request.app[STREAMS].raid(me, path_id(request), body.target_id)
 
 
 @api.post(ONE + "pin-product/", roles=["seller"], body=PinIn, response=StreamOut,

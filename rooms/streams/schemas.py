@@ -48,6 +48,10 @@ class StreamQuery(PageQuery):
         None, description="Default: live shows first, then scheduled soonest first, then ended.")
 
 
+class RaidIn(_In):
+    target_id: Id
+
+
 class RemindOut(BaseModel):
     reminded: bool
     reminders_count: int

@@ -14,14 +14,14 @@ from rooms.names import RoomName
 from rooms.notifications.service import notify_many
 from rooms.presence import Presence
 from rooms.streams import store
-from rooms.streams.events import ProductPinned, StreamEnded, StreamStarted
+from rooms.streams.events import ProductPinned, Raid, RaidArrived, RaidSource, StreamEnded, StreamStarted
 from rooms.streams.schemas import AgoraOut, StreamIn, StreamOut, StreamPatch, StreamProduct, StreamSeller
 from rooms.streams.store import ShowFilter, ShowProduct, Stream
 from server.accounts import store as accounts_store
 from server.config import AgoraConfig, CreditsConfig
 from server.credits.rules import paid_until
 from server.credits.store import apply_credits
-from server.errors import Conflict, NotFound, PermissionDenied
+from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import media_url
 from server.sql import Conn
 from server.tokens import Principal
@@ -169,6 +169,29 @@ class Streams:
         if not await store.end(self.pool, stream_id, reason):
             raise Conflict("The show is not live.", code="not_live")
         await self.bridge.emit(RoomName.stream(stream_id), StreamEnded(livestream_id=stream_id, reason=reason))
+        return await self.get(stream_id)
+
+    async def raid(self, me: Principal, stream_id: int, target_id: int) -> StreamOut:
+        """Its seller ends a live show by sending its viewers to another seller's live show: this room hears
+        `raid` (then `stream_ended`), the target's room `raid_arrived`. Once per show: it ends with the raid."""
+        source = await self._owned(me, stream_id)
+        target = await store.fetch_stream(self.pool, target_id)
+        if target is None:
+            raise NotFound(f"No livestream with id {target_id}.", code="livestream_not_found")
+        if target.seller_id == me.user_id:
+            raise InvalidInput("Raid another seller's show.", fields={"target_id": ["One of your own shows."]})
+        if target.status != "live":
+            raise Conflict("The show to raid is not live.", code="target_not_live")
+        viewers = await self.presence.total(RoomName.stream(stream_id))
+        if not await store.end(self.pool, stream_id, "raid", raided_to=target_id):
+            raise Conflict("The show is not live.", code="not_live")
+        target_out = (await self.views([target]))[0]
+        await self.bridge.emit(RoomName.stream(stream_id), Raid(target=target_out))
+        await self.bridge.emit(RoomName.stream(stream_id), StreamEnded(livestream_id=stream_id, reason="raid"))
+        seller = StreamSeller(id=source.seller_id, username=source.seller_username,
+                              business_name=source.seller_business_name)
+        await self.bridge.emit(RoomName.stream(target_id), RaidArrived(
+            source=RaidSource(id=stream_id, title=source.title, seller=seller), viewers=viewers))
         return await self.get(stream_id)
 
     async def join(self, me: Principal, stream_id: int) -> tuple[StreamOut, AgoraOut]:

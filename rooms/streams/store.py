@@ -234,12 +234,12 @@ async def go_live(conn: asyncpg.Connection, stream_id: int) -> bool:
     return status != "UPDATE 0"
 
 
-async def end(conn: Conn, stream_id: int, reason: str) -> bool:
-    """live -> ended, once."""
+async def end(conn: Conn, stream_id: int, reason: str, raided_to: int | None = None) -> bool:
+    """live -> ended, once (by a raid of `raided_to`, if given)."""
     status: str = await conn.execute(
-        """UPDATE livestreams SET status = 'ended', ended_at = now(), ended_reason = $2
+        """UPDATE livestreams SET status = 'ended', ended_at = now(), ended_reason = $2, raided_to = $3
            WHERE id = $1 AND status = 'live'""",
-        stream_id, reason,
+        stream_id, reason, raided_to,
     )
     return status != "UPDATE 0"
 

@@ -17,3 +17,6 @@ CREATE TABLE show_reminders (
 CREATE INDEX show_reminders_user ON show_reminders (user_id, livestream_id);
 CREATE INDEX show_reminders_pending ON show_reminders (livestream_id) WHERE reminded_at IS NULL;
 CREATE INDEX livestreams_upcoming ON livestreams (scheduled_at) WHERE status = 'scheduled';
+
+-- The show a raid sent this one's viewers to (a show ends with its raid: one per show).
+ALTER TABLE livestreams ADD COLUMN raided_to bigint REFERENCES livestreams (id);

@@ -9,10 +9,12 @@ from typing import Any
 
 import asyncpg
 
+from rooms.keys import PRESENCE
+from rooms.names import RoomName
 from rooms.streams.keys import STREAMS
 from tests.conftest import Services
 from tests.e2e.test_auctions import open_auction
-from tests.e2e.test_rooms import Show, live_show
+from tests.e2e.test_rooms import Show, connect, live_show
 from tests.helpers import Account, Api, category, product, verified_seller
 from tests.processes import ServerProcess, start_server
 
@@ -136,3 +138,33 @@ async def test_a_reminder_is_sent_once_per_user_with_two_processes_sweeping(
 
     assert (await api.post(f"{path}start/", token=show.seller.access)).status == 200
     assert await reminders(db, "seller_live") == sorted(f.id for f in fans)
+
+
+async def test_a_raid_sends_the_viewers_to_another_live_show_once(api: Api, admin: Account, app: Any) -> None:
+    source = await live_show(api, admin, "weaver")
+    target = await live_show(api, admin, "potter")
+    later = await live_show(api, admin, "drummer", start=False)
+    path = f"/api/livestreams/livestreams/{source.stream_id}/raid/"
+    viewer = await api.register("viewer")
+    leaving = await connect(api.client, source.stream_id, viewer.access)
+    await leaving.next("hello")
+    arriving = await connect(api.client, target.stream_id)
+    await arriving.next("hello")
+    await app[PRESENCE].report({RoomName.stream(source.stream_id): 1})  # as the presence loop counts the viewer
+
+    assert (await api.post(path, {"target_id": target.stream_id}, token=target.seller.access)).status == 403
+    assert (await api.post(path, {"target_id": source.stream_id}, token=source.seller.access)).status == 400
+    refused = await api.post(path, {"target_id": later.stream_id}, token=source.seller.access)
+    assert refused.error_code() == "target_not_live"
+    raided = await api.post(path, {"target_id": target.stream_id}, token=source.seller.access)
+    assert raided.status == 200 and raided.body["status"] == "ended"
+    raid = await leaving.next("raid")
+    assert raid["data"]["target"]["id"] == target.stream_id and raid["data"]["target"]["status"] == "live"
+    assert (await leaving.next("stream_ended"))["data"]["reason"] == "raid"
+    arrived = (await arriving.next("raid_arrived"))["data"]
+    assert arrived == {"from": {"id": source.stream_id, "title": "weaver live",
+                                "seller": {"id": source.seller.id, "username": "weaver",
+                                           "business_name": "weaver shop"}},
+                       "viewers": 1}
+    again = await api.post(path, {"target_id": target.stream_id}, token=source.seller.access)
+    assert again.error_code() == "not_live"

@@ -14,6 +14,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from commerce.orders.service import Orders
+from rooms.coalesce import Coalescer
 from rooms.events import RoomEvent
 from rooms.names import RoomName
 from rooms.notifications.service import notify
@@ -22,7 +23,6 @@ from rooms.streams import store as streams_store
 from rooms.streams.service import sellers_show
 from sales import giveaway_store as store
 from sales import store as sales_store
-from sales.coalesce import Coalescer
 from sales.events import GiveawayEnded, GiveawayStarted, GiveawayUpdated
 from sales.giveaway_store import Giveaway
 from sales.schemas import Draw, EnteredOut, GiveawayIn, GiveawayOut, Party, SaleProduct

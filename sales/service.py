@@ -13,13 +13,13 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from commerce.cart.service import put_in_cart, release_expired_holds
+from rooms.coalesce import Coalescer
 from rooms.events import RoomEvent
 from rooms.names import RoomName
 from rooms.outbox import Relay, stage
 from rooms.streams import store as streams_store
 from rooms.streams.service import sellers_show
 from sales import store
-from sales.coalesce import Coalescer
 from sales.events import FlashSaleEnded, FlashSaleStarted, FlashSaleUpdated
 from sales.schemas import ClaimOut, FlashSaleIn, FlashSaleOut, SaleProduct, sale_price
 from sales.store import Sale

@@ -9,6 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+import audience.plugin
 import bidding.plugin
 import commerce.plugin
 import feed.plugin
@@ -47,6 +48,7 @@ def plugins() -> list[Plugin]:
         rooms.chat.plugin.plugin,
         bidding.plugin.plugin,
         sales.plugin.plugin,
+        audience.plugin.plugin,
         feed.plugin.plugin,
         server.console.plugin.plugin,
     ]

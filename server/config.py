@@ -67,8 +67,12 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class RedisConfig:
     url: str = ""
+    max_connections: int = 100
+    pool_timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
+        _check(self.max_connections >= 4, "redis.max_connections must be at least 4")
+        _check(self.pool_timeout_s > 0, "redis.pool_timeout_s must be positive")
         if self.url:
             _check(
                 self.url.startswith(("redis://", "rediss://", "unix://")),
@@ -218,8 +222,18 @@ class RoomsConfig:
     hello_chat: int = 50
     notification_push_s: float = 0.5
     outbox_sweep_s: float = 1.0
+    reactions: tuple[str, ...] = ("❤️", "🔥", "😂", "😮", "👏")
+    reaction_flush_ms: int = 500
+    reaction_rate: int = 20
+    reaction_window_s: int = 10
+    poll_update_s: float = 1.0
 
     def __post_init__(self) -> None:
+        _check(self.poll_update_s > 0, "rooms.poll_update_s must be positive")
+        _check(1 <= len(self.reactions) <= 20 and all(0 < len(r) <= 16 for r in self.reactions),
+               "rooms.reactions must list 1 to 20 short emoji")
+        _check(self.reaction_flush_ms >= 50, "rooms.reaction_flush_ms must be at least 50")
+        _check(self.reaction_rate >= 1 and self.reaction_window_s >= 1, "rooms reaction limits must be positive")
         _check(self.notification_push_s > 0, "rooms.notification_push_s must be positive")
         _check(self.outbox_sweep_s > 0, "rooms.outbox_sweep_s must be positive")
         _check(self.history_size >= 1000, "rooms.history_size must be at least 1000")

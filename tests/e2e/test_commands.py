@@ -86,8 +86,8 @@ async def test_a_registered_command_is_served_acked_and_its_event_reaches_the_ro
     assert refused["code"] == "invalid_input" and refused["client_id"] == "e2" and "text" in refused["fields"]
     await sender.send("dance", {"client_id": "e3"})
     unknown = (await sender.next("error"))["data"]
-    assert unknown["message"] == ("Unknown frame type 'dance'; "
-                                  "send ping, chat, bid, claim, enter_giveaway, echo, explode or lose_redis.")
+    assert unknown["message"] == ("Unknown frame type 'dance'; send ping, chat, bid, claim, enter_giveaway, "
+                                  "reaction, vote, echo, explode or lose_redis.")
 
 
 async def test_any_failure_of_a_command_is_an_error_frame_and_the_socket_lives_on(api: Api, admin: Account) -> None:
@@ -142,7 +142,10 @@ async def test_the_protocol_document_lists_every_socket_event_and_frame(api: Api
                  # the selling tools'
                  "event.bidding_started", "event.bidding_extended", "event.flash_sale_started",
                  "event.flash_sale_updated", "event.flash_sale_ended", "event.giveaway_started",
-                 "event.giveaway_updated", "event.giveaway_ended", "frame.claim", "frame.enter_giveaway"):
+                 "event.giveaway_updated", "event.giveaway_ended", "frame.claim", "frame.enter_giveaway",
+                 # the audience's
+                 "event.reactions", "event.poll_started", "event.poll_updated", "event.poll_closed", "event.raid",
+                 "event.raid_arrived", "frame.reaction", "frame.vote"):
         assert name in live, name
     chat_only = doc["channels"]["ws_chat_id"]["messages"]
     assert "event.chat" in chat_only and "event.bid" not in chat_only

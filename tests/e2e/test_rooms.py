@@ -174,7 +174,7 @@ async def test_bad_frames_get_errors_not_disconnects(api: Api, admin: Account) -
     await socket.send("dance", {"client_id": "c1"})
     assert (await socket.next("error"))["data"] == {
         "client_id": "c1", "code": "unknown_type",
-        "message": "Unknown frame type 'dance'; send ping, chat, bid, claim or enter_giveaway."}
+        "message": "Unknown frame type 'dance'; send ping, chat, bid, claim, enter_giveaway, reaction or vote."}
     await socket.send("chat", {"client_id": "c2"})
     assert (await socket.next("error"))["data"]["code"] == "invalid_input"
     await socket.send("chat", {"text": "x" * 501, "client_id": "c3"})

@@ -1,0 +1,1 @@
+"""The audience around a show: reactions, polls, direct messages and the post-show report."""

@@ -1,0 +1,1 @@
+"""Reactions in a show's room, summed across processes."""

@@ -1,0 +1,1 @@
+"""Direct messages between users, pushed live, with blocks."""

@@ -25,7 +25,7 @@ from commerce.mail.sender import mail_ctx
 from commerce.orders.expiry import expiry_ctx
 from commerce.orders.hooks import OrderEffect
 from commerce.orders.keys import ORDER_EFFECTS, ORDERS
-from commerce.orders.notifications import notify_buyer
+from commerce.orders.notifications import notify_buyer, notify_seller
 from commerce.orders.routes import api as orders_api
 from commerce.orders.service import Orders
 from commerce.payments.effects import refund_when_paid_order_cancelled
@@ -47,6 +47,7 @@ def order_effects(commerce: CommerceConfig) -> tuple[OrderEffect, ...]:
         refund_when_paid_order_cancelled,
         functools.partial(order_mail, commerce=commerce),
         notify_buyer,
+        notify_seller,
     )
 
 

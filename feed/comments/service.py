@@ -12,6 +12,7 @@ from feed.engine.service import COUNT_SCOPE
 from feed.schemas import CommentIn, CommentOut, ReportIn, ReportOut, UserBrief
 from feed.videos import store as videos_store
 from feed.videos.service import Videos
+from rooms.notifications.service import notify_after_commit
 from server.counts import bump_version
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.tokens import Principal
@@ -39,17 +40,30 @@ class Comments:
 
     async def create(self, me: Principal, data: CommentIn) -> CommentOut:
         """Comment on a video, or reply to a comment of the same video (a reply to a reply joins its thread)."""
-        await self.videos.visible(data.video, me)
-        parent_id = None
+        video = await self.videos.visible(data.video, me)
+        parent = None
         if data.parent is not None:
             parent = await store.fetch_comment(self.pool, data.parent)
             if parent is None or parent.video_id != data.video:
                 raise InvalidInput("The parent comment is not on this video.", fields={"parent": ["No such comment."]})
-            parent_id = parent.parent_id or parent.id
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await store.insert_comment(conn, data.video, me.user_id, data.text, parent_id)
+            row = await store.insert_comment(conn, data.video, me.user_id, data.text,
+                                             (parent.parent_id or parent.id) if parent else None)
             await videos_store.bump(conn, data.video, "comments_count", 1)
             await videos_store.record(conn, me.user_id, data.video, "comment")
+            # The creator hears of comments and replies on their reel; a comment's author of replies to it.
+            told = {me.user_id}
+            about = {"video_id": video.id, "comment_id": row.id}
+            if video.creator_id not in told:
+                what = "replied on" if parent else "commented on"
+                await notify_after_commit(conn, video.creator_id, "reel_comment",
+                                          f"{row.username} {what} your reel {video.title}: {row.text[:100]}", about,
+                                          me.user_id)
+                told.add(video.creator_id)
+            if parent is not None and parent.user_id not in told:
+                await notify_after_commit(conn, parent.user_id, "comment_reply",
+                                          f"{row.username} replied to your comment: {row.text[:100]}", about,
+                                          me.user_id)
         return comment_out(row)
 
     async def delete(self, me: Principal, comment_id: int) -> None:

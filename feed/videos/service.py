@@ -37,7 +37,7 @@ from feed.social import store as social_store
 from feed.videos import store
 from feed.videos.store import Video, VideoRow
 from rooms.bridge import Bridge
-from rooms.notifications.service import notify_followers
+from rooms.notifications.service import notify_followers, notify_once
 from server.accounts import store as accounts
 from server.api import validate
 from server.config import FeedConfig
@@ -53,6 +53,9 @@ COLUMN = {"category": "category_id", "product": "product_id"}  # API field -> vi
 BRIEF_FIELDS = {"id", "title", "video_file", "image_file", "likes_count", "creator"}
 CLEARED = {"tags": [], "description": ""}  # what null means for a PATCH field (others: NULL)
 LIST_FIELDS = ("additional_products", "tags")
+
+
+LIKE_MILESTONES = (10, 100, 1000, 10_000, 100_000)
 
 
 @dataclass
@@ -256,6 +259,10 @@ class Videos:
                 count = await store.bump(conn, video_id, "likes_count", 1)
                 await leaderboard.count_like(conn, video_id, liked_at, 1)
                 await store.record(conn, me.user_id, video_id, "like")
+                if count in LIKE_MILESTONES:  # told once: the bump holds the video's row lock to commit
+                    await notify_once(conn, row.creator_id, "like_milestone",
+                                      f"Your reel {row.title} reached {count:,} likes.",
+                                      {"video_id": video_id, "likes": count})
             else:
                 unliked = await store.unlike(conn, video_id, me.user_id)
                 count = await store.bump(conn, video_id, "likes_count", -1 if unliked else 0)

@@ -27,6 +27,11 @@ async def list_notifications(request: web.Request, me: Principal, query: PageQue
     return page_of(request, query, total, items, extra={"unread": unread})
 
 
+@api.put("/api/notifications/read-all/", summary="Mark all your notifications read; how many were unread")
+async def read_all(request: web.Request, me: Principal) -> dict[str, int]:
+    return {"marked": await service.mark_all_read(request.app[DB], me.user_id)}
+
+
 @api.put(r"/api/notifications/{id:\d+}/read/", summary="Mark a notification read")
 async def read(request: web.Request, me: Principal) -> dict[str, Any]:
     item = await service.mark_read(request.app[DB], me.user_id, path_id(request))

@@ -61,6 +61,21 @@ async def notify_followers(conn: Conn, actor_id: int, type_: str, text: str, dat
     return await store.insert_for_followers(conn, actor_id, type_, text, data)
 
 
+async def notify_once(conn: Conn, user_id: int, type_: str, text: str, data: dict[str, Any],
+                      actor_id: int | None = None) -> bool:
+    """In the caller's transaction (which must serialize the changes that could tell it twice, by a row lock),
+    store a notification unless the user already has one of this type with this data; True if stored."""
+    if await store.noted(conn, user_id, type_, data):
+        return False
+    await store.insert(conn, user_id, type_, text, data, actor_id)
+    return True
+
+
+async def mark_all_read(conn: Conn, user_id: int) -> int:
+    """Mark all the user's notifications read; how many were unread."""
+    return await store.mark_all_read(conn, user_id)
+
+
 async def notify_many(conn: Conn, recipients: str, args: list[Any], type_: str, text: str, data: dict[str, Any],
                       actor_id: int | None = None) -> int:
     """In the caller's transaction, store a notification for each user id the query `recipients` returns (over

@@ -106,6 +106,20 @@ async def mark_read(conn: Conn, user_id: int, notification_id: int) -> Notificat
     return Notification.of(row) if row else None
 
 
+async def mark_all_read(conn: Conn, user_id: int) -> int:
+    """Mark every unread notification of the user read; how many were unread."""
+    status: str = await conn.execute("UPDATE notifications SET read = true WHERE user_id = $1 AND NOT read", user_id)
+    return int(status.split()[-1])
+
+
+async def noted(conn: Conn, user_id: int, type_: str, data: dict[str, Any]) -> bool:
+    """Whether the user has a notification of this type whose data holds `data` (a milestone told once)."""
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM notifications WHERE user_id = $1 AND type = $2 AND data @> $3)",
+        user_id, type_, data)
+    return found
+
+
 async def delete(conn: Conn, user_id: int, notification_id: int) -> bool:
     status: str = await conn.execute("DELETE FROM notifications WHERE id = $1 AND user_id = $2",
                                      notification_id, user_id)

@@ -1,12 +1,17 @@
 """Direct messages: sent and pushed live, threads with unread counts, read marks, about an order between the
-two, blocks that refuse a sender, and the sender's rate limit."""
+two, blocks that refuse a sender, and the sender's rate limit; and the notifications sellers and creators
+expect (a paid order, comments and replies, like milestones), read all at once."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import asyncpg
 
+from commerce.orders.keys import ORDERS
+from server.keys import DB
+from tests.e2e.test_reels import upload
 from tests.e2e.test_rooms import Socket
 from tests.helpers import Account, Api, category, product, verified_seller
 
@@ -83,3 +88,49 @@ async def test_senders_are_rate_limited(api: Api) -> None:
     replies = await asyncio.gather(*(api.post("/api/messages/", {"to": friend.id, "text": f"{i}"},
                                               token=chatty.access) for i in range(31)))
     assert sorted(r.status for r in replies) == [201] * 30 + [429]
+
+
+async def kinds(db: asyncpg.Connection, user_id: int) -> list[str]:
+    return [r["type"] for r in await db.fetch("SELECT type FROM notifications WHERE user_id = $1 ORDER BY id", user_id)]
+
+
+async def test_sellers_and_creators_hear_what_they_expect_and_read_all(api: Api, admin: Account, app: Any,
+                                                                       db: asyncpg.Connection) -> None:
+    # A paid order tells its seller; a giveaway's prize (at 0) does not.
+    seller = await verified_seller(api, admin, "weaver")
+    item = await product(api, seller, await category(api, admin), price="1000", stock=5)
+    buyer = await api.register("buyer")
+    await api.post("/api/orders/cart/add/", {"product_id": item["id"]}, token=buyer.access)
+    order = (await api.post("/api/orders/orders/create/", {"shipping_address": "1 MG Road, Pune 411001"},
+                            token=buyer.access)).body
+    async with app[DB].acquire() as conn, conn.transaction():
+        await app[ORDERS].transition(conn, order["id"], "paid", "payment", buyer.id, "test payment")
+        await app[ORDERS].gift(conn, buyer.id, seller.id, item["id"], "giveaway:1", "A prize")
+    assert await kinds(db, seller.id) == ["new_order"]
+    assert await db.fetchval("SELECT text FROM notifications WHERE user_id = $1", seller.id) == (
+        f"New paid order #{order['id']}: ₹1,000.00.")
+
+    # The creator hears of a comment and a reply on their reel; the comment's author of the reply to it.
+    creator = await verified_seller(api, admin, "creator")
+    reel = await upload(api, creator, "Drape", kind="IMAGE")
+    fan, other = await api.register("fan"), await api.register("other")
+    first = (await api.post("/api/v1/video-comments/", {"video": reel["id"], "text": "Lovely"},
+                            token=fan.access)).body
+    await api.post("/api/v1/video-comments/", {"video": reel["id"], "text": "Agreed", "parent": first["id"]},
+                   token=other.access)
+    await api.post("/api/v1/video-comments/", {"video": reel["id"], "text": "Thanks!", "parent": first["id"]},
+                   token=creator.access)
+    assert await kinds(db, creator.id) == ["reel_comment", "reel_comment"]  # not of their own reply
+    assert await kinds(db, fan.id) == ["comment_reply", "comment_reply"]
+
+    # Ten likes are a milestone, told once though the tenth like is taken back and given again.
+    likers = [await api.register(f"liker{i}") for i in range(10)]
+    for who in likers:
+        await api.post(f"/api/v1/shoppable-videos/{reel['id']}/like/", token=who.access)
+    for _ in range(2):
+        await api.post(f"/api/v1/shoppable-videos/{reel['id']}/like/", token=likers[-1].access)
+    assert (await kinds(db, creator.id)).count("like_milestone") == 1
+
+    marked = await api.call("PUT", "/api/notifications/read-all/", token=creator.access)
+    assert marked.status == 200 and marked.body == {"marked": 3}
+    assert (await api.get("/api/notifications/", token=creator.access)).body["unread"] == 0

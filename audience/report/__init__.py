@@ -1,0 +1,1 @@
+"""The post-show report: what a show drew and sold."""

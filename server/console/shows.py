@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from audience.report.keys import REPORTS
+from audience.report.service import summary_csv
 from bidding.keys import AUCTIONS, WINS
 from bidding.schemas import OpenIn
 from rooms.chat.keys import CHAT
@@ -15,7 +17,8 @@ from rooms.streams.schemas import StreamIn, StreamOut
 from rooms.streams.store import ShowFilter
 from server.api import validate
 from server.console import store
-from server.console.web import SELLER, Console, Ctx
+from server.console.charts import bar_chart, line_chart
+from server.console.web import SELLER, STAFF, Console, Ctx
 from server.errors import NotFound
 from server.keys import DB
 
@@ -118,6 +121,23 @@ async def end_show(ctx: Ctx) -> web.StreamResponse:
     show = await _own_show(ctx)
     await ctx.request.app[STREAMS].end(ctx.me, show.id, "owner")
     return await ctx.redirect(f"/console/shows/{show.id}", "The show has ended.")
+
+
+@pages.page(ONE + "/report", roles=STAFF)
+async def show_report(ctx: Ctx) -> web.StreamResponse:
+    """A show's report with its charts (its seller's, or any for an admin)."""
+    report = await ctx.app[REPORTS].summary(ctx.me, int(ctx.request.match_info["id"]))
+    return await ctx.render("console/shows/report.html", report=report,
+                            viewers=line_chart(report.viewers_timeline, "viewers"),
+                            sales=bar_chart(report.sales_timeline, "sales paid"))
+
+
+@pages.page(ONE + "/report.csv", roles=STAFF)
+async def show_report_csv(ctx: Ctx) -> web.StreamResponse:
+    report = await ctx.app[REPORTS].summary(ctx.me, int(ctx.request.match_info["id"]))
+    return web.Response(text=summary_csv(report), content_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="show-{report.livestream}-report.csv"',
+        "Cache-Control": "no-store"})
 
 
 @pages.page(ONE + "/live", roles=SELLER)

@@ -26,27 +26,12 @@ class ShowBrief:
 
 
 @dataclass(frozen=True, slots=True)
-class ShowSummary:
-    """What the seller's last ended show sold: each won auction is one item, at its winning bid."""
-
-    id: int
-    title: str
-    started_at: datetime | None
-    ended_at: datetime | None
-    peak_viewers: int
-    items_sold: int
-    total: Decimal
-    buyers: int
-
-
-@dataclass(frozen=True, slots=True)
 class Dashboard:
     today: Sales
     to_ship: int
     credits: int
     next_show: ShowBrief | None
     live: ShowBrief | None
-    last_show: ShowSummary | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +73,7 @@ class PickerProduct:
 
 
 async def dashboard(conn: Conn, seller_id: int) -> Dashboard:
-    """Today's sales, orders to ship, credits, the next scheduled show and the last ended show's summary."""
+    """Today's sales, orders to ship, credits, the next scheduled show and the live one."""
     today = await conn.fetchrow(
         f"""SELECT coalesce(sum(total_amount), 0) AS amount, count(*) AS orders FROM orders
             WHERE seller_id = $1 AND status IN {SOLD} AND paid_at >= date_trunc('day', now())""",
@@ -104,24 +89,7 @@ async def dashboard(conn: Conn, seller_id: int) -> Dashboard:
     )
     live = await conn.fetchrow(
         "SELECT id, title, started_at FROM livestreams WHERE seller_id = $1 AND status = 'live'", seller_id)
-    # What a show sold is what its auctions sold and the winners paid for: a won item still in a cart, taken
-    # out of it, or in an unpaid or cancelled order is not sold.
-    last = await conn.fetchrow(
-        f"""SELECT l.id, l.title, l.started_at, l.ended_at, l.peak_viewers,
-                   coalesce(sum(oi.quantity) FILTER (WHERE o.id IS NOT NULL), 0) AS items_sold,
-                   coalesce(sum(oi.unit_price * oi.quantity) FILTER (WHERE o.id IS NOT NULL), 0) AS total,
-                   count(DISTINCT o.buyer_id) AS buyers
-            FROM livestreams l
-            LEFT JOIN biddings b ON b.livestream_id = l.id AND b.winner_id IS NOT NULL
-            LEFT JOIN order_items oi ON oi.ref = 'bidding:' || b.id
-            LEFT JOIN orders o ON o.id = oi.order_id AND o.status IN {SOLD}
-            WHERE l.id = (SELECT id FROM livestreams WHERE seller_id = $1 AND status = 'ended'
-                          ORDER BY ended_at DESC NULLS LAST, id DESC LIMIT 1)
-            GROUP BY l.id""",
-        seller_id,
-    )
-    return Dashboard(Sales(**today), to_ship, credits, one(ShowBrief, next_show), one(ShowBrief, live),
-                     one(ShowSummary, last))
+    return Dashboard(Sales(**today), to_ship, credits, one(ShowBrief, next_show), one(ShowBrief, live))
 
 
 async def admin_counts(conn: Conn) -> AdminCounts:

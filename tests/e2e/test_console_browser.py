@@ -15,10 +15,13 @@ import asyncpg
 import pytest
 from aiohttp import web
 
+from audience.report.keys import REPORTS
 from bidding.keys import WINS
+from commerce.orders.keys import ORDERS
 from rooms.keys import HUB
 from server.config import ROOT
 from server.demo import create_admin
+from server.keys import DB, REDIS
 from tests.e2e.test_flash_sales import send_updates
 from tests.e2e.test_reels import png, upload
 from tests.e2e.test_rooms import connect
@@ -313,6 +316,14 @@ async def test_the_control_room_runs_the_run_sheet_flash_sales_a_giveaway_and_se
         "asha won the giveaway (1 entry). Their order is placed at ₹0.")
     await viewer.ws.close()
 
+    # ravi pays for his two flash-sale bangles; the viewers are sampled twice.
+    order = await api.post("/api/orders/orders/create/", {"shipping_address": ADDRESS}, token=ravi.access)
+    async with app[DB].acquire() as conn, conn.transaction():
+        await app[ORDERS].transition(conn, order.body["id"], "paid", "payment", ravi.id, "test payment")
+    for _ in range(2):
+        await app[REDIS].delete(f"show:{{{stream_id}}}:sample")
+        assert await app[REPORTS].sample() == 1
+
     # After the show, asha's win lapses unpaid: the show's page offers the item to ravi, the runner-up.
     await page.goto(f"/console/shows/{stream_id}")
     await page.get_by_role("button", name="End the show").click()
@@ -328,3 +339,18 @@ async def test_the_control_room_runs_the_run_sheet_flash_sales_a_giveaway_and_se
     assert accepted.status == 200 and accepted.body["win"]["buyer"]["username"] == "ravi"
     await page.reload()
     await expect(page.get_by_text("ravi (second chance)")).to_be_visible()
+
+    # The dashboard's last show links to its report: figures, two charts, the tables, a CSV.
+    await nav(page, "Dashboard").click()
+    await page.get_by_role("link", name="Open the report").click()
+    await expect(page.get_by_role("heading", name="Report: Jewellery hour")).to_be_visible()
+    figures = page.locator(".report-figures")
+    await expect(figures.locator("div", has_text="Items sold").locator("dd")).to_have_text("2")
+    await expect(figures.locator("div", has_text="Gross").locator("dd")).to_have_text("₹480.00")
+    await expect(page.locator("#viewers-chart-desc")).to_contain_text("2 samples")
+    await expect(page.locator(".chart rect.bar")).to_have_count(1)
+    await expect(page.get_by_role("cell", name="Glass bangles")).to_have_count(2)  # an auction, a flash sale
+    await shoot(page, "seller-show-report")
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name="Download CSV").click()
+    assert (await download.value).suggested_filename == f"show-{stream_id}-report.csv"

@@ -61,7 +61,8 @@ def line_chart(samples: Sequence[tuple[datetime, int]], what: str) -> Chart:
     points = " ".join(f"{x},{y}" for x, y in xy)
     return Chart(summary=f"{what.capitalize()} from {_clock(samples[0][0])} to {_clock(samples[-1][0])}: "
                          f"{len(samples)} samples, at most {int(peak)}.",
-                 points=points, dots=xy if len(xy) <= 120 else [], y_max=f"{int(peak)}", x_first=_clock(samples[0][0]), x_last=_clock(samples[-1][0]))
+                 points=points, dots=xy if len(xy) <= 120 else [], y_max=f"{int(peak)}",
+                 x_first=_clock(samples[0][0]), x_last=_clock(samples[-1][0]))
 
 
 def bar_chart(samples: Sequence[tuple[datetime, Decimal]], what: str) -> Chart:

@@ -28,6 +28,7 @@ from locust.exception import StopUser
 ADMIN = ("admin", "admin123")  # the demo admin (`seed-demo`), who verifies the load test's sellers
 SEARCHES = ["silk", "saree", "kurta", "cotton", "lamp", "brass", "tea", "shawl"]
 CHAT_LINES = ["Love this!", "What size is it?", "Is it handmade?", "Ships to Pune?", "Beautiful colour"]
+REACTIONS = ["❤️", "🔥", "😂", "😮", "👏"]
 
 
 def ws_url(host: str, path: str) -> str:
@@ -73,7 +74,8 @@ class Api(HttpUser):
 
 
 class Buyer(Api):
-    """Browses and searches the catalog, scrolls the feed, likes and comments, watches live shows."""
+    """Browses and searches the catalog, scrolls the feed, likes and comments, watches live shows (reacts, votes,
+    bids, claims, enters), messages sellers."""
 
     weight = 12
     wait_time = between(1, 4)
@@ -132,10 +134,20 @@ class Buyer(Api):
             self.json("POST", "/api/orders/cart/add/", {"product_id": random.choice(self.products), "quantity": 1},
                       ok=(200, 201, 409))
 
+    @task(1)
+    def message(self) -> None:
+        """Message the seller of a live show (what a buyer asks before buying), then read the threads."""
+        shows = self.json("GET", "/api/livestreams/livestreams/live_now/?page_size=20",
+                          name="/api/livestreams/livestreams/live_now/")
+        if shows and shows["results"]:
+            seller = random.choice(shows["results"])["seller"]["id"]
+            self.json("POST", "/api/messages/", {"to": seller, "text": random.choice(CHAT_LINES)}, ok=(201, 429))
+            self.json("GET", "/api/messages/threads/")
+
     @task(3)
     def watch_live(self) -> None:
-        """Join a live show's room (msgpack) for a few seconds: read everything, chat once, bid if an auction is
-        open, claim a unit of an open flash sale, enter an open giveaway."""
+        """Join a live show's room (msgpack) for a few seconds: read everything, chat once, react, bid if an auction
+        is open, claim a unit of an open flash sale, enter an open giveaway, vote in an open poll."""
         shows = self.json("GET", "/api/livestreams/livestreams/live_now/?page_size=20",
                           name="/api/livestreams/livestreams/live_now/")
         if not shows or not shows["results"]:
@@ -162,11 +174,14 @@ class Buyer(Api):
         bidding = hello["data"].get("bidding")
         sales = [s for s in hello["data"].get("flash_sales") or [] if s.get("status") == "open"]
         giveaway = hello["data"].get("giveaway")
+        poll = hello["data"].get("poll")
         pending: dict[str, tuple[str, float]] = {}
         chat_at = time.perf_counter() + random.uniform(0.5, 2)
         bid_at = time.perf_counter() + random.uniform(1, 4)
         claim_at = time.perf_counter() + random.uniform(0.5, 3)
         enter_at = time.perf_counter() + random.uniform(0.5, 3)
+        react_at = time.perf_counter() + random.uniform(0.2, 2)
+        vote_at = time.perf_counter() + random.uniform(0.5, 3)
         leave_at = time.perf_counter() + random.uniform(4, 10)
         ws.settimeout(0.5)
         while time.perf_counter() < leave_at:
@@ -183,6 +198,18 @@ class Buyer(Api):
                 ws.send_binary(msgpack.packb({"type": "enter_giveaway", "data": {
                     "giveaway_id": giveaway["id"], "client_id": client_id}}))
                 enter_at = 0
+            if react_at and now >= react_at:
+                client_id = uuid.uuid4().hex[:8]
+                pending[client_id] = ("reaction", now)
+                ws.send_binary(msgpack.packb({"type": "reaction", "data": {
+                    "emoji": random.choice(REACTIONS), "client_id": client_id}}))
+                react_at = now + random.uniform(0.5, 2) if random.random() < 0.6 else 0
+            if vote_at and now >= vote_at and poll and poll.get("status") == "open":
+                client_id = uuid.uuid4().hex[:8]
+                pending[client_id] = ("vote", now)
+                ws.send_binary(msgpack.packb({"type": "vote", "data": {
+                    "poll_id": poll["id"], "option": random.randrange(len(poll["options"])), "client_id": client_id}}))
+                vote_at = 0
             if chat_at and now >= chat_at:
                 client_id = uuid.uuid4().hex[:8]
                 pending[client_id] = ("chat", now)
@@ -209,7 +236,8 @@ class Buyer(Api):
                     self.report(f"{what} -> ack", sent)
                 continue
             if kind in ("chat", "bid", "bidding_started", "bidding_closed", "viewers", "flash_sale_started",
-                        "flash_sale_updated", "giveaway_started") and frame.get("ts"):
+                        "flash_sale_updated", "giveaway_started", "reactions", "poll_started",
+                        "poll_updated") and frame.get("ts"):
                 lag_s = max(0.0, time.time() - frame["ts"] / 1000)
                 events.request.fire(request_type="WS", name="publish -> receipt", response_time=lag_s * 1000,
                                     response_length=len(raw), exception=None, context={})
@@ -228,6 +256,10 @@ class Buyer(Api):
                 giveaway = data
             elif kind == "giveaway_ended":
                 giveaway = None
+            elif kind == "poll_started":
+                poll = data
+            elif kind == "poll_closed":
+                poll = None
             elif kind == "stream_ended":
                 return
 
@@ -291,6 +323,13 @@ class Seller(Api):
         self.json("POST", f"/api/livestreams/livestreams/{self.stream_id}/giveaways/", {
             "product_id": random.choice(self.products), "duration_s": random.randint(10, 15)},
             name="/api/livestreams/livestreams/{id}/giveaways/", ok=(201, 409))
+
+    @task(1)
+    def poll(self) -> None:
+        """A short poll; buyers in the room vote (409 while the last one is still open)."""
+        self.json("POST", f"/api/livestreams/livestreams/{self.stream_id}/polls/", {
+            "question": "Which colour next?", "options": ["Red", "Green", "Blue"], "duration_s": 10},
+            name="/api/livestreams/livestreams/{id}/polls/", ok=(201, 409))
 
     @task(1)
     def pin(self) -> None:

@@ -27,6 +27,6 @@ def test_a_short_locust_run_against_two_workers_has_no_failures(tmp_path: Path) 
     # The scenarios really ran: the catalog, the feed, a seller's show and the buyers in its room.
     for key in [("GET", "/api/products/products/"), ("GET", "/api/v1/shoppable-videos/"),
                 ("POST", "/api/livestreams/livestreams/{id}/start/"), ("WS", "connect + hello"),
-                ("WS", "publish -> receipt")]:
+                ("WS", "publish -> receipt"), ("WS", "reaction -> ack"), ("POST", "/api/messages/")]:
         assert int(rows[key]["Request Count"]) > 0, key
     assert (tmp_path / "report.html").stat().st_size > 10_000

@@ -1,9 +1,9 @@
-"""What the stores share: the connection type, rows into typed rows, LIKE patterns."""
+"""What the stores share: the connection type, rows into typed rows, WHERE clauses, LIKE patterns."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 
@@ -21,6 +21,23 @@ def many(cls: Callable[..., T], rows: Iterable[asyncpg.Record]) -> list[T]:
     """Rows as the store's frozen dataclasses."""
     return [cls(**row) for row in rows]
 
+
+
+class Where:
+    """A WHERE clause built condition by condition, with its parameters numbered $1, $2 ... as they are added."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.args: list[Any] = []
+
+    def arg(self, value: Any) -> str:
+        """The placeholder of a new parameter."""
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def clause(self) -> tuple[str, list[Any]]:
+        """`WHERE a AND b ...` (or nothing) and the parameters."""
+        return (f"WHERE {' AND '.join(self.conditions)}" if self.conditions else ""), self.args
 
 
 def like_contains(text: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from server.errors import Conflict, InvalidInput
-from server.sql import Conn, like_contains, many, one
+from server.sql import Conn, Where, like_contains, many, one
 from server.store import update_columns
 
 
@@ -136,26 +136,21 @@ class ProductFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """The WHERE clause and its parameters ($1...)."""
-        where: list[str] = []
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
+        w = Where()
         if not self.include_inactive:
-            where.append("p.is_active")
+            w.conditions.append("p.is_active")
         if self.search:
-            where.append(f"lower(p.name || ' ' || p.description) LIKE '%' || {arg(like_contains(self.search))} || '%'")
+            w.conditions.append(f"lower(p.name || ' ' || p.description) LIKE '%' || {w.arg(like_contains(self.search))}"
+                                " || '%'")
         if self.category is not None:
-            where.append(f"p.category_id = {arg(self.category)}")
+            w.conditions.append(f"p.category_id = {w.arg(self.category)}")
         if self.seller is not None:
-            where.append(f"p.seller_id = {arg(self.seller)}")
+            w.conditions.append(f"p.seller_id = {w.arg(self.seller)}")
         if self.min_price is not None:
-            where.append(f"p.price >= {arg(self.min_price)}")
+            w.conditions.append(f"p.price >= {w.arg(self.min_price)}")
         if self.max_price is not None:
-            where.append(f"p.price <= {arg(self.max_price)}")
-        return (f"WHERE {' AND '.join(where)}" if where else ""), args
+            w.conditions.append(f"p.price <= {w.arg(self.max_price)}")
+        return w.clause()
 
 
 async def count_products(conn: Conn, filters: ProductFilter) -> int:

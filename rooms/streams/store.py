@@ -10,7 +10,7 @@ from typing import Any, Literal
 import asyncpg
 
 from server.errors import Conflict, InvalidInput
-from server.sql import Conn, like_contains, many, one
+from server.sql import Conn, Where, like_contains, many, one
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,25 +132,20 @@ class ShowFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """The WHERE clause and its parameters ($1...), over livestreams l, users u and sellers s."""
-        where: list[str] = []
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
+        w = Where()
         if self.search:
-            words = arg(like_contains(self.search))
-            where.append(f"""(lower(l.title || ' ' || l.description) LIKE '%' || {words} || '%'
-                             OR lower(u.username || ' ' || s.business_name) LIKE '%' || {words} || '%')""")
+            words = w.arg(like_contains(self.search))
+            w.conditions.append(f"""(lower(l.title || ' ' || l.description) LIKE '%' || {words} || '%'
+                                    OR lower(u.username || ' ' || s.business_name) LIKE '%' || {words} || '%')""")
         if self.seller is not None:
-            where.append(f"l.seller_id = {arg(self.seller)}")
+            w.conditions.append(f"l.seller_id = {w.arg(self.seller)}")
         if self.category is not None:
-            where.append(f"""EXISTS (SELECT 1 FROM livestream_products lp JOIN products p ON p.id = lp.product_id
-                                     WHERE lp.livestream_id = l.id AND p.category_id = {arg(self.category)})""")
+            category = w.arg(self.category)
+            w.conditions.append(f"""EXISTS (SELECT 1 FROM livestream_products lp JOIN products p ON p.id = lp.product_id
+                                            WHERE lp.livestream_id = l.id AND p.category_id = {category})""")
         if self.status is not None:
-            where.append(f"l.status = {arg(self.status)}")
-        return (f"WHERE {' AND '.join(where)}" if where else ""), args
+            w.conditions.append(f"l.status = {w.arg(self.status)}")
+        return w.clause()
 
 
 async def list_streams(conn: Conn, filters: ShowFilter, ordering: str, limit: int,

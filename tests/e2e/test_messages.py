@@ -59,7 +59,9 @@ async def test_a_blocked_sender_is_refused_until_unblocked(api: Api) -> None:
     refused = await api.post("/api/messages/", {"to": asha.id, "text": "hey"}, token=troll.access)
     assert refused.status == 403 and refused.error_code() == "blocked"
     assert (await api.post("/api/messages/", {"to": troll.id, "text": "stop"}, token=asha.access)).status == 201
+    assert (await api.get("/api/messages/blocks/", token=asha.access)).body == {"blocked": [troll.id]}
     assert (await api.call("DELETE", f"/api/messages/blocks/{troll.id}/", token=asha.access)).status == 204
+    assert (await api.get("/api/messages/blocks/", token=asha.access)).body == {"blocked": []}
     assert (await api.call("DELETE", f"/api/messages/blocks/{troll.id}/", token=asha.access)).status == 404
     assert (await api.post("/api/messages/", {"to": asha.id, "text": "sorry"}, token=troll.access)).status == 201
 

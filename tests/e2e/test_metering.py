@@ -161,7 +161,7 @@ async def test_order_changes_notify_the_buyer_once_after_commit(api: Api, app: A
                    token=seller.access)
     pushed = await asyncio.gather(push_stored(app[DB], app[BRIDGE]),
                                   push_stored(other.server.app[DB], other.server.app[BRIDGE]))
-    assert sum(pushed) == 2
+    assert sum(pushed) == 3  # the buyer's two, and the seller's new_order
     frames = [await socket.next("notification"), await socket.next("notification")]
     assert [f["data"]["data"]["status"] for f in frames] == ["paid", "shipped"]
     assert frames[1]["data"]["data"]["note"] == "AWB 7" and frames[1]["data"]["type"] == "order_status"

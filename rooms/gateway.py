@@ -270,8 +270,8 @@ async def serve_frames(request: web.Request, ws: web.WebSocketResponse, member: 
         if message.type == WSMsgType.TEXT and member.codec == "json":
             try:
                 frame = json.loads(message.data)
-            except ValueError:
-                _error(member, None, "bad_frame", "The frame is not valid JSON.")
+            except (ValueError, RecursionError):
+                _error(member, None, "bad_frame", "The frame is not valid JSON (or is nested too deeply).")
                 continue
         elif message.type == WSMsgType.BINARY and member.codec == "msgpack":
             try:

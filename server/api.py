@@ -182,6 +182,9 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
             data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"The request body is not valid JSON: {exc}.", code="invalid_json") from None
+        except RecursionError:
+            raise InvalidInput(f"The request body is nested deeper than {MAX_DEPTH} levels.",
+                               code="invalid_json") from None
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
     return validate(model, data)
@@ -192,12 +195,13 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> Any:
     return validate(model, {key: request.query.getall(key)[-1] for key in request.query})
 
 
+MAX_DEPTH = 32  # objects and lists nested deeper than this are refused before any model sees them
+
+
 def validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    """model.model_validate with its errors turned into the contract's InvalidInput."""
-    fields: dict[str, list[str]] = {}
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
-    for name in _paths_with_nul(data, ""):
-        fields[name or "body"] = ["Text must not contain NUL characters."]
+    """model.model_validate with its errors turned into the contract's InvalidInput; text PostgreSQL cannot store
+    (NUL, a lone surrogate) and nesting deeper than MAX_DEPTH are refused first."""
+    fields: dict[str, list[str]] = dict(text_problems(data))
     if not fields:
         try:
             return model.model_validate(data)
@@ -209,20 +213,38 @@ def validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
     raise InvalidInput(f"Invalid input: {first[0]}: {first[1][0]}", fields=fields)
 
 
-def _paths_with_nul(value: Any, path: str) -> Iterable[str]:
-    if isinstance(value, str):
-        if "\x00" in value:
-            yield path
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                yield child.replace("\x00", "\\0")
-            else:
-                yield from _paths_with_nul(item, child)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _paths_with_nul(item, f"{path}.{index}" if path else str(index))
+def text_problems(value: Any) -> Iterable[tuple[str, list[str]]]:
+    """(path, messages) for each string PostgreSQL's text cannot hold (NUL, or a lone surrogate, which has no
+    UTF-8), and for nesting deeper than MAX_DEPTH. Iterative, so depth itself cannot exhaust the stack."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            problem = _text_problem(item)
+            if problem:
+                yield path or "body", [problem]
+        elif isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                yield path or "body", [f"Nested deeper than {MAX_DEPTH} levels."]
+                continue
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                name = str(key)
+                if isinstance(key, str) and _text_problem(key):
+                    yield (f"{path}.{name!r}" if path else repr(name)), ["Keys must be valid text without NUL."]
+                    continue
+                stack.append((child, f"{path}.{name}" if path else name, depth + 1))
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "Text must not contain NUL characters."
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "Text must be valid Unicode (no lone surrogates)."
+    return None
 
 
 def _message(err: Any) -> str:

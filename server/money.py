@@ -21,10 +21,11 @@ def parse_money(value: Any) -> Decimal:
         raise ValueError("Enter an amount as a number or a decimal string, like 499 or '499.50'.") from None
     if not amount.is_finite():
         raise ValueError("The amount must be a finite number.")
-    if amount != amount.quantize(CENT):
-        raise ValueError("Use at most two decimals (paise).")
+    # The bound first: quantizing an amount beyond Decimal's 28 digits (1e30) raises InvalidOperation.
     if amount < 0 or amount > MAX_AMOUNT:
         raise ValueError(f"The amount must be between 0 and {MAX_AMOUNT}.")
+    if amount != amount.quantize(CENT):
+        raise ValueError("Use at most two decimals (paise).")
     return amount.quantize(CENT)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from server.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
@@ -40,13 +41,21 @@ def require_multipart(request: web.Request, what: str) -> None:
 async def receive_upload(request: web.Request, name: str, folder: Path, max_bytes: int) -> Path:
     """Stream the multipart file field `name` into a temporary file in `folder`, refusing more than max_bytes."""
     require_multipart(request, f"the file in a '{name}' field")
-    reader = await request.multipart()
-    part = await reader.next()
-    while part is not None and not (isinstance(part, BodyPartReader) and part.name == name):
+    try:
+        reader = await request.multipart()
         part = await reader.next()
+        while part is not None and not (isinstance(part, BodyPartReader) and part.name == name):
+            part = await reader.next()
+    except (HttpProcessingError, ValueError) as exc:
+        raise _malformed(exc) from None
     if part is None:
         raise InvalidInput(f"No '{name}' field in the form.", fields={name: ["This field is required."]})
     return await stream_part(part, folder, max_bytes)
+
+
+def _malformed(exc: Exception) -> InvalidInput:
+    """A part's headers aiohttp cannot parse (a control character in a name, a broken boundary)."""
+    return InvalidInput(f"The multipart body is malformed ({type(exc).__name__}).")
 
 
 async def read_form(request: web.Request, files: dict[str, int], folder: Path) -> Form:
@@ -92,6 +101,9 @@ async def read_form(request: web.Request, files: dict[str, int], folder: Path) -
                     raise InvalidInput(f"The field '{part.name}' is not UTF-8 text.",
                                        fields={part.name: ["Not text."]}) from None
                 form.fields.setdefault(part.name, []).append(text)
+    except (HttpProcessingError, ValueError) as exc:
+        await form.discard()
+        raise _malformed(exc) from None
     except BaseException:
         await form.discard()
         raise
@@ -102,7 +114,7 @@ async def _plain_fields(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
         try:
             data = json.loads(await request.read(), parse_float=Decimal)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InvalidInput(f"The request body is not valid JSON: {exc}.", code="invalid_json") from None
         if not isinstance(data, dict):
             raise InvalidInput("The request body must be a JSON object.", code="invalid_json")

@@ -65,6 +65,8 @@ class Gateway:
 
     def verify_payment(self, order_id: str, payment_id: str, signature: str) -> None:
         """Check Checkout's signature of 'order_id|payment_id' with the key secret (HMAC: no I/O)."""
+        if not signature.isascii():  # a hex digest; hmac.compare_digest raises TypeError on other text
+            raise InvalidSignature("The payment signature does not match; the payment is not confirmed.")
         try:
             self._client().utility.verify_payment_signature({
                 "razorpay_order_id": order_id, "razorpay_payment_id": payment_id, "razorpay_signature": signature,
@@ -74,6 +76,8 @@ class Gateway:
 
     def verify_webhook(self, body: str, signature: str) -> None:
         """Check X-Razorpay-Signature over the raw body with the webhook secret."""
+        if not signature.isascii():
+            raise InvalidSignature("The webhook signature does not match.")
         try:
             self._client().utility.verify_webhook_signature(body, signature, self._webhook_secret)
         except SignatureVerificationError:

@@ -10,7 +10,8 @@ from aiohttp.test_utils import TestClient
 
 from server.config import Config
 from tests.conftest import make_config
-from tests.helpers import Api
+from tests.e2e.test_rooms import connect, live_show
+from tests.helpers import Account, Api, category, product, verified_seller
 
 REGISTER = "/api/auth/register/buyer/"
 
@@ -137,3 +138,90 @@ async def test_nul_characters_anywhere_are_400_not_a_database_error(api: Api) ->
     assert reply.body["error"]["fields"] == {"bio": ["Text must not contain NUL characters."]}
     reply = await api.get("/api/users/?search=a%00b", token=user.access)
     assert reply.status == 400 and "search" in reply.body["error"]["fields"]
+
+
+# The five causes of 500 that schemathesis found (issue 18), one regression test each.
+
+async def test_money_far_beyond_the_bound_is_400_not_a_decimal_error(api: Api, admin: Account) -> None:
+    seller = await verified_seller(api, admin, "weaver")
+    cat = await category(api, admin)
+    for value in (1e30, "1e30", 5.44e108, 10**40):
+        reply = await api.post("/api/products/products/", {"name": "x", "price": value, "stock": 1, "category": cat},
+                               token=seller.access)
+        assert reply.status == 400 and "price" in reply.body["error"]["fields"], (value, reply.body)
+    assert (await api.post("/api/payments/seller/withdrawals/", {"amount": 1e30},
+                           token=seller.access)).status == 400
+    for query in ("min_price=1e30", "max_price=1e309", "max_price=-1e30"):
+        assert (await api.get(f"/api/products/products/?{query}")).status == 400, query
+    show = await live_show(api, admin, "singer")
+    opened = await api.post(f"/api/livestreams/livestreams/{show.stream_id}/biddings/",
+                            {"product_id": show.product_id, "starting_price": 1e30, "duration_s": 60},
+                            token=show.seller.access)
+    assert opened.status == 400
+    auction = await api.post(f"/api/livestreams/livestreams/{show.stream_id}/biddings/",
+                             {"product_id": show.product_id, "starting_price": "100", "duration_s": 60},
+                             token=show.seller.access)
+    buyer = await api.register("buyer")
+    assert (await api.post(f"/api/livestreams/biddings/{auction.body['id']}/place-bid/", {"max_amount": 5.44e108},
+                           token=buyer.access)).status == 400
+
+
+async def test_a_control_character_in_a_multipart_part_name_is_400(client: TestClient, api: Api,
+                                                                  admin: Account) -> None:
+    seller = await verified_seller(api, admin, "weaver")
+    item = await product(api, seller, await category(api, admin))
+    boundary = "b0undary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"fi\x01le\"; filename=\"a.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\nxx\r\n--{boundary}--\r\n").encode()
+    for path in (f"/api/products/products/{item['id']}/images/", "/api/v1/shoppable-videos/"):
+        status, reply = await raw(client, "POST", path, body, {
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "Authorization": f"Bearer {seller.access}"})
+        assert status == 400 and reply["error"]["code"] == "invalid_input", (path, status, reply)
+
+
+async def test_a_signature_that_is_not_ascii_is_refused_not_a_type_error(client: TestClient, api: Api) -> None:
+    buyer = await api.register("buyer")
+    reply = await api.post("/api/payments/verify/", {"razorpay_order_id": "order_1", "razorpay_payment_id": "pay_1",
+                                                     "razorpay_signature": "é" * 64}, token=buyer.access)
+    assert 400 <= reply.status < 500 and reply.body["error"]["code"] in ("invalid_signature", "payment_not_found")
+    status, body = await raw(client, "POST", "/api/payments/webhook/", b'{"event": "payment.captured"}',
+                             {"Content-Type": "application/json", "X-Razorpay-Signature": "\u00e9" * 64})
+    assert status == 400 and body["error"]["code"] == "invalid_signature"
+
+
+async def test_json_nested_too_deep_is_refused_over_rest_and_the_socket(client: TestClient, api: Api,
+                                                                        admin: Account) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    status, body = await raw(client, "POST", REGISTER, deep, {"Content-Type": "application/json"})
+    assert status == 400 and body["error"]["code"] == "invalid_json"
+    nested: object = "x"
+    for _ in range(40):  # parses, but deeper than any body of ours: refused before the models
+        nested = {"a": nested}
+    reply = await api.post(REGISTER, {"username": "deep", "email": "d@example.com", "password": "password123",
+                                      "extra": nested})
+    assert reply.status == 400 and reply.error_code() == "invalid_input"
+    show = await live_show(api, admin)
+    buyer = await api.register("buyer")
+    socket = await connect(client, show.stream_id, buyer.access)
+    await socket.next("hello")
+    await socket.ws.send_str('{"type": "chat", "data": {"text": ' + "[" * 2000 + "]" * 2000 + "}}")
+    assert (await socket.next("error"))["data"]["code"] == "bad_frame"
+    await socket.send("chat", {"text": {"a": nested}, "client_id": "deep"})
+    assert (await socket.next("error"))["data"]["code"] == "invalid_input"
+    await socket.send("chat", {"text": "still here", "client_id": "ok"})
+    assert (await socket.next("ack"))["data"]["client_id"] == "ok"
+
+
+async def test_a_lone_surrogate_in_text_is_400_not_a_database_error(client: TestClient, api: Api,
+                                                                     admin: Account) -> None:
+    show = await live_show(api, admin)
+    buyer = await api.register("buyer")
+    body = '{"text": "hi \\ud800 there"}'.encode()
+    status, reply = await raw(client, "POST", f"/api/chat/messages/{show.stream_id}/send/", body, {
+        "Content-Type": "application/json", "Authorization": f"Bearer {buyer.access}"})
+    assert status == 400 and reply["error"]["fields"] == {"text": ["Text must be valid Unicode (no lone surrogates)."]}
+    socket = await connect(client, show.stream_id, buyer.access)
+    await socket.next("hello")
+    await socket.ws.send_str('{"type": "chat", "data": {"text": "\\udfff", "client_id": "s1"}}')
+    refused = (await socket.next("error"))["data"]
+    assert (refused["code"], refused["client_id"]) == ("invalid_input", "s1")

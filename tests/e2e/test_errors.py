@@ -216,7 +216,7 @@ async def test_a_lone_surrogate_in_text_is_400_not_a_database_error(client: Test
                                                                      admin: Account) -> None:
     show = await live_show(api, admin)
     buyer = await api.register("buyer")
-    body = '{"text": "hi \\ud800 there"}'.encode()
+    body = b'{"text": "hi \\ud800 there"}'
     status, reply = await raw(client, "POST", f"/api/chat/messages/{show.stream_id}/send/", body, {
         "Content-Type": "application/json", "Authorization": f"Bearer {buyer.access}"})
     assert status == 400 and reply["error"]["fields"] == {"text": ["Text must be valid Unicode (no lone surrogates)."]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -32,8 +33,14 @@ class ServerConfig:
     shutdown_timeout_s: float = 10.0
     public_url: str = ""
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(f"server.trusted_proxies: {proxy!r} is not an address or a network") from None
         _check(0 <= self.port <= 65535, "server.port must be between 0 and 65535")
         _check(not self.public_url or bool(_PUBLIC_URL.match(self.public_url)),
                "server.public_url must be empty or an http(s) URL without query, like https://shop.example.com")
@@ -89,13 +96,15 @@ class AuthConfig:
     token_purge_interval_s: float = 3600.0
     login_attempts: int = 10
     login_window_s: int = 300
+    login_address_attempts: int = 100
 
     def __post_init__(self) -> None:
         _check(len(self.jwt_secret.encode()) >= 32, "auth.jwt_secret must be at least 32 bytes")
         _check(self.access_ttl_s > 0 and self.refresh_ttl_s > 0, "auth token lifetimes must be positive")
         n = self.scrypt_n
         _check(n >= 1024 and n & (n - 1) == 0, "auth.scrypt_n must be a power of two, at least 1024")
-        _check(self.login_attempts >= 1 and self.login_window_s >= 1, "auth login limits must be positive")
+        _check(self.login_attempts >= 1 and self.login_window_s >= 1 and self.login_address_attempts >= 1,
+               "auth login limits must be positive")
         _check(self.token_purge_interval_s > 0, "auth.token_purge_interval_s must be positive")
 
 

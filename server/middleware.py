@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import itertools
 import json
 import logging
@@ -51,6 +52,29 @@ def unavailable(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address: the peer's, or, when the peer is one of `server.trusted_proxies`, the nearest
+    address in X-Forwarded-For that is not a trusted proxy (a client cannot pick its address by sending the
+    header itself: only what trusted proxies appended is believed)."""
+    peer = request.remote or "-"
+    proxies = request.app[CONFIG].server.trusted_proxies
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    forwarded = [a.strip() for h in request.headers.getall("X-Forwarded-For", []) for a in h.split(",") if a.strip()]
+    for address in reversed(forwarded):
+        if not _trusted(address, proxies):
+            return address
+    return forwarded[0] if forwarded else peer
+
+
+def _trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
 def new_request_id() -> str:

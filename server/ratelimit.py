@@ -38,6 +38,23 @@ class FixedWindow:
             count, _ = await pipe.execute()
         return int(count)
 
+    async def reserve(self, key: str, message: str) -> None:
+        """Take one attempt of the key's window before doing the work it limits, in one atomic step (so
+        concurrent callers cannot all pass a check made before any of them counted); RateLimited, with the
+        seconds until the window ends, once the window is used up."""
+        full = self._key(key)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(full)
+            pipe.expire(full, self.window_s, nx=True)
+            pipe.ttl(full)
+            count, _, ttl = await pipe.execute()
+        if int(count) > self.limit:
+            raise RateLimited(message, retry_after_s=max(1, int(ttl)))
+
+    async def release(self, key: str) -> None:
+        """Give back one reserved attempt (the work succeeded and should not count)."""
+        await self._redis.decr(self._key(key))
+
     async def reset(self, key: str) -> None:
         """Forget the key's hits (after a success that proves the caller legitimate)."""
         await self._redis.delete(self._key(key))

@@ -20,6 +20,7 @@ from server.accounts.schemas import (
 )
 from server.api import ApiRouter, Page, page_of, path_id
 from server.errors import PermissionDenied
+from server.middleware import client_address
 from server.tokens import Principal
 
 api = ApiRouter("accounts")
@@ -48,7 +49,7 @@ async def register_seller(request: web.Request, body: RegisterSeller) -> AuthOut
 @api.post("/api/auth/login/", aliases=["/api/login/"], auth="public", body=LoginIn, response=AuthOut,
           summary="Sign in with username or e-mail and password")
 async def login(request: web.Request, body: LoginIn) -> AuthOut:
-    return await request.app[ACCOUNTS].login(body.username, body.password, request.remote or "-")
+    return await request.app[ACCOUNTS].login(body.username, body.password, client_address(request))
 
 
 @api.post("/api/auth/refresh/", auth="public", body=RefreshIn, response=TokensOut,

@@ -23,7 +23,7 @@ from server.accounts.schemas import (
 from server.accounts.store import User
 from server.config import AuthConfig, CreditsConfig
 from server.credits.store import apply_credits
-from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, RateLimited
 from server.passwords import hash_password_async, verify_password_async
 from server.ratelimit import FixedWindow
 from server.sessions import Sessions
@@ -42,9 +42,12 @@ class Accounts:
     credits: CreditsConfig
     sessions: Sessions  # the console's, ended when an account is deactivated
     _login_limit: FixedWindow = field(init=False)
+    _address_limit: FixedWindow = field(init=False)
 
     def __post_init__(self) -> None:
         self._login_limit = FixedWindow(self.redis, "login", self.auth.login_attempts, self.auth.login_window_s)
+        self._address_limit = FixedWindow(self.redis, "login-addr", self.auth.login_address_attempts,
+                                          self.auth.login_window_s)
 
     async def register(self, data: RegisterBuyer, role: str) -> AuthOut:
         """Create a buyer, or a seller (unverified) with its business profile, and sign them in."""
@@ -59,19 +62,28 @@ class Accounts:
         return await self._sign_in(user_id, role)
 
     async def check_password(self, login: str, password: str, client: str) -> tuple[int, str]:
-        """(user id, role) when the password (by username or e-mail) is right and the account active;
-        repeated failures are rate limited per login and client."""
-        key = f"{login.lower()}|{client}"
-        limit = self._login_limit
-        await limit.check(key, "Too many failed sign-ins; wait before trying again.")
+        """(user id, role) when the password (by username or e-mail) is right and the account active.
+
+        An attempt is reserved before the password is checked, atomically, against two windows: the account's
+        (username and e-mail alike) and the client address's; concurrent guesses cannot outrun the limit. A
+        right password gives the address's attempt back and clears the account's."""
         row = await store.fetch_login(self.pool, login)
+        account = f"user:{row.id}" if row else f"login:{login.lower()}"
+        await self._login_limit.reserve(account, "Too many failed sign-ins to this account; wait before trying "
+                                                 "again.")
+        try:
+            await self._address_limit.reserve(client, "Too many failed sign-ins from your address; wait before "
+                                                      "trying again.")
+        except RateLimited:
+            await self._login_limit.release(account)  # refused before any check: not an attempt on the account
+            raise
         ok = await verify_password_async(password, row.password_hash if row else None, self.auth.scrypt_n)
         if row is None or not ok:
-            await limit.hit(key)
             raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
+        await self._address_limit.release(client)
         if not row.is_active:
             raise PermissionDenied("This account is deactivated.", code="account_disabled")
-        await limit.reset(key)
+        await self._login_limit.reset(account)
         return row.id, row.role
 
     async def _sign_in(self, user_id: int, role: str) -> AuthOut:

@@ -10,6 +10,7 @@ from server.accounts.keys import ACCOUNTS
 from server.console.web import LOGIN, STAFF, Console, Ctx, error_page, page, signed_in
 from server.errors import DomainError
 from server.keys import CONFIG, SESSIONS
+from server.middleware import client_address
 from server.sessions import CSRF_FIELD
 
 pages = Console()
@@ -52,7 +53,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_form(request, next_path, username, "The form was out of date; sign in again.", 403)
     try:
         user_id, role = await request.app[ACCOUNTS].check_password(username, str(form.get("password", "")),
-                                                             request.remote or "-")
+                                                             client_address(request))
     except DomainError as exc:
         return _login_form(request, next_path, username, exc.message, exc.status)
     if role not in STAFF:

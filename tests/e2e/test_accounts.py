@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import asyncpg
 from yarl import URL
 
+from server.app import create_app
 from server.credits.store import ledger_balance
+from tests.conftest import make_config
 from tests.helpers import Account, Api
 
 
@@ -98,6 +101,36 @@ async def test_repeated_failed_logins_are_rate_limited(api: Api) -> None:
     assert limited.status == 429 and limited.error_code() == "rate_limited"
     assert 1 <= int(limited.headers["Retry-After"]) <= 300
     assert limited.body["error"]["retry_after_s"] == int(limited.headers["Retry-After"])
+
+
+async def test_a_hundred_concurrent_guesses_check_at_most_the_limit(api: Api) -> None:
+    target = await api.register("target", password="correct-horse")
+    names = ["target", "target@example.com", "TARGET"]  # username and e-mail count as one account
+    replies = await asyncio.gather(*(api.post("/api/auth/login/", {"username": names[i % 3], "password": f"g{i}"})
+                                     for i in range(100)))
+    statuses = [r.status for r in replies]
+    assert statuses.count(401) <= 10 and statuses.count(401) + statuses.count(429) == 100, statuses
+    locked = await api.post("/api/auth/login/", {"username": "target@example.com", "password": "correct-horse"})
+    assert locked.status == 429 and int(locked.headers["Retry-After"]) >= 1
+    assert target.id
+
+
+async def test_failed_sign_ins_are_limited_per_client_address_too(aiohttp_client: Any, clean: Any) -> None:
+    config = make_config(clean, auth={"login_address_attempts": 5}, server={"trusted_proxies": ["127.0.0.1"]})
+    api = Api(await aiohttp_client(create_app(config)))
+    await api.register("real", password="correct-horse")
+    proxied = {"X-Forwarded-For": "203.0.113.5"}  # the balancer (127.0.0.1, trusted) tells the client's address
+    for i in range(5):  # five different accounts guessed from one address
+        reply = await api.post("/api/auth/login/", {"username": f"nobody{i}", "password": "x"}, headers=proxied)
+        assert reply.status == 401
+    refused = await api.post("/api/auth/login/", {"username": "real", "password": "correct-horse"}, headers=proxied)
+    assert refused.status == 429 and "address" in refused.body["error"]["message"]
+    other = {"X-Forwarded-For": "198.51.100.7, 203.0.113.5"}  # a client cannot pick its address: the right one counts
+    assert (await api.post("/api/auth/login/", {"username": "real", "password": "correct-horse"},
+                           headers=other)).status == 429
+    elsewhere = {"X-Forwarded-For": "198.51.100.7"}
+    assert (await api.post("/api/auth/login/", {"username": "real", "password": "correct-horse"},
+                           headers=elsewhere)).status == 200
 
 
 async def test_profile_update_changes_only_sent_fields(api: Api) -> None:

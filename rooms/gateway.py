@@ -22,9 +22,10 @@ from rooms.hub import Member
 from rooms.keys import BRIDGE, HUB, MEMBER_HOOKS
 from rooms.names import RoomName
 from server.api import validate
-from server.errors import DomainError, InvalidInput, PermissionDenied, UpgradeRequired
-from server.keys import CONFIG, SESSIONS, TOKENS
+from server.errors import DomainError, InvalidInput, NotAuthenticated, PermissionDenied, UpgradeRequired
+from server.keys import CONFIG, REVOCATIONS, SESSIONS, TOKENS
 from server.middleware import new_request_id, unavailable
+from server.revocation import CLOSE_CODE
 from server.sessions import COOKIE
 from server.tokens import Principal
 
@@ -38,7 +39,9 @@ async def socket_user(request: web.Request) -> Principal | None:
     origin: browsers attach cookies to cross-site WebSocket handshakes, so the Origin is what tells."""
     token = request.query.get("token")
     if token:
-        return request.app[TOKENS].read_access(token)
+        me = request.app[TOKENS].read_access(token)
+        await request.app[REVOCATIONS].check(me)
+        return me
     if COOKIE not in request.cookies:
         return None
     origin = request.headers.get("Origin")
@@ -303,6 +306,13 @@ async def dispatch(request: web.Request, commands: Registry, member: Member, roo
         _error(member, None, "bad_frame", "client_id must be a string of at most 64 characters.")
         return
     kind = frame["type"]
+    if member.user is not None:
+        try:  # a sign-in that ended meanwhile (cached for a second): the socket goes too
+            await request.app[REVOCATIONS].check(member.user)
+        except NotAuthenticated as exc:
+            _error(member, client_id, exc.code, exc.message)
+            member.flush_then_close(CLOSE_CODE, "access revoked")
+            return
     try:
         command = commands.command(room.kind, kind)
         if command is None:

@@ -435,6 +435,16 @@ class Hub:
                 member.ping_or_drop(now, silence_s)
             await asyncio.sleep(0)
 
+    def close_where(self, covered: Callable[[Principal], bool], code: int, reason: str) -> int:
+        """Close (after what is queued) every member whose user is covered; how many."""
+        closed = 0
+        for room in list(self.rooms.values()):
+            for member in list(room.members):
+                if member.user is not None and covered(member.user):
+                    member.flush_then_close(code, reason)
+                    closed += 1
+        return closed
+
     def users(self) -> set[int]:
         """The signed-in users with a socket on this process."""
         return set(self._sockets_of)

@@ -3,9 +3,12 @@ pusher, and closing sockets on shutdown."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import redis.exceptions
 from aiohttp import web
 
 from rooms.bridge import Bridge
@@ -18,6 +21,8 @@ from rooms.outbox import Relay
 from rooms.presence import Presence
 from server.background import periodic
 from server.keys import CONFIG, DB, REDIS
+from server.revocation import CHANNEL as REVOKED_CHANNEL
+from server.revocation import CLOSE_CODE, parse_revoked
 
 log = logging.getLogger(__name__)
 PRESENCE_INTERVAL_S = 1.0
@@ -34,6 +39,32 @@ async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
     app[RELAY] = Relay(app[DB], bridge)
     yield
     await hub.stop()
+
+
+async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: listen for ended sign-ins (server.revocation) and close their sockets on this process with
+    4401. A message lost while Redis is away is made up for by the check every frame makes."""
+
+    async def listen() -> None:
+        while True:
+            try:
+                async with app[REDIS].pubsub() as pubsub:
+                    await pubsub.subscribe(REVOKED_CHANNEL)
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        revoked = parse_revoked(message["data"])
+                        if revoked is not None:
+                            app[HUB].close_where(revoked.covers, CLOSE_CODE, "access revoked")
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+                log.warning("revocation listener lost Redis, will retry: %r", exc)
+                await asyncio.sleep(1.0)
+
+    task = asyncio.create_task(listen(), name="revocations")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def close_sockets(app: web.Application) -> None:

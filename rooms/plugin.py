@@ -3,7 +3,15 @@
 from aiohttp import web
 
 from rooms.commands import Socket, register_socket
-from rooms.lifecycle import heartbeat_ctx, hub_ctx, notification_push_ctx, presence_ctx, relay_ctx, setup_rooms
+from rooms.lifecycle import (
+    heartbeat_ctx,
+    hub_ctx,
+    notification_push_ctx,
+    presence_ctx,
+    relay_ctx,
+    revocations_ctx,
+    setup_rooms,
+)
 from rooms.notifications.routes import api as notifications_api
 from rooms.notifications.routes import notifications_socket
 from server.plugin import Plugin
@@ -18,6 +26,6 @@ def setup(app: web.Application) -> None:
 
 plugin = Plugin(
     routers=(notifications_api,),
-    lifecycles=(hub_ctx, presence_ctx, heartbeat_ctx, notification_push_ctx, relay_ctx),
+    lifecycles=(hub_ctx, revocations_ctx, presence_ctx, heartbeat_ctx, notification_push_ctx, relay_ctx),
     setup=setup,
 )

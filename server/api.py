@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_json
 
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, UnsupportedMediaType
-from server.keys import SESSIONS, TOKENS
+from server.keys import REVOCATIONS, SESSIONS, TOKENS
 from server.sessions import COOKIE, CSRF_HEADER
 from server.tokens import Principal
 
@@ -166,7 +166,9 @@ async def authenticate(request: web.Request) -> Principal | None:
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("The Authorization header must be 'Bearer <access token>'.", code="invalid_token")
-    return request.app[TOKENS].read_access(token.strip())
+    me = request.app[TOKENS].read_access(token.strip())
+    await request.app[REVOCATIONS].check(me)
+    return me
 
 
 async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server.config import Config
 from server.metrics import Metrics
+from server.revocation import Revocations
 from server.sessions import Sessions
 from server.tokens import TokenCodec
 from server.urls import PublicBase
@@ -18,4 +19,5 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCodec)
 METRICS = web.AppKey("metrics", Metrics)
 SESSIONS = web.AppKey("sessions", Sessions)
+REVOCATIONS = web.AppKey("revocations", Revocations)
 PUBLIC_BASE = web.AppKey("public_base", PublicBase)

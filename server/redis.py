@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from server.keys import CONFIG, REDIS, SESSIONS
+from server.keys import CONFIG, REDIS, REVOCATIONS, SESSIONS
+from server.revocation import Revocations
 from server.sessions import Sessions
 
 
@@ -29,5 +30,6 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     client = create_redis(config.url, config.max_connections, config.pool_timeout_s)
     app[REDIS] = client
     app[SESSIONS] = Sessions(client, app[CONFIG])  # browser sign-ins live in Redis: one per app
+    app[REVOCATIONS] = Revocations(client, app[CONFIG].auth.access_ttl_s)
     yield
     await client.aclose()

@@ -22,6 +22,10 @@ class Principal:
 
     user_id: int
     role: str
+    # Set for a token's principal: when it was issued, and the sign-in (refresh token family) it belongs to;
+    # what revocation checks. None for a console session (ended with its session).
+    issued_at: int | None = None
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,14 @@ class TokenCodec:
         self._access_ttl = timedelta(seconds=access_ttl_s)
         self._refresh_ttl = timedelta(seconds=refresh_ttl_s)
 
-    def issue_access(self, user_id: int, role: str, now: datetime | None = None) -> str:
-        """An access token for the user, valid for the configured lifetime."""
+    def issue_access(self, user_id: int, role: str, now: datetime | None = None,
+                     family: uuid.UUID | None = None) -> str:
+        """An access token for the user, valid for the configured lifetime; `family` names the sign-in it
+        belongs to (its refresh token's family), so a logout can end it."""
         now = now or datetime.now(UTC)
         claims = {"sub": str(user_id), "role": role, "typ": "access", "jti": uuid.uuid4().hex}
+        if family is not None:
+            claims["fam"] = str(family)
         return self._encode(claims, now, self._access_ttl)
 
     def issue_refresh(
@@ -69,7 +77,9 @@ class TokenCodec:
         role = claims.get("role")
         if role not in {"buyer", "seller", "admin"}:
             raise NotAuthenticated("The access token carries no valid role.", code="invalid_token")
-        return Principal(user_id=_user_id(claims), role=role)
+        family = claims.get("fam")
+        return Principal(user_id=_user_id(claims), role=role, issued_at=int(claims["iat"]),
+                         family=family if isinstance(family, str) else None)
 
     def read_refresh(self, token: str) -> RefreshClaims:
         """The claims of a well-signed, unexpired refresh token; whether it is still usable is the store's call."""

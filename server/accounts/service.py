@@ -26,6 +26,7 @@ from server.credits.store import apply_credits
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, RateLimited
 from server.passwords import hash_password_async, verify_password_async
 from server.ratelimit import FixedWindow
+from server.revocation import Revocations
 from server.sessions import Sessions
 from server.sql import Conn
 from server.tokens import Principal, TokenCodec
@@ -41,6 +42,7 @@ class Accounts:
     auth: AuthConfig
     credits: CreditsConfig
     sessions: Sessions  # the console's, ended when an account is deactivated
+    revocations: Revocations  # ends access tokens (and closes sockets) at once
     _login_limit: FixedWindow = field(init=False)
     _address_limit: FixedWindow = field(init=False)
 
@@ -93,7 +95,7 @@ class Accounts:
     async def _issue_pair(self, conn: Conn, user_id: int, role: str, family: Any) -> TokensOut:
         issued = self.tokens.issue_refresh(user_id, family)
         await store.save_refresh(conn, issued.jti, user_id, issued.family, issued.expires_at)
-        return TokensOut(access=self.tokens.issue_access(user_id, role), refresh=issued.token)
+        return TokensOut(access=self.tokens.issue_access(user_id, role, family=issued.family), refresh=issued.token)
 
     async def refresh(self, token: str) -> TokensOut:
         """Swap a refresh token for a new pair; the old one stops working.
@@ -115,6 +117,7 @@ class Accounts:
             state = await store.fetch_refresh(conn, claims.jti)
             if state is not None and state.used_at is not None and state.revoked_at is None:
                 await store.revoke_family(conn, state.family)
+                await self.revocations.revoke_family(state.user_id, str(state.family))
                 raise NotAuthenticated(
                     "This refresh token was already used; every session of this sign-in is now closed.",
                     code="token_reused",
@@ -127,6 +130,7 @@ class Accounts:
         if claims.user_id != me.user_id:
             raise PermissionDenied("This refresh token belongs to another account.")
         await store.revoke_family(self.pool, claims.family)
+        await self.revocations.revoke_family(me.user_id, str(claims.family))
 
     async def profile(self, user_id: int) -> UserOut:
         """The user's own profile; 404 if the account is gone or deactivated."""
@@ -163,6 +167,8 @@ class Accounts:
             await store.update_seller(conn, me.user_id, seller_changes)
             if "password_hash" in user_changes:
                 await store.revoke_user(conn, me.user_id)
+        if "password_hash" in user_changes:  # every sign-in, this one too, must sign in with the new password
+            await self.revocations.revoke_user(me.user_id)
         return await self.profile(me.user_id)
 
     async def search(self, text: str | None, limit: int, offset: int) -> tuple[int, list[PublicUserOut]]:
@@ -178,8 +184,8 @@ class Accounts:
         return public_user_out(row)
 
     async def set_active(self, admin: Principal, user_id: int, active: bool) -> UserOut:
-        """Deactivate (or reactivate) an account. Deactivation revokes its refresh tokens and ends its
-        console sessions at once; the apps are signed out when their access token ends."""
+        """Deactivate (or reactivate) an account. Deactivation revokes its refresh tokens, ends its console
+        sessions and its access tokens at once, and closes its open sockets (4401) on every process."""
         if user_id == admin.user_id and not active:
             raise PermissionDenied("You cannot deactivate your own account.", code="own_account")
         async with self.pool.acquire() as conn, conn.transaction():
@@ -193,6 +199,7 @@ class Accounts:
             raise NotFound(f"No user with id {user_id}.", code="user_not_found")
         if not active:
             await self.sessions.end_all(user_id)
+            await self.revocations.revoke_user(user_id)
         return user_out(row)
 
     async def verify_seller(self, admin: Principal, seller_id: int) -> UserOut:

@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import aiohttp
 import jwt
 import pytest
 
 from server.config import Config
 from server.errors import NotAuthenticated
+from server.keys import REDIS, REVOCATIONS
 from server.passwords import hash_password, verify_password
 from server.tokens import TokenCodec
+from tests.e2e.test_rooms import Socket, connect, live_show
 from tests.helpers import Api
+from tests.processes import ServerProcess, start_server
 
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
 
@@ -171,3 +177,72 @@ async def test_expired_refresh_tokens_are_purged_and_live_ones_kept(api: Api, ap
     assert await purge_refresh(app[DB]) == 1
     assert await db.fetchval("SELECT count(*) FROM refresh_tokens WHERE user_id = $1", old.id) == 0
     assert (await api.post("/api/auth/refresh/", {"refresh": fresh.refresh})).status == 200
+
+
+async def closed_with(socket: Any) -> int | None:
+    """Read until the server closes the socket; its close code."""
+    async def wait() -> int | None:
+        while True:
+            message = await socket.ws.receive()
+            if message.type == aiohttp.WSMsgType.CLOSE:
+                return int(message.data)
+            if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+                return socket.ws.close_code
+    return await asyncio.wait_for(wait(), 5.0)
+
+
+async def test_deactivation_ends_access_at_once_and_closes_sockets_on_every_process(
+        api: Api, admin: Any, clean: Any, servers: list[ServerProcess]) -> None:
+    show = await live_show(api, admin)
+    user = await api.register("leaving")
+    here = await connect(api.client, show.stream_id, user.access)
+    await here.next("hello")
+    servers.append(await start_server(clean))
+    async with aiohttp.ClientSession() as session:
+        there = Socket(await session.ws_connect(f"{servers[0].base}/ws/livestream/{show.stream_id}/",
+                                                params={"token": user.access}), "json")
+        await there.next("hello")
+        bystander = await api.register("bystander")
+        watching = await connect(api.client, show.stream_id, bystander.access)
+        await watching.next("hello")
+        assert (await api.post("/api/orders/cart/add/", {"product_id": show.product_id},
+                               token=user.access)).status in (200, 201)
+
+        off = await api.post(f"/api/admin/users/{user.id}/deactivate/", token=admin.access)
+        assert off.status == 200, off.body
+        assert await closed_with(here) == 4401
+        assert await closed_with(there) == 4401  # the other process heard it on the revocation channel
+    refused = await api.post("/api/orders/cart/add/", {"product_id": show.product_id}, token=user.access)
+    assert refused.status == 401 and refused.error_code() == "token_revoked"
+    with pytest.raises(aiohttp.WSServerHandshakeError) as handshake:
+        await connect(api.client, show.stream_id, user.access)
+    assert handshake.value.status == 401
+    await watching.send("chat", {"text": "still here", "client_id": "c"})  # others are untouched
+    assert (await watching.next("ack"))["data"]["client_id"] == "c"
+
+
+async def test_logout_and_a_reused_refresh_token_end_that_sign_ins_access(api: Api) -> None:
+    user = await api.register("dev")
+    phone = await api.login("dev", user.password)
+    assert (await api.post("/api/auth/logout/", {"refresh": user.refresh}, token=user.access)).status == 204
+    gone = await api.get("/api/auth/profile/", token=user.access)
+    assert gone.status == 401 and gone.error_code() == "token_revoked"
+    assert (await api.get("/api/auth/profile/", token=phone.access)).status == 200  # another sign-in
+    await api.post("/api/auth/refresh/", {"refresh": phone.refresh})
+    assert (await api.post("/api/auth/refresh/", {"refresh": phone.refresh})).error_code() == "token_reused"
+    assert (await api.get("/api/auth/profile/", token=phone.access)).error_code() == "token_revoked"
+
+
+async def test_a_frame_of_an_ended_sign_in_is_refused_even_if_the_close_message_was_lost(
+        api: Api, admin: Any, app: Any) -> None:
+    show = await live_show(api, admin)
+    user = await api.register("quiet")
+    socket = await connect(api.client, show.stream_id, user.access)
+    await socket.next("hello")
+    # The mark is set as a revocation sets it, but no process is told (as if Redis dropped the message).
+    await app[REDIS].set(f"revoked:user:{user.id}", str(int(time.time()) + 1), ex=60)
+    app[REVOCATIONS].forget(user.id)  # as when this process's answer, cached for at most a second, runs out
+    await socket.send("chat", {"text": "hello?", "client_id": "late"})
+    refused = (await socket.next("error"))["data"]
+    assert (refused["code"], refused["client_id"]) == ("token_revoked", "late")
+    assert await closed_with(socket) == 4401

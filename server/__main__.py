@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import asyncpg
@@ -74,22 +75,50 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
         )
 
 
+RESTART_FIRST_S = 0.5  # a worker that died is started again after this ...
+RESTART_MAX_S = 30.0  # ... doubled each time it dies again within STABLE_S of its start, up to this
+STABLE_S = 30.0
+
+
 def _supervise(config: Config, host: str, port: int, workers: int) -> None:
-    """Run `workers` full server processes on one port (SO_REUSEPORT: the kernel spreads connections);
-    forward SIGTERM and SIGINT to them, and return once all have stopped."""
+    """Run `workers` full server processes on one port (SO_REUSEPORT: the kernel spreads connections). A worker
+    that dies is started again, after a delay that doubles while it keeps dying young (a crash loop does not
+    spin); SIGTERM and SIGINT are forwarded to all, and this returns once all have stopped."""
     env = {**os.environ, "LSC_DATABASE_URL": config.database.url, "LSC_REDIS_URL": config.redis.url}
     command = [sys.executable, "-m", "server", "run", "--host", host, "--port", str(port), "--reuse-port"]
     children = [subprocess.Popen(command, env=env) for _ in range(workers)]
+    started = [time.monotonic()] * workers
+    delays = [RESTART_FIRST_S / 2] * workers  # the first death of a young worker waits RESTART_FIRST_S
+    restart_at: list[float | None] = [None] * workers
+    stopping = False
     log.info("supervising %d workers on http://%s:%s: %s", workers, host, port, [c.pid for c in children])
 
     def forward(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
         for child in children:
             if child.poll() is None:
                 child.send_signal(signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    codes = [child.wait() for child in children]
+    while not (stopping and all(c.poll() is not None for c in children)):
+        now = time.monotonic()
+        for i, child in enumerate(children):
+            code = child.poll()
+            if code is None or stopping:
+                continue
+            if restart_at[i] is None:
+                young = now - started[i] < STABLE_S
+                delays[i] = min(RESTART_MAX_S, delays[i] * 2) if young else RESTART_FIRST_S
+                restart_at[i] = now + delays[i]
+                log.warning("worker %d (pid %d) exited with %s; starting it again in %.1f s", i, child.pid, code,
+                            delays[i])
+            elif now >= restart_at[i]:  # type: ignore[operator]
+                children[i], started[i], restart_at[i] = subprocess.Popen(command, env=env), now, None
+                log.warning("worker %d started again as pid %d", i, children[i].pid)
+        time.sleep(0.1)
+    codes = [child.returncode for child in children]
     if any(codes):
         log.warning("workers exited with %s", codes)
 

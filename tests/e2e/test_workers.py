@@ -1,4 +1,5 @@
-"""`python -m server run --workers 2`: two full processes behind one port share the rooms."""
+"""`python -m server run --workers 2`: two full processes behind one port share the rooms, and a worker that
+dies is started again."""
 
 from __future__ import annotations
 
@@ -68,6 +69,18 @@ async def test_two_workers_share_a_port_and_a_room(tmp_path: Path) -> None:
                         break
                 await ws.close()
             assert len(set(received)) == 1 and received[0][1] == "hello both"
+
+            # A worker killed outright is started again; the port keeps serving meanwhile.
+            victim = next(iter(processes))
+            os.kill(victim, signal.SIGKILL)
+            fresh: set[int] = set()
+            while not fresh:
+                assert proc.returncode is None and time.monotonic() < deadline + 60, "the worker was not replaced"
+                try:
+                    async with session.get(base + "/healthz") as resp:
+                        fresh = {(await resp.json())["process"]} - processes
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
         pg, vk = postgres_pid(var), valkey_pid(var)
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -71,7 +71,7 @@ def new_socket(request: web.Request) -> web.WebSocketResponse:
     # inflate state per browser connection would cost tens of KiB for frames of a few hundred bytes.
     # Pings come from the hub's heartbeat round (rooms.lifecycle), whose pongs serve_frames sees.
     ws = web.WebSocketResponse(protocols=("msgpack", "json"), autoping=False,
-                               max_msg_size=request.app[CONFIG].rooms.max_frame_bytes, compress=False)
+                               max_msg_size=request.app[CONFIG].rooms.max_frame_bytes + 1, compress=False)
     if not ws.can_prepare(request).ok:
         raise UpgradeRequired()
     return ws

@@ -125,6 +125,8 @@ class ApiRouter:
             wrapped = _wrap(endpoint)
             for path in endpoint.paths:
                 router.add_route(endpoint.method, path, wrapped)
+                if endpoint.method == "GET":  # HEAD as HTTP means it: the GET's headers, no body (aiohttp drops it)
+                    router.add_route("HEAD", path, wrapped)
 
 
 def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -173,9 +175,12 @@ async def authenticate(request: web.Request) -> Principal | None:
 
 async def parse_body(request: web.Request, model: type[BaseModel]) -> Any:
     """Read the JSON object body into the model; 400 with per-field messages when it does not fit."""
-    if request.content_type in {"multipart/form-data", "application/x-www-form-urlencoded"}:
-        raise UnsupportedMediaType("This endpoint takes a JSON body (Content-Type: application/json).")
     raw = await request.read()
+    # JSON, or a body sent without a Content-Type (aiohttp reads that as application/octet-stream).
+    declared = "Content-Type" in request.headers
+    json_type = request.content_type == "application/json" or request.content_type.endswith("+json")
+    if raw.strip() and declared and not json_type:
+        raise UnsupportedMediaType("This endpoint takes a JSON body (Content-Type: application/json).")
     if not raw.strip():
         data: Any = {}
     else:

@@ -88,10 +88,20 @@ def create_app(config: Config) -> web.Application:
         if p.setup is not None:
             p.setup(app)
         app.cleanup_ctx.extend(p.contexts())
-    setup_docs(app, routers, TITLE, VERSION)
-    setup_asyncapi(app, TITLE, VERSION)
+    if config.mode != "production" or config.server.public_docs:
+        setup_docs(app, routers, TITLE, VERSION)
+        setup_asyncapi(app, TITLE, VERSION)
     app.router.add_static("/static/", Path(ROOT, "static"))
     media = media_path(config)
     media.mkdir(parents=True, exist_ok=True)
     app.router.add_get("/media/{path:.+}", media_handler(media))
+    app.on_response_prepare.append(_common_headers)
     return app
+
+
+async def _common_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response names no software versions; in production over HTTPS it also pins HTTPS (HSTS)."""
+    response.headers["Server"] = "livestream-commerce"
+    config = request.app[CONFIG]
+    if config.mode == "production" and config.server.public_url.startswith("https://"):
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"

@@ -34,6 +34,8 @@ class ServerConfig:
     public_url: str = ""
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
     trusted_proxies: tuple[str, ...] = ()
+    metrics_token: str = ""
+    public_docs: bool = False
 
     def __post_init__(self) -> None:
         for proxy in self.trusted_proxies:

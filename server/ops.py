@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import logging
 import os
 
 from aiohttp import web
@@ -10,8 +12,10 @@ from pydantic import BaseModel
 
 from server import store
 from server.api import ApiRouter
-from server.keys import DB, METRICS, REDIS
+from server.errors import NotFound
+from server.keys import CONFIG, DB, METRICS, REDIS
 
+log = logging.getLogger(__name__)
 api = ApiRouter("operations")
 _CHECK_TIMEOUT_S = 2.0
 
@@ -45,8 +49,9 @@ async def readyz(request: web.Request) -> web.Response:
         try:
             await asyncio.wait_for(probe(), _CHECK_TIMEOUT_S)
             checks[name] = "ok"
-        except Exception as exc:  # any failure means not ready; the reason goes to the caller
-            checks[name] = f"error: {type(exc).__name__}"
+        except Exception as exc:  # any failure means not ready; the reason goes to the log, not the caller
+            log.warning("readiness check %s failed: %r", name, exc)
+            checks[name] = "unreachable"
     if all(v == "ok" for v in checks.values()):
         return web.json_response({"status": "ready", "checks": checks})
     failing = ", ".join(k for k, v in checks.items() if v != "ok")
@@ -56,4 +61,10 @@ async def readyz(request: web.Request) -> web.Response:
 
 @api.get("/metrics", auth="public", summary="Prometheus metrics of this process (text format 0.0.4)")
 async def metrics(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    if config.mode == "production":  # operators only: the bearer token of server.metrics_token
+        token = config.server.metrics_token
+        given = request.headers.get("Authorization", "")
+        if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise NotFound("No such page.", code="not_found")
     return web.Response(text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -32,7 +34,7 @@ async def test_readyz_is_503_naming_redis_when_it_is_unreachable(aiohttp_client,
         body = await resp.json()
     assert body["error"]["code"] == "not_ready"
     assert body["error"]["checks"]["database"] == "ok"
-    assert body["error"]["checks"]["redis"].startswith("error")
+    assert body["error"]["checks"]["redis"] == "unreachable"  # the reason goes to the log, not the caller
     # A request that needs Redis gets a clean 503 too, not a stack trace.
     async with client.post("/api/auth/login/", json={"username": "someone", "password": "x"}) as resp:
         assert resp.status == 503
@@ -128,3 +130,29 @@ async def test_doc_pages_load_their_assets_locally(client: TestClient, page: str
     async with client.get(asset) as resp:
         assert resp.status == 200
         assert len(await resp.read()) > 100_000
+
+
+async def test_production_hides_metrics_and_docs_and_pins_https(aiohttp_client: Any, clean: Any) -> None:
+    config = make_config(clean, auth={"jwt_secret": "p" * 40}, server={
+        "public_url": "https://shop.example.com", "metrics_token": "m" * 32},
+        razorpay={"base_url": "https://api.razorpay.com", "key_secret": "k" * 24, "webhook_secret": "w" * 24})
+    client = await aiohttp_client(create_app(dataclasses.replace(config, mode="production")))
+    for path in ("/metrics", "/api/swagger/", "/api/redoc/", "/api/openapi.json", "/api/asyncapi.json"):
+        async with client.get(path) as resp:
+            assert resp.status == 404, path
+            assert resp.headers["Strict-Transport-Security"].startswith("max-age=")
+    async with client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32}) as resp:
+        assert resp.status == 200 and "http_requests_total" in await resp.text()
+    async with client.get("/healthz") as resp:
+        assert resp.headers["Server"] == "livestream-commerce"
+
+
+async def test_head_text_bodies_and_the_server_header(client: TestClient) -> None:
+    async with client.head("/api/products/categories/") as resp:
+        assert resp.status == 200 and await resp.read() == b""
+        assert resp.headers["Server"] == "livestream-commerce" and "Python" not in resp.headers["Server"]
+    async with client.post("/api/auth/login/", data=b'{"username": "a", "password": "b"}',
+                           headers={"Content-Type": "text/plain"}) as resp:
+        assert resp.status == 415 and (await resp.json())["error"]["code"] == "unsupported_media_type"
+    async with client.get("/readyz") as resp:
+        assert "Error" not in await resp.text()

@@ -469,3 +469,21 @@ def test_a_broadcast_frame_is_the_event_frame_with_the_members_seq(codec: str) -
     for seq in (0, 41, 2**40):
         assert broadcast.wire(codec, "9f2c01ab", seq) == Event("leaderboard", "9f2c01ab", seq, 1764000000000,
                                                                data).wire(codec)
+
+
+async def test_a_frame_of_exactly_the_limit_is_read_and_one_byte_more_closes(api: Api, admin: Account) -> None:
+    show = await live_show(api, admin)
+    buyer = await api.register("framer")
+    socket = await connect(api.client, show.stream_id, buyer.access)
+    await socket.next("hello")
+    frame = '{"type": "chat", "data": {"client_id": "max", "text": "'
+    await socket.ws.send_str(frame + "x" * (4096 - len(frame) - 3) + '"}}')  # 4,096 bytes: within the contract
+    answer = await socket.next()
+    while answer["type"] not in ("ack", "error"):
+        answer = await socket.next()
+    assert answer["data"]["client_id"] == "max"  # answered (the text is too long for chat: an error frame)
+    await socket.ws.send_str(frame + "x" * (4097 - len(frame) - 3) + '"}}')
+    message = await socket.ws.receive()
+    while message.type == aiohttp.WSMsgType.TEXT:
+        message = await socket.ws.receive()
+    assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1009

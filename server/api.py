@@ -45,6 +45,7 @@ class Endpoint:
     # The codes of the 409s it may answer (listed in OpenAPI), and whether it may answer 429.
     conflicts: tuple[str, ...] = ()
     limited: bool = False
+    also: tuple[int, ...] = ()  # statuses the general rules of the spec do not infer (a public sign-in's 401)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -74,6 +75,7 @@ class ApiRouter:
         upload: str | None = None,
         conflicts: Iterable[str] = (),
         limited: bool = False,
+        also: Iterable[int] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare an endpoint; the handler gets `request` and, as declared, `body`, `query`, `me`.
 
@@ -98,6 +100,7 @@ class ApiRouter:
                 upload=upload,
                 conflicts=tuple(conflicts),
                 limited=limited,
+                also=tuple(also),
             )
             self.endpoints.append(endpoint)
             return handler

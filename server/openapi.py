@@ -39,7 +39,9 @@ _ERROR_TEXT = {
     404: "Not found",
     409: "Conflicts with the current state",
     413: "Request body too large",
+    415: "The body is not of a type this operation takes (JSON, or multipart for uploads)",
     429: "Rate limited; see Retry-After",
+    503: "A backing service (PostgreSQL or Redis) is unavailable; try again shortly",
 }
 
 
@@ -115,25 +117,25 @@ def _operation(e: Endpoint, path: str, refs: dict[Any, Any]) -> dict[str, Any]:
                   else refs[(e.response, "serialization")])
         ok["content"] = {"application/json": {"schema": schema}}
     responses: dict[str, Any] = {str(e.status): ok}
-    errors = set()
+    # Every status the operation can answer, by what it takes: bad input, a token, an object it names (in the
+    # path, the body or the query), the current state (any change), a rate limit, a backing service down.
+    errors = {503, *e.also}
     if e.body is not None or e.query is not None:
         errors |= {400}
     if e.body is not None or e.upload is not None:
-        errors |= {400, 413}
+        errors |= {400, 413, 415}
     if e.auth != "public":
-        errors |= {401}
+        errors |= {401, 403}
         op["security"] = [{"bearer": []}] if e.auth == "user" else [{"bearer": []}, {}]
-    if e.roles:
-        errors |= {403}
-    if "{" in path:
+    if "{" in path or e.body is not None or e.query is not None or e.upload is not None:
         errors |= {404}
-    if e.conflicts:
+    if e.conflicts or e.method in ("POST", "PUT", "PATCH", "DELETE"):
         errors |= {409}
     if e.limited:
         errors |= {429}
     for status in sorted(errors):
         text = _ERROR_TEXT[status]
-        if status == 409:
+        if status == 409 and e.conflicts:
             text += ": " + ", ".join(f"`{code}`" for code in e.conflicts)
         responses[str(status)] = {
             "description": text,

@@ -12,6 +12,7 @@ api = ApiRouter("orders")
 
 
 @api.get(r"/api/orders/orders/{id:\d+}/invoice/", aliases=[r"/api/orders/{id:\d+}/invoice/"],
+         conflicts=["invoice_not_available"],
          summary="The PDF invoice of a paid order (its buyer, its seller, admins); 409 before payment")
 async def invoice(request: web.Request, me: Principal) -> web.FileResponse:
     order_id = path_id(request)

@@ -27,7 +27,7 @@ async def verify_payment(request: web.Request, me: Principal, body: VerifyIn) ->
                                           body.razorpay_signature)
 
 
-@api.post("/api/payments/webhook/", auth="public",
+@api.post("/api/payments/webhook/", auth="public", also=[400],
           summary="Razorpay webhooks (X-Razorpay-Signature over the raw body); each event applies once")
 async def webhook(request: web.Request) -> dict[str, str]:
     body = await request.text()

@@ -47,12 +47,13 @@ async def register_seller(request: web.Request, body: RegisterSeller) -> AuthOut
 
 
 @api.post("/api/auth/login/", aliases=["/api/login/"], auth="public", body=LoginIn, response=AuthOut,
-          summary="Sign in with username or e-mail and password")
+          also=[401, 403], limited=True,
+          summary="Sign in with username or e-mail and password (401 invalid_credentials, 403 account_disabled)")
 async def login(request: web.Request, body: LoginIn) -> AuthOut:
     return await request.app[ACCOUNTS].login(body.username, body.password, client_address(request))
 
 
-@api.post("/api/auth/refresh/", auth="public", body=RefreshIn, response=TokensOut,
+@api.post("/api/auth/refresh/", auth="public", body=RefreshIn, response=TokensOut, also=[401, 403],
           summary="Swap a refresh token for a new access and refresh token")
 async def refresh(request: web.Request, body: RefreshIn) -> TokensOut:
     return await request.app[ACCOUNTS].refresh(body.refresh)

@@ -4,7 +4,6 @@ pusher, and closing sockets on shutdown."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -46,25 +45,36 @@ async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
     4401. A message lost while Redis is away is made up for by the check every frame makes."""
 
     async def listen() -> None:
-        while True:
+        me = asyncio.current_task()
+
+        def stopping() -> bool:
+            # Python 3.11's asyncio.wait_for (inside redis-py) can swallow a cancel: look, not only catch.
+            return me is not None and me.cancelling() > 0
+
+        while not stopping():
             try:
                 async with app[REDIS].pubsub() as pubsub:
                     await pubsub.subscribe(REVOKED_CHANNEL)
-                    async for message in pubsub.listen():
-                        if message.get("type") != "message":
-                            continue
-                        revoked = parse_revoked(message["data"])
+                    while not stopping():
+                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                        revoked = parse_revoked(message["data"]) if message else None
                         if revoked is not None:
                             app[HUB].close_where(revoked.covers, CLOSE_CODE, "access revoked")
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+                if stopping():
+                    return
                 log.warning("revocation listener lost Redis, will retry: %r", exc)
                 await asyncio.sleep(1.0)
 
     task = asyncio.create_task(listen(), name="revocations")
     yield
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    # Bounded: a shutdown never waits on this listener for more than a few seconds, whatever Redis does.
+    done, _ = await asyncio.wait({task}, timeout=5.0)
+    if not done:
+        log.warning("the revocation listener did not stop within 5 s; leaving it")
+    elif not task.cancelled() and task.exception() is not None:
+        log.warning("the revocation listener failed: %r", task.exception())
 
 
 async def close_sockets(app: web.Application) -> None:

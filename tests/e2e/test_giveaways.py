@@ -92,7 +92,9 @@ async def test_three_hundred_entrants_on_two_processes_one_winner_drawn_once(
     entrants = [await api.register(f"entrant{i}") for i in range(300)]
     servers += [await start_server(clean, LSC_SALES_SWEEP_INTERVAL_S="0.05"),
                 await start_server(clean, LSC_SALES_SWEEP_INTERVAL_S="0.05")]
-    async with aiohttp.ClientSession() as session:
+    # No connection limit: an entrant over REST holds its socket while it posts, and with aiohttp's default
+    # 100 connections a hundred such entrants could each wait for a second one forever (the test hung once).
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         watchers = [await watch(session, server, show.stream_id) for server in servers]
 
         async def one(i: int, who: Account) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from server.api import PageQuery
 from server.money import Money
@@ -32,6 +32,14 @@ class StreamPatch(_In):
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
     scheduled_at: datetime | None = None
     product_ids: Annotated[list[Id], Field(max_length=200)] | None = None
+
+    @field_validator("title", "description", "product_ids", mode="before")
+    @classmethod
+    def not_null(cls, value: object) -> object:
+        """null cannot replace these (scheduled_at may be null: no time set); leave a field out to keep it."""
+        if value is None:
+            raise ValueError("Cannot be null; leave the field out to keep it.")
+        return value
 
 
 class PinIn(_In):

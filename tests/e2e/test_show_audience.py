@@ -84,6 +84,11 @@ async def test_a_scheduled_show_is_edited_and_deleted_by_its_seller_only(api: Ap
     assert patched.status == 200 and patched.body["title"] == "Saree drop"
     assert [p["id"] for p in patched.body["products"]] == [show.product_id]  # not sent: kept
     assert (await api.patch(path, {"title": ""}, token=show.seller.access)).status == 400
+    nulls = await api.patch(path, {"title": None, "description": None, "scheduled_at": None, "product_ids": None},
+                            token=show.seller.access)  # found by make fuzz: was a NOT NULL violation, 500
+    assert nulls.status == 400 and set(nulls.body["error"]["fields"]) == {"title", "description", "product_ids"}
+    cleared = await api.patch(path, {"scheduled_at": None}, token=show.seller.access)
+    assert cleared.status == 200 and cleared.body["scheduled_at"] is None
 
     auction = await open_auction(api, show)  # on the run sheet, with a pre-bid
     buyer = await api.register("buyer")

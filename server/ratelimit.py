@@ -21,35 +21,27 @@ class FixedWindow:
     def _key(self, key: str) -> str:
         return f"{_PREFIX}{self._name}:{key}"
 
-    async def check(self, key: str, message: str) -> None:
-        """Raise RateLimited (with Retry-After) if the key has used up its window."""
-        full = self._key(key)
-        count = await self._redis.get(full)
-        if count is not None and int(count) >= self.limit:
-            ttl = await self._redis.ttl(full)
-            raise RateLimited(message, retry_after_s=max(1, ttl))
-
-    async def hit(self, key: str) -> int:
-        """Count one hit; the window starts at the first hit. Returns the count so far."""
-        full = self._key(key)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(full)
-            pipe.expire(full, self.window_s, nx=True)
-            count, _ = await pipe.execute()
-        return int(count)
-
-    async def reserve(self, key: str, message: str) -> None:
-        """Take one attempt of the key's window before doing the work it limits, in one atomic step (so
-        concurrent callers cannot all pass a check made before any of them counted); RateLimited, with the
-        seconds until the window ends, once the window is used up."""
+    async def _count(self, key: str) -> tuple[int, int]:
+        """Count one hit (the window starts at the first) in one atomic step: (hits so far, seconds left)."""
         full = self._key(key)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(full)
             pipe.expire(full, self.window_s, nx=True)
             pipe.ttl(full)
             count, _, ttl = await pipe.execute()
-        if int(count) > self.limit:
-            raise RateLimited(message, retry_after_s=max(1, int(ttl)))
+        return int(count), int(ttl)
+
+    async def hit(self, key: str) -> int:
+        """Count one hit; the window starts at the first hit. Returns the count so far."""
+        return (await self._count(key))[0]
+
+    async def reserve(self, key: str, message: str) -> None:
+        """Take one attempt of the key's window before doing the work it limits, in one atomic step (so
+        concurrent callers cannot all pass a check made before any of them counted); RateLimited, with the
+        seconds until the window ends, once the window is used up."""
+        count, ttl = await self._count(key)
+        if count > self.limit:
+            raise RateLimited(message, retry_after_s=max(1, ttl))
 
     async def release(self, key: str) -> None:
         """Give back one reserved attempt (the work succeeded and should not count)."""

@@ -16,7 +16,7 @@ from audience.messages.schemas import MessageIn, MessageOut, Person, ThreadOut
 from audience.messages.store import Message
 from rooms.bridge import Bridge
 from rooms.names import RoomName
-from server.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
+from server.errors import InvalidInput, NotFound, PermissionDenied
 from server.ratelimit import FixedWindow
 from server.tokens import Principal
 
@@ -44,8 +44,7 @@ class Messages:
         """Store a message to another user and push it to both; 403 blocked if they blocked the sender."""
         if data.to == me.user_id:
             raise InvalidInput("to: not yourself.", fields={"to": ["You cannot message yourself."]})
-        if await self._limit.hit(str(me.user_id)) > RATE:
-            raise RateLimited("You are sending messages too fast.", retry_after_s=WINDOW_S)
+        await self._limit.reserve(str(me.user_id), "You are sending messages too fast.")
         to = await store.recipient(self.pool, me.user_id, data.to)
         if to is None or not to.is_active:
             raise NotFound(f"No user with id {data.to}.", code="user_not_found")

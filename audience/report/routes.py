@@ -24,6 +24,11 @@ async def show_summary(request: web.Request, me: Principal) -> SummaryOut:
 @api.get(SUMMARY + "csv/", roles=["seller", "admin"], conflicts=["not_started"],
          summary="The same report as CSV (figures, auctions, flash sales, timelines)")
 async def show_summary_csv(request: web.Request, me: Principal) -> web.Response:
-    report = await request.app[REPORTS].summary(me, path_id(request))
+    return csv_response(await request.app[REPORTS].summary(me, path_id(request)))
+
+
+def csv_response(report: SummaryOut) -> web.Response:
+    """The report as a CSV download (the API's and the console's)."""
     return web.Response(text=summary_csv(report), content_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="show-{report.livestream}-report.csv"'})
+        "Content-Disposition": f'attachment; filename="show-{report.livestream}-report.csv"',
+        "Cache-Control": "no-store"})

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from audience.report.keys import REPORTS
-from audience.report.service import summary_csv
+from audience.report.routes import csv_response
 from bidding.keys import AUCTIONS, WINS
 from bidding.schemas import OpenIn
 from rooms.chat.keys import CHAT
@@ -134,10 +134,7 @@ async def show_report(ctx: Ctx) -> web.StreamResponse:
 
 @pages.page(ONE + "/report.csv", roles=STAFF)
 async def show_report_csv(ctx: Ctx) -> web.StreamResponse:
-    report = await ctx.app[REPORTS].summary(ctx.me, int(ctx.request.match_info["id"]))
-    return web.Response(text=summary_csv(report), content_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="show-{report.livestream}-report.csv"',
-        "Cache-Control": "no-store"})
+    return csv_response(await ctx.app[REPORTS].summary(ctx.me, int(ctx.request.match_info["id"])))
 
 
 @pages.page(ONE + "/live", roles=SELLER)

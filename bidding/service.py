@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import redis.asyncio as aioredis
+from prometheus_client import Counter
 
 from bidding import rules, store, wins_store
 from bidding.events import BiddingClosed, BiddingExtended, BiddingStarted, BidPlaced, OutbidData, WonData
@@ -26,12 +27,17 @@ from rooms.streams.service import sellers_show
 from server.background import once_each
 from server.config import BiddingConfig
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
+from server.metrics import counted
 from server.money import wire_number
 from server.ratelimit import FixedWindow
 from server.sql import Conn
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
+BIDS = Counter("lsc_bids", "Bids decided, by outcome: accepted, prebid (before the start), or the code of the "
+               "refusal (bid_too_low, auction_closed, rate_limited...).", ["outcome"])
+AUCTIONS_CLOSED = Counter("lsc_auctions_closed", "Auctions closed, by outcome: sold (a winner owes the price) or "
+                          "unsold.", ["outcome"])
 
 
 class BidRefused(Conflict):
@@ -224,6 +230,11 @@ class Auctions:
         """Decide a bid by the rules on the locked row, store it and stage its room events in the same short
         transaction (so they take the room's order from the commit order). Nothing is published yet:
         `announce` does that once the caller has answered the bidder."""
+        return await counted(BIDS, self._decide(me, bidding_id, amount, max_amount),
+                             lambda placed: "prebid" if placed.staged is None else "accepted")
+
+    async def _decide(self, me: Principal, bidding_id: int, amount: Decimal | None,
+                      max_amount: Decimal | None) -> Placed:
         if me.role not in ("buyer", "seller"):
             raise PermissionDenied("Only buyers bid.")
         limit = self._limit
@@ -305,6 +316,7 @@ class Auctions:
             staged = await stage(conn, RoomName.stream(row.livestream_id), [BiddingClosed(
                 bidding_id=bidding_id, winner=out.winner, amount=won[1] if won else None, version=out.version)])
         await self.relay.publish(staged)
+        AUCTIONS_CLOSED.labels("sold" if won is not None else "unsold").inc()
         if won is not None:
             winner_id, amount = won
             prize = WonData(bidding_id=bidding_id, product_id=row.product_id, amount=amount)

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from rooms.events import Event, RoomEvent, pack_payload
+from rooms.metrics import PUBLISH_SECONDS, SUBSCRIBER_LOST
 from rooms.names import RoomName
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,8 @@ class Bridge:
                    restart: bool = False) -> Published:
         args: list[Any] = [channel(room), self._size, self._ttl, new_epoch(),
                            "" if first_pos is None else first_pos, "1" if restart else "0", *payloads]
-        epoch, seq, gap, last = await self._publish(keys=self._keys(room), args=args)
+        with PUBLISH_SECONDS.time():
+            epoch, seq, gap, last = await self._publish(keys=self._keys(room), args=args)
         return Published(Position(_text(epoch), int(seq)), bool(gap), int(last))
 
     async def publish(self, room: RoomName, type_: str, data: dict[str, Any]) -> int:
@@ -238,6 +240,7 @@ class Subscriber:
                 failures += 1
                 if failures == 1:
                     log.warning("room subscriber lost Redis, reconnecting: %r", exc)
+                    SUBSCRIBER_LOST.inc()
                     self._stale |= self._channels
                 delay = min(self._max_backoff_s, 0.05 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
                 await asyncio.sleep(delay)

@@ -20,6 +20,7 @@ from rooms.commands import CommandContext, HelloContext, Registry, registry
 from rooms.events import Event, direct_frame
 from rooms.hub import Member
 from rooms.keys import BRIDGE, HUB, MEMBER_HOOKS
+from rooms.metrics import CONNECTIONS, DROPS
 from rooms.names import RoomName
 from server.api import validate
 from server.errors import DomainError, InvalidInput, NotAuthenticated, PermissionDenied, UpgradeRequired
@@ -153,6 +154,7 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
     member.last_seq, member.epoch, member.reopen = last_seq, epoch, open_room
     hub = request.app[HUB]
     joined = False
+    CONNECTIONS.inc()
     try:
         if opening.closes:  # nothing will happen here: say so, close normally, count as no viewer
             await opening.greet(member)
@@ -174,6 +176,7 @@ async def room_socket(request: web.Request, open_room: Callable[[web.Request], A
         del opening
         await serve_frames(request, ws, member, room)
     finally:
+        CONNECTIONS.dec()
         hub.leave(room, member)
         await member.finish()
         if on_leave is not None:
@@ -312,6 +315,7 @@ async def dispatch(request: web.Request, commands: Registry, member: Member, roo
         except NotAuthenticated as exc:
             _error(member, client_id, exc.code, exc.message)
             member.flush_then_close(CLOSE_CODE, "access revoked")
+            DROPS.labels("revoked").inc()
             return
     try:
         command = commands.command(room.kind, kind)

@@ -17,8 +17,10 @@ from typing import Any
 from aiohttp import WSCloseCode, web
 
 from rooms.bridge import REDIS_DOWN, Bridge, Subscriber
-from rooms.events import Broadcast, Event
+from rooms.events import Broadcast, Event, now_ms
+from rooms.metrics import DELIVERIES, DROPS, EVENT_DELAY, RESYNCS
 from rooms.names import RoomName
+from server.background import report_failure
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ class Member:
             return
         if now - self.heard_at > silence_s:
             log.info("dropping a connection silent for %.0f s", now - self.heard_at)
+            DROPS.labels("silent").inc()
             self._start_close(WSCloseCode.GOING_AWAY, "no pong", graceful=False)
             return
         if self._pending is None:  # hello is always the first frame a client gets
@@ -142,6 +145,7 @@ class Member:
         if self.closed:
             return
         log.info("dropping a connection that fell %d frames behind", self._limit)
+        DROPS.labels("slow").inc()
         # Its writer is stuck behind data the peer does not read, so a close frame would wait there
         # too: the connection is dropped at once and its buffers freed. The client resumes by last_seq.
         self._start_close(WSCloseCode.TRY_AGAIN_LATER, "too slow", graceful=False)
@@ -260,8 +264,13 @@ class Room:
 
     def _flush(self) -> None:
         events, self._batch = self._batch, []
-        for member in list(self.members):
+        members = list(self.members)
+        for member in members:
             member.offer(events)
+        DELIVERIES.inc(len(members) * len(events))
+        now = now_ms()
+        for event in events:
+            EVENT_DELAY.observe(max(0, now - event.ts) / 1000)
 
     async def repair(self) -> None:
         """Fill the gap after `seq` from the log's history, then pass on what was held; members resync if
@@ -285,6 +294,7 @@ class Room:
         else:
             log.warning("room %s: events %d..%d are gone from its history: members resync", self.name,
                         self.seq + 1, top)
+            RESYNCS.labels("gap").inc()
             self.seq = top
             self.resync()
         for e in held:
@@ -310,6 +320,7 @@ class Room:
         meanwhile gets the new log's events from its start (each member skips what its hello covered)."""
         self.epoch, self.seq = epoch, 0
         self.generation += 1
+        RESYNCS.labels("new_log").inc()
         self.resync(everyone=False)
 
     def resync(self, *, everyone: bool = True) -> None:
@@ -356,6 +367,7 @@ class Hub:
         task.set_name(name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(report_failure)
 
     def _on_resubscribed(self, name: RoomName) -> None:
         room = self.rooms.get(name)

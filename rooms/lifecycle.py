@@ -14,12 +14,13 @@ from rooms.bridge import Bridge
 from rooms.gateway import regreet
 from rooms.hub import Hub
 from rooms.keys import BRIDGE, HUB, PRESENCE, RELAY, VIEWERS_HOOKS
+from rooms.metrics import DROPS, ROOMS
 from rooms.names import prefix
 from rooms.notifications.service import push_stored
 from rooms.outbox import Relay
 from rooms.presence import Presence
 from server.background import periodic
-from server.keys import CONFIG, DB, REDIS
+from server.keys import CONFIG, DB, METRICS, REDIS
 from server.revocation import CHANNEL as REVOKED_CHANNEL
 from server.revocation import CLOSE_CODE, parse_revoked
 
@@ -34,6 +35,7 @@ async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
     hub = Hub(bridge)
     hub.regreet = regreet
     hub.start()
+    app[METRICS].sample(ROOMS, lambda: len(hub.rooms))
     app[BRIDGE], app[HUB], app[PRESENCE] = bridge, hub, Presence(bridge)
     app[RELAY] = Relay(app[DB], bridge)
     yield
@@ -59,7 +61,8 @@ async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
                         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                         revoked = parse_revoked(message["data"]) if message else None
                         if revoked is not None:
-                            app[HUB].close_where(revoked.covers, CLOSE_CODE, "access revoked")
+                            closed = app[HUB].close_where(revoked.covers, CLOSE_CODE, "access revoked")
+                            DROPS.labels("revoked").inc(closed)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
                 if stopping():
                     return

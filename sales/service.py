@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
+from prometheus_client import Counter
 
 from commerce.cart.service import put_in_cart, release_expired_holds
 from rooms.coalesce import Coalescer
@@ -27,10 +28,14 @@ from server.background import once_each
 from server.config import CommerceConfig, SalesConfig
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import media_url
+from server.metrics import counted
 from server.sql import Conn
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
+CLAIMS = Counter("lsc_flash_sale_claims", "Flash-sale claims decided, by outcome: claimed, or the code of the "
+                 "refusal (sold_out, sale_ended, limit_reached...).", ["outcome"])
+UNITS = Counter("lsc_flash_sale_units_claimed", "Flash-sale units taken into carts.")
 
 
 def sale_out(row: Sale) -> FlashSaleOut:
@@ -99,6 +104,11 @@ class FlashSales:
         """Take units of the sale into the buyer's cart at the sale price: one transaction on the locked sale
         row takes them from the sale and from the product's stock, keeps the per-buyer limit, and adds the held
         cart line. Never oversold: claims of a sale take the row lock one after another."""
+        out = await counted(CLAIMS, self._take(me, sale_id, quantity), lambda out: "claimed")
+        UNITS.inc(quantity)
+        return out
+
+    async def _take(self, me: Principal, sale_id: int, quantity: int) -> ClaimOut:
         if me.role != "buyer":
             raise PermissionDenied("Only buyers claim.")
         if quantity > self.config.claim_limit:

@@ -8,11 +8,14 @@ import contextlib
 import getpass
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import redis.exceptions
@@ -44,6 +47,34 @@ def services(config: Config, *, redis: bool) -> Iterator[Config]:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> None:
+    if args.workers < 1:
+        raise SystemExit("run: --workers must be at least 1")
+    with contextlib.ExitStack() as stack:
+        if args.workers > 1:
+            # Before prometheus_client is first imported (server.app imports it): this process counts restarts
+            # into the workers' shared directory, and each worker is started with it set.
+            stack.enter_context(_shared_metrics())
+        _run(config, args)
+
+
+@contextlib.contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """PROMETHEUS_MULTIPROC_DIR for this process and its workers: the operator's (emptied first), else a new
+    temporary directory, removed at the end."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="lsc-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):  # files of an earlier run would add to this one's sums
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _run(config: Config, args: argparse.Namespace) -> None:
     import uvloop
     from aiohttp import web
 
@@ -52,8 +83,6 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
 
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
-    if args.workers < 1:
-        raise SystemExit("run: --workers must be at least 1")
     with services(config, redis=True) as config:
         if args.migrate:
             asyncio.run(migrate(config.database.url))
@@ -84,6 +113,8 @@ def _supervise(config: Config, host: str, port: int, workers: int) -> None:
     """Run `workers` full server processes on one port (SO_REUSEPORT: the kernel spreads connections). A worker
     that dies is started again, after a delay that doubles while it keeps dying young (a crash loop does not
     spin); SIGTERM and SIGINT are forwarded to all, and this returns once all have stopped."""
+    from server.metrics import WORKER_RESTARTS, process_gone
+
     env = {**os.environ, "LSC_DATABASE_URL": config.database.url, "LSC_REDIS_URL": config.redis.url}
     command = [sys.executable, "-m", "server", "run", "--host", host, "--port", str(port), "--reuse-port"]
     children = [subprocess.Popen(command, env=env) for _ in range(workers)]
@@ -109,6 +140,7 @@ def _supervise(config: Config, host: str, port: int, workers: int) -> None:
             if code is None or stopping:
                 continue
             if restart_at[i] is None:
+                process_gone(child.pid)
                 young = now - started[i] < STABLE_S
                 delays[i] = min(RESTART_MAX_S, delays[i] * 2) if young else RESTART_FIRST_S
                 restart_at[i] = now + delays[i]
@@ -116,6 +148,7 @@ def _supervise(config: Config, host: str, port: int, workers: int) -> None:
                             delays[i])
             elif now >= restart_at[i]:  # type: ignore[operator]
                 children[i], started[i], restart_at[i] = subprocess.Popen(command, env=env), now, None
+                WORKER_RESTARTS.inc()
                 log.warning("worker %d started again as pid %d", i, children[i].pid)
         time.sleep(0.1)
     codes = [child.returncode for child in children]

@@ -73,7 +73,7 @@ def create_app(config: Config) -> web.Application:
     app[PUBLIC_BASE] = PublicBase(config.server.public_url, config.server.allowed_hosts, config.server.host,
                                   config.server.port)
     app[TOKENS] = TokenCodec(config.auth.jwt_secret, config.auth.access_ttl_s, config.auth.refresh_ttl_s)
-    app.cleanup_ctx.extend([public_base_ctx, postgres_ctx, redis_ctx])
+    app.cleanup_ctx.extend([public_base_ctx, postgres_ctx, redis_ctx, ops.metrics_ctx])
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(Path(ROOT, "templates")),

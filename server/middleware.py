@@ -17,8 +17,9 @@ import redis.exceptions
 from aiohttp import web
 
 from server.errors import DomainError, InternalError, ServiceUnavailable
-from server.keys import CONFIG, METRICS, PUBLIC_BASE
+from server.keys import CONFIG, PUBLIC_BASE
 from server.logs import ACCESS
+from server.metrics import observe_request
 from server.urls import current_base, reset_base, use_base
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         elapsed = time.perf_counter() - started
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
-        request.app[METRICS].observe_request(request.method, route, status, elapsed)
+        observe_request(request.method, route, status, elapsed)
         if not ACCESS.disabled and ACCESS.isEnabledFor(logging.INFO):
             ACCESS.info(
                 "%s %s %s %.1fms",

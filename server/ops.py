@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import os
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -14,6 +15,8 @@ from server import store
 from server.api import ApiRouter
 from server.errors import NotFound
 from server.keys import CONFIG, DB, METRICS, REDIS
+from server.metrics import CONTENT_TYPE, sample_forever
+from server.metrics import render as metrics_text
 
 log = logging.getLogger(__name__)
 api = ApiRouter("operations")
@@ -59,7 +62,8 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=503)
 
 
-@api.get("/metrics", auth="public", summary="Prometheus metrics of this process (text format 0.0.4)")
+@api.get("/metrics", auth="public",
+         summary="Prometheus metrics (text format) of this process, or of every worker under `--workers N`")
 async def metrics(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     if config.mode == "production":  # operators only: the bearer token of server.metrics_token
@@ -67,4 +71,12 @@ async def metrics(request: web.Request) -> web.Response:
         given = request.headers.get("Authorization", "")
         if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise NotFound("No such page.", code="not_found")
-    return web.Response(text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")
+    return web.Response(body=metrics_text(), headers={"Content-Type": CONTENT_TYPE})
+
+
+async def metrics_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the sampler of event-loop lag and gauges runs while the app does."""
+    task = asyncio.create_task(sample_forever(app[METRICS]), name="metrics-sampler")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

@@ -1,14 +1,22 @@
-"""Helpers for API tests: JSON calls with a token, sign-ups, error-shape checks."""
+"""Helpers for API tests: JSON calls with a token, sign-ups, error-shape checks, reading /metrics."""
 
 from __future__ import annotations
 
 import html
+import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from server.config import ROOT
 
 
 @dataclass
@@ -180,3 +188,33 @@ async def console_user(client: TestClient[Any, Any], username: str, password: st
     assert status == 303 and location == "/console/", (status, location)
     await user.get("/console/")
     return user
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def samples(text: str) -> Samples:
+    """The samples of a Prometheus exposition by (name, labels)."""
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def sample(found: Samples, name: str, **labels: str) -> float:
+    """One sample's value (0 when absent: a counter not yet counted)."""
+    return found.get((name, frozenset(labels.items())), 0.0)
+
+
+def families(text: str) -> set[str]:
+    return {family.name for family in text_string_to_metric_families(text)}
+
+
+def promtool_check(text: str) -> None:
+    """`promtool check metrics` (Debian's prometheus package) accepts the exposition. Without promtool the
+    test is skipped, unless LSC_PROMTOOL_TESTS=required (CI, which unpacks it into var/tools/)."""
+    promtool = os.environ.get("LSC_PROMTOOL") or shutil.which("promtool") or str(Path(ROOT, "var/tools/promtool"))
+    if not os.access(promtool, os.X_OK):
+        if os.environ.get("LSC_PROMTOOL_TESTS") == "required":
+            raise AssertionError(f"LSC_PROMTOOL_TESTS=required but there is no promtool at {promtool}")
+        pytest.skip("promtool is not installed (apt-get download prometheus; see .ci/run)")
+    checked = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True, timeout=30)
+    assert checked.returncode == 0, (checked.stdout + checked.stderr).decode()

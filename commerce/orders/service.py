@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+from prometheus_client import Counter
 
 from commerce.cart.service import OutOfStock, line_price
 from commerce.orders import store
@@ -27,9 +28,13 @@ from commerce.orders.schemas import (
 from commerce.orders.store import Order, OrderParties, Payment, Taken
 from server.config import CommerceConfig
 from server.errors import Conflict, NotFound
+from server.metrics import counted
 from server.money import CENT
 from server.sql import Conn
 from server.tokens import Principal
+
+CHECKOUTS = Counter("lsc_checkouts", "Checkouts, by outcome: placed (an order waiting for payment), repeated (its "
+                    "Idempotency-Key was seen), or the code of the refusal (out_of_stock, cart_empty...).", ["outcome"])
 
 
 @dataclass
@@ -72,6 +77,10 @@ class Orders:
         Returns the order and whether it was created now (False: the Idempotency-Key was seen).
         All or nothing: a line out of stock leaves stock, cart and orders as they were.
         """
+        return await counted(CHECKOUTS, self._checkout(buyer_id, data, key),
+                             lambda placed: "placed" if placed[1] else "repeated")
+
+    async def _checkout(self, buyer_id: int, data: CheckoutIn, key: str | None) -> tuple[OrderOut, bool]:
         if key is not None:
             existing = await store.order_for_key(self.pool, buyer_id, key)
             if existing is not None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from prometheus_client import Counter
 
 from commerce.orders import store as orders_store
 from commerce.orders.service import Orders
@@ -26,6 +27,11 @@ from server.money import to_paise
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
+PAYMENTS = Counter("lsc_payments", "Payment results applied (from Checkout's verify or a webhook), by outcome: "
+                   "captured, duplicate (applied before), refund (its order was cancelled first: refunded), failed, "
+                   "refunded.", ["outcome"])
+WEBHOOKS = Counter("lsc_payment_webhooks", "Razorpay webhooks received, by outcome: applied, duplicate, "
+                   "bad_signature.", ["outcome"])
 
 
 async def capture(conn: asyncpg.Connection, orders: Orders, payment: Payment,
@@ -112,6 +118,7 @@ class Payments:
             if payment is None or payment.user_id != me.user_id:
                 raise NotFound("No payment of yours has this Razorpay order id.", code="payment_not_found")
             outcome = await capture(conn, self.orders, payment, razorpay_payment_id)
+        PAYMENTS.labels(outcome).inc()
         if outcome == "refund":
             await self.issue_due_refunds()
         if outcome == "refund" or payment.status in ("refund_pending", "refunded"):
@@ -127,7 +134,11 @@ class Payments:
         """Apply a Razorpay webhook once: checked signature, deduplicated by event id, one transaction."""
         if not signature:
             raise InvalidInput("The X-Razorpay-Signature header is missing.", code="invalid_signature")
-        self.gateway.verify_webhook(body, signature)
+        try:
+            self.gateway.verify_webhook(body, signature)
+        except InvalidInput:
+            WEBHOOKS.labels("bad_signature").inc()
+            raise
         try:
             data = json.loads(body)
             event = str(data["event"])
@@ -135,40 +146,46 @@ class Payments:
         except (ValueError, KeyError, TypeError):
             raise InvalidInput("The webhook body is not a Razorpay event.") from None
         event_id = event_id or hashlib.sha256(body.encode()).hexdigest()
-        refund_due = False
         async with self.pool.acquire() as conn, conn.transaction():
             if not await store.record_webhook(conn, event_id, event):
+                WEBHOOKS.labels("duplicate").inc()
                 return {"status": "duplicate"}
             try:
-                refund_due = await self._apply(conn, event, payload)
+                outcome = await self._apply(conn, event, payload)
             except (KeyError, TypeError):
                 raise InvalidInput(f"The {event} event lacks the fields it needs.") from None
-        if refund_due:
+        WEBHOOKS.labels("applied").inc()
+        if outcome is not None:
+            PAYMENTS.labels(outcome).inc()
+        if outcome == "refund":
             await self.issue_due_refunds()
         return {"status": "ok"}
 
-    async def _apply(self, conn: asyncpg.Connection, event: str, payload: dict[str, Any]) -> bool:
+    async def _apply(self, conn: asyncpg.Connection, event: str, payload: dict[str, Any]) -> str | None:
+        """Apply one webhook event in the caller's transaction; what it did to a payment (capture's outcome,
+        "failed" or "refunded"), or None when it concerned none of ours."""
         if event in ("payment.captured", "order.paid"):
             entity = payload["payment"]["entity"]
             payment = await store.lock_payment(conn, str(entity["order_id"]))
             if payment is None:
                 log.info("webhook %s for an unknown Razorpay order %s ignored", event, entity["order_id"])
-                return False
+                return None
             if int(entity["amount"]) != payment.amount_paise:
                 raise InvalidInput(f"The {event} amount differs from the order's.", code="amount_mismatch")
-            return await capture(conn, self.orders, payment, str(entity["id"])) == "refund"
+            return await capture(conn, self.orders, payment, str(entity["id"]))
         if event == "payment.failed":
             entity = payload["payment"]["entity"]
             reason = str(entity.get("error_description") or "Payment failed")
             failed_id = entity.get("id")
-            await store.mark_failed(conn, str(entity["order_id"]), str(failed_id) if failed_id else None,
-                                    reason[:500])
-        elif event == "refund.processed":
+            changed = await store.mark_failed(conn, str(entity["order_id"]), str(failed_id) if failed_id else None,
+                                              reason[:500])
+            return "failed" if changed else None
+        if event == "refund.processed":
             entity = payload["refund"]["entity"]
-            await store.mark_refunded(conn, str(entity["payment_id"]), str(entity["id"]))
-        else:
-            log.info("webhook event %s ignored", event)
-        return False
+            changed = await store.mark_refunded(conn, str(entity["payment_id"]), str(entity["id"]))
+            return "refunded" if changed else None
+        log.info("webhook event %s ignored", event)
+        return None
 
     async def issue_due_refunds(self) -> int:
         """Ask Razorpay for each refund that is due, one process per payment at a time."""

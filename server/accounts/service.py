@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
+from prometheus_client import Counter
 
 from server.accounts import store
 from server.accounts.schemas import (
@@ -24,12 +25,16 @@ from server.accounts.store import User
 from server.config import AuthConfig, CreditsConfig
 from server.credits.store import apply_credits
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, RateLimited
+from server.metrics import counted
 from server.passwords import hash_password_async, verify_password_async
 from server.ratelimit import FixedWindow
 from server.revocation import Revocations
 from server.sessions import Sessions
 from server.sql import Conn
 from server.tokens import Principal, TokenCodec
+
+SIGN_INS = Counter("lsc_sign_ins", "Password checks, by outcome: ok, invalid_credentials, rate_limited (a lock-out), "
+                   "account_disabled.", ["outcome"])
 
 
 @dataclass
@@ -69,6 +74,9 @@ class Accounts:
         An attempt is reserved before the password is checked, atomically, against two windows: the account's
         (username and e-mail alike) and the client address's; concurrent guesses cannot outrun the limit. A
         right password gives the address's attempt back and clears the account's."""
+        return await counted(SIGN_INS, self._check_password(login, password, client), lambda found: "ok")
+
+    async def _check_password(self, login: str, password: str, client: str) -> tuple[int, str]:
         row = await store.fetch_login(self.pool, login)
         account = f"user:{row.id}" if row else f"login:{login.lower()}"
         await self._login_limit.reserve(account, "Too many failed sign-ins to this account; wait before trying "

@@ -89,7 +89,12 @@ async def test_a_postgresql_restart_mid_auction_loses_nothing_acknowledged(
             await bidding.until(lambda: bidding.unavailable >= 20)
             before = len(bidding.acked)
             proxy.refusing = False  # and starts again
+            back = asyncio.get_running_loop().time()
+            await bidding.until(lambda: len(bidding.acked) > before)
+            first_ack_s = asyncio.get_running_loop().time() - back
             await bidding.until(lambda: len(bidding.acked) >= before + 20)
+            print(f"PostgreSQL refused: {bidding.unavailable} bids answered 503; the first bid acknowledged "
+                  f"{first_ack_s * 1000:.0f} ms after it accepted connections again")
             assert (await ready(session, server))[0] == 200
             bidding.stop.set()
             await asyncio.gather(*jobs)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from server.app import create_app
+from server.config import ROOT
 from server.embedded import free_port
 from server.logs import JsonFormatter
 from tests.conftest import make_config
-from tests.helpers import Api
+from tests.e2e.test_rooms import connect, live_show
+from tests.helpers import Account, Api, families, promtool_check, sample, samples
 
 
 async def test_healthz_and_readyz(api: Api) -> None:
@@ -54,17 +58,59 @@ async def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
 
 
 async def test_metrics_count_requests_by_route_template(api: Api) -> None:
+    before = samples((await api.get("/metrics")).body)
     user = await api.register("metric")
     await api.get(f"/api/users/{user.id}/", token=user.access)
     await api.get("/nowhere")
     reply = await api.get("/metrics")
-    assert reply.status == 200 and reply.headers["Content-Type"].startswith("text/plain")
-    text = reply.body
-    assert 'http_requests_total{method="POST",route="/api/auth/register/buyer/",status="201"} 1' in text
-    assert 'http_requests_total{method="GET",route="/api/users/{id}/",status="200"} 1' in text
-    assert 'route="unmatched",status="404"} 1' in text
-    assert 'http_request_duration_seconds_bucket{method="GET",route="/api/users/{id}/",le="+Inf"} 1' in text
-    assert "lsc_db_pool_size" in text
+    assert reply.status == 200 and reply.headers["Content-Type"].startswith("text/plain; version=")
+    after = samples(reply.body)
+
+    def added(name: str, **labels: str) -> float:
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    assert added("http_requests_total", method="POST", route="/api/auth/register/buyer/", status="201") == 1
+    assert added("http_requests_total", method="GET", route="/api/users/{id}/", status="200") == 1
+    assert added("http_requests_total", method="GET", route="unmatched", status="404") == 1
+    assert added("http_request_duration_seconds_bucket", method="GET", route="/api/users/{id}/", le="+Inf") == 1
+    assert added("lsc_db_pool_wait_seconds_count") >= 2 and added("lsc_redis_pool_wait_seconds_count") >= 1
+    assert added("lsc_sign_ins_total", outcome="ok") == 0  # a sign-up checks no password
+
+
+def operations_guide() -> str:
+    return Path(ROOT, "docs/operations.md").read_text()
+
+
+async def test_metrics_of_a_live_room_and_every_family_documented(api: Api, admin: Account, client: TestClient
+                                                                  ) -> None:
+    show = await live_show(api, admin, "metered")
+    buyer = await api.register("watcher")
+    before = samples((await api.get("/metrics")).body)
+    socket = await connect(client, show.stream_id, buyer.access)
+    await socket.next("hello")
+    sent = await api.post(f"/api/chat/messages/{show.stream_id}/send/", {"text": "counted"}, token=buyer.access)
+    assert sent.status == 201
+    await socket.next("chat")
+    # The sampled gauges (rooms, pools) and the loop's lag are read every half second: wait for them to show.
+    for _ in range(100):
+        text = (await api.get("/metrics")).body
+        after = samples(text)
+        if sample(after, "lsc_rooms") >= 1 and sample(after, "lsc_event_loop_lag_seconds_count") >= 1:
+            break
+        await asyncio.sleep(0.05)
+    assert sample(after, "lsc_websocket_connections") - sample(before, "lsc_websocket_connections") == 1
+    assert sample(after, "lsc_rooms") >= 1 and sample(after, "lsc_db_pool_connections") >= 1
+    assert sample(after, "lsc_room_deliveries_total") - sample(before, "lsc_room_deliveries_total") >= 1
+    assert sample(after, "lsc_room_publish_seconds_count") > sample(before, "lsc_room_publish_seconds_count")
+    assert sample(after, "lsc_room_event_delay_seconds_count") > sample(before, "lsc_room_event_delay_seconds_count")
+    assert sample(after, "lsc_process_resident_memory_bytes") > 10 * 2**20
+    await socket.ws.close()
+
+    # Every family this server exposes is in the operator's guide, and promtool accepts the exposition.
+    guide = operations_guide()
+    undocumented = sorted(f for f in families(text) if f.startswith(("lsc_", "http_")) and f"`{f}" not in guide)
+    assert not undocumented, f"add to docs/operations.md: {undocumented}"
+    promtool_check(text)
 
 
 async def test_access_log_has_one_line_per_request(api: Api, caplog: pytest.LogCaptureFixture) -> None:

@@ -15,6 +15,7 @@ import aiohttp
 
 from server.config import ROOT
 from server.embedded import free_port
+from tests.helpers import promtool_check, sample, samples
 from tests.integration.test_embedded import alive, postgres_pid, valkey_pid, wait_dead
 
 
@@ -55,6 +56,11 @@ async def test_two_workers_share_a_port_and_a_room(tmp_path: Path) -> None:
                 if len(served) == 2 and len(sockets) >= 4:
                     break
             assert served == processes
+            # /metrics on either worker sums both (prometheus-client's multiprocess mode).
+            async with session.get(base + "/metrics") as resp:
+                both = samples(await resp.text())
+            assert sample(both, "lsc_websocket_connections") == len(sockets)
+            assert sample(both, "lsc_worker_processes") == 2
             buyer = await (await session.post(base + "/api/auth/login/",
                                               json={"username": "buyer1", "password": "buyer123"})).json()
             sent = await session.post(f"{base}/api/chat/messages/{show['id']}/send/", json={"text": "hello both"},
@@ -71,8 +77,11 @@ async def test_two_workers_share_a_port_and_a_room(tmp_path: Path) -> None:
             assert len(set(received)) == 1 and received[0][1] == "hello both"
 
             # A worker killed outright is started again; the port keeps serving meanwhile.
+            async with session.get(base + "/metrics") as resp:
+                before = samples(await resp.text())
             victim = next(iter(processes))
             os.kill(victim, signal.SIGKILL)
+            killed_at = time.monotonic()
             fresh: set[int] = set()
             while not fresh:
                 assert proc.returncode is None and time.monotonic() < deadline + 60, "the worker was not replaced"
@@ -81,6 +90,16 @@ async def test_two_workers_share_a_port_and_a_room(tmp_path: Path) -> None:
                         fresh = {(await resp.json())["process"]} - processes
                 except aiohttp.ClientError:
                     await asyncio.sleep(0.1)
+            print(f"a killed worker answered again after {time.monotonic() - killed_at:.2f} s")
+            async with session.get(base + "/metrics") as resp:
+                text = await resp.text()
+            after = samples(text)
+            # The restart is counted; the dead worker's counters still count, its live gauges no longer do.
+            assert sample(after, "lsc_worker_restarts_total") == 1
+            assert sample(after, "lsc_worker_processes") == 2
+            route = {"method": "GET", "route": "/healthz", "status": "200"}
+            assert sample(after, "http_requests_total", **route) >= sample(before, "http_requests_total", **route)
+            promtool_check(text)
         pg, vk = postgres_pid(var), valkey_pid(var)
     finally:
         proc.send_signal(signal.SIGTERM)

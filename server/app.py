@@ -23,6 +23,7 @@ from rooms.asyncapi import setup_asyncapi
 from server import ops
 from server.config import ROOT, Config, media_path
 from server.db import postgres_ctx
+from server.http import SERVER_HEADER, refuse_unreadable_requests_as_json
 from server.keys import CONFIG, METRICS, PUBLIC_BASE, TOKENS
 from server.media import media_handler
 from server.metrics import Metrics
@@ -64,6 +65,7 @@ async def public_base_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(config: Config) -> web.Application:
     """Build the app; resources open in cleanup contexts when it starts, nothing at import or here."""
+    refuse_unreadable_requests_as_json()
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
         middlewares=[request_context],
@@ -101,7 +103,8 @@ def create_app(config: Config) -> web.Application:
 
 async def _common_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Every response names no software versions; in production over HTTPS it also pins HTTPS (HSTS)."""
-    response.headers["Server"] = "livestream-commerce"
+    response.headers["Server"] = SERVER_HEADER
     config = request.app[CONFIG]
     if config.mode == "production" and config.server.public_url.startswith("https://"):
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+

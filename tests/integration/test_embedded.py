@@ -75,13 +75,43 @@ def test_a_leftover_valkey_is_stopped_on_the_next_start(tmp_path: Path) -> None:
     first = EmbeddedServices(tmp_path, postgres=False)
     first.start()
     orphan = valkey_pid(tmp_path)
-    first._valkey = None  # forget it, as a process killed with SIGKILL would
+    # Its only user killed with SIGKILL: owner.json still names it, and a process that is gone.
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    owner = json.loads((tmp_path / "valkey" / "owner.json").read_text())
+    (tmp_path / "valkey" / "owner.json").write_text(json.dumps({**owner, "users": [[int(gone.stdout), "x"]]}))
+    first._valkey_folder = None  # forget it, as the killed process did
     try:
-        with EmbeddedServices(tmp_path, postgres=False):
+        with EmbeddedServices(tmp_path, postgres=False) as second:
             assert wait_dead(orphan)
+            assert valkey_pid(tmp_path) != orphan and asyncio.run(_ping(second.redis_url))
     finally:
         if alive(orphan):
             os.kill(orphan, signal.SIGKILL)
+
+
+def test_two_servers_over_one_folder_share_valkey_and_the_last_stops_it(tmp_path: Path) -> None:
+    first = EmbeddedServices(tmp_path, postgres=False)
+    second = EmbeddedServices(tmp_path, postgres=False)
+    first.start()
+    try:
+        second.start()
+        pid = valkey_pid(tmp_path)
+        assert second.redis_url == first.redis_url  # the second uses the first one's: nothing is stopped or deleted
+        first.stop()  # the first server stops: the second still has its Valkey, files and all
+        assert alive(pid) and asyncio.run(_ping(second.redis_url))
+        assert (tmp_path / "valkey" / "owner.json").exists()
+    finally:
+        first.stop()
+        second.stop()
+    assert wait_dead(pid) and not (tmp_path / "valkey" / "owner.json").exists()
+
+
+async def _ping(redis_url: str) -> bool:
+    client = aioredis.from_url(redis_url)
+    try:
+        return bool(await client.ping())
+    finally:
+        await client.aclose()
 
 
 def _get(url: str, body: dict | None = None) -> tuple[int, dict]:

@@ -100,21 +100,29 @@ async def stop(server: asyncio.subprocess.Process, transports: list[asyncio.Base
     await asyncio.wait_for(server.wait(), 30)
 
 
-def run_benchmark(body: Callable[[str, str], Awaitable[None]], *, core: int | None = 1) -> None:
+def run_benchmark(body: Callable[[str, str], Awaitable[None]], *, core: int | None = 1,
+                  services_core: int | None = None) -> None:
     """Run body(database_url, redis_url) on uvloop, this process pinned to `core` (the server gets the
     other). The servers named by LSC_BENCH_DATABASE_URL and LSC_BENCH_REDIS_URL, else embedded ones
-    under var/bench, started for the run and stopped after."""
-    if core is not None:
-        os.sched_setaffinity(0, {core})
+    under var/bench, started for the run and stopped after: on `services_core` when given (they inherit the
+    affinity they start with), else beside the load."""
     import uvloop
 
     from server.embedded import EmbeddedServices
 
     db, rd = os.environ.get("LSC_BENCH_DATABASE_URL"), os.environ.get("LSC_BENCH_REDIS_URL")
     if db and rd:
+        if core is not None:
+            os.sched_setaffinity(0, {core})
         uvloop.run(body(db, rd))
         return
+    if services_core is not None:
+        os.sched_setaffinity(0, {services_core})
+    elif core is not None:
+        os.sched_setaffinity(0, {core})
     with EmbeddedServices(ROOT / "var" / "bench", database="postgres") as services:
+        if core is not None:
+            os.sched_setaffinity(0, {core})
         uvloop.run(body(services.database_url, services.redis_url))
 
 

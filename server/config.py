@@ -61,11 +61,13 @@ class DatabaseConfig:
     url: str = ""
     pool_min: int = 2
     pool_max: int = 10
+    pool_timeout_s: float = 5.0
     command_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         _check(1 <= self.pool_min <= self.pool_max, "database.pool_min must be >= 1 and <= database.pool_max")
         _check(self.command_timeout_s > 0, "database.command_timeout_s must be positive")
+        _check(self.pool_timeout_s > 0, "database.pool_timeout_s must be positive")
         if self.url:
             _check(
                 self.url.startswith(("postgres://", "postgresql://")),
@@ -130,6 +132,7 @@ class CommerceConfig:
     max_image_bytes: int = 5242880
     max_images_per_product: int = 10
     list_count_cache_s: int = 60
+    list_page_cache_s: float = 2.0
     order_payment_timeout_s: int = 900
     expiry_sweep_interval_s: float = 30.0
     commission_bps: int = 1000

@@ -1,15 +1,19 @@
-"""Cached list totals (products, reels): exact after every write of ours, cheap between writes.
+"""Cached lists (products, reels): exact after every write of ours, cheap between writes.
 
 A list page is an index walk (a fraction of a millisecond at 100,000 rows); its total is a scan of
-every match (8-25 ms). Totals are kept in Redis per filter set under their scope's version, which every
-write of that scope increments, so a write makes all the scope's cached totals unused at once.
+every match (8-60 ms). Totals are kept in Redis per filter set under their scope's version, which every
+write of that scope increments, so a write makes all the scope's cached totals unused at once. Whole pages
+are kept in each process (PageCache) under the same version, for a short time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
 
 import redis.asyncio as aioredis
 import redis.exceptions
@@ -25,13 +29,23 @@ async def bump_version(client: aioredis.Redis, scope: str = "catalog") -> None:
         log.warning("could not invalidate cached %s counts: %r", scope, exc)
 
 
+async def scope_version(client: aioredis.Redis, scope: str = "catalog") -> int | None:
+    """The scope's version now (None when Redis cannot say: nothing cached may be used then)."""
+    try:
+        return int(await client.get(f"{scope}:version") or 0)
+    except redis.exceptions.RedisError:
+        return None
+
+
 async def cached_count(client: aioredis.Redis, filters: object, compute: Callable[[], Awaitable[int]],
-                       ttl_s: int, scope: str = "catalog") -> int:
-    """The total for these filters from Redis, or computed and kept for ttl_s (0: never kept)."""
+                       ttl_s: int, scope: str = "catalog", version: int | None = None) -> int:
+    """The total for these filters from Redis, or computed and kept for ttl_s (0: never kept). `version`: the
+    scope's version if the caller has read it already."""
     if ttl_s <= 0:
         return await compute()
     try:
-        version = int(await client.get(f"{scope}:version") or 0)
+        if version is None:
+            version = int(await client.get(f"{scope}:version") or 0)
         key = f"{scope}:count:{version}:{hashlib.sha1(repr(filters).encode()).hexdigest()}"
         cached = await client.get(key)
         if cached is not None:
@@ -44,3 +58,33 @@ async def cached_count(client: aioredis.Redis, filters: object, compute: Callabl
     except redis.exceptions.RedisError:
         pass
     return count
+
+
+class PageCache:
+    """Whole list pages kept in this process for at most ttl_s, each under its scope's version (part of the key):
+    a write of ours (which bumps the version) shows at once on every process, and what changes without a bump
+    (a product's stock, as orders take it) shows within ttl_s. At most `size` pages, the least recently used
+    dropped first. ttl_s 0 keeps nothing."""
+
+    def __init__(self, ttl_s: float, size: int = 2048) -> None:
+        self.ttl_s = ttl_s
+        self._size = size
+        self._pages: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any | None:
+        found = self._pages.get(key)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            del self._pages[key]
+            return None
+        self._pages.move_to_end(key)
+        return found[1]
+
+    def put(self, key: Hashable, page: Any) -> None:
+        if self.ttl_s <= 0:
+            return
+        self._pages[key] = (time.monotonic() + self.ttl_s, page)
+        self._pages.move_to_end(key)
+        while len(self._pages) > self._size:
+            self._pages.popitem(last=False)

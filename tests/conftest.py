@@ -103,7 +103,8 @@ def make_config(services: Services, **sections: Any) -> Config:
         "auth": {"scrypt_n": TEST_SCRYPT_N},
         "server": {"var_dir": str(ROOT / "var" / "test")},
         # Background sweeps run once at start-up; tests call the sweep functions when they need one.
-        "commerce": {"expiry_sweep_interval_s": 3600.0},
+        # Product list pages are not kept (tests read stock right after orders); test_catalog tests the keeping.
+        "commerce": {"expiry_sweep_interval_s": 3600.0, "list_page_cache_s": 0},
         "mail": {"poll_interval_s": 3600.0},
         "credits": {"meter_interval_s": 3600.0},
         "rooms": {"notification_push_s": 3600.0, "outbox_sweep_s": 3600.0, "reaction_flush_ms": 3_600_000,

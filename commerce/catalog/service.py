@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from commerce.catalog.schemas import (
 from commerce.catalog.store import Category, Product
 from server.accounts import store as accounts_store
 from server.config import CommerceConfig
-from server.counts import bump_version, cached_count
+from server.counts import PageCache, bump_version, cached_count, scope_version
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import MEDIA_URL
 from server.tokens import Principal
@@ -38,6 +38,10 @@ class Catalog:
     redis: aioredis.Redis
     config: CommerceConfig
     media: Path  # where uploads are kept
+    _pages: PageCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._pages = PageCache(self.config.list_page_cache_s)
 
     async def _require_verified_seller(self, me: Principal) -> None:
         verified = await accounts_store.seller_verified(self.pool, me.user_id)
@@ -144,10 +148,17 @@ class Catalog:
             raise PermissionDenied("include_inactive is only for your own products (seller=<your id>).")
         filters = store.ProductFilter(search=q.search, category=q.category, seller=q.seller, min_price=q.min_price,
                                       max_price=q.max_price, include_inactive=q.include_inactive)
-        count = await cached_count(self.redis, filters, lambda: store.count_products(self.pool, filters),
-                                   self.config.list_count_cache_s)
-        rows = await store.page_products(self.pool, filters, q.ordering, q.page_size, q.offset)
-        return count, [product_out(r) for r in rows]
+        version = await scope_version(self.redis)
+        key = (version, filters, q.ordering, q.page_size, q.offset)
+        page: tuple[int, list[ProductOut]] | None = self._pages.get(key) if version is not None else None
+        if page is None:
+            count = await cached_count(self.redis, filters, lambda: store.count_products(self.pool, filters),
+                                       self.config.list_count_cache_s, version=version)
+            rows = await store.page_products(self.pool, filters, q.ordering, q.page_size, q.offset)
+            page = count, [product_out(r) for r in rows]
+            if version is not None:
+                self._pages.put(key, page)
+        return page
 
     async def add_image(self, me: Principal, product_id: int, temp: Path) -> ProductOut:
         """Attach an uploaded image once its content is checked; at most the configured number."""

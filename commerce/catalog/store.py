@@ -160,15 +160,28 @@ async def count_products(conn: Conn, filters: ProductFilter) -> int:
     return count
 
 
-async def page_products(conn: Conn, filters: ProductFilter, ordering: str, limit: int,
+async def page_products(pool: asyncpg.Pool, filters: ProductFilter, ordering: str, limit: int,
                         offset: int) -> list[Product]:
-    """One ordered page of the matching products (an index walk)."""
+    """One ordered page of the matching products. The page's ids are found first, by an index walk over the
+    products alone; only those 20 rows are then joined with their sellers and images (with the joins in the
+    walk, a deep page joined every row it skipped: 6 ms at page 100 against 0.2 at page 1)."""
     clause, args = filters.where()
     n = len(args)
-    rows = await conn.fetch(
-        f"{_PRODUCT} {clause} ORDER BY {_ORDERINGS[ordering]} LIMIT ${n + 1} OFFSET ${n + 2}", *args, limit, offset
-    )
-    return many(Product, rows)
+    order = _ORDERINGS[ordering]
+    query = f"""WITH page AS (SELECT p.id FROM products p {clause} ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2})
+                {_PRODUCT} WHERE p.id IN (SELECT id FROM page) ORDER BY {order}"""
+    if not filters.search:
+        return many(Product, await pool.fetch(query, *args, limit, offset))
+    # A search is planned for its word each time. The generic plan PostgreSQL moves to after five runs of a
+    # prepared statement cannot know how common the word is, and took the trigram index for "silk" (a fifth of
+    # all products) as for a rare word: 18 ms, against 1 ms for the walk in list order a custom plan picks (the
+    # trigram index stays the plan for rare words).
+    async with pool.acquire() as conn:
+        await conn.execute("SET plan_cache_mode = force_custom_plan")
+        try:
+            return many(Product, await conn.fetch(query, *args, limit, offset))
+        finally:
+            await conn.execute("RESET plan_cache_mode")
 
 
 async def update_product(conn: Conn, product_id: int, changes: dict[str, Any]) -> None:

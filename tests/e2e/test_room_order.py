@@ -15,6 +15,10 @@ import asyncpg
 import pytest
 
 from rooms.bridge import _PUBLISH
+from rooms.commands import HelloContext, register_hello_part
+from rooms.keys import BRIDGE
+from server.app import create_app
+from server.demo import create_admin
 from tests.conftest import Services
 from tests.e2e.test_auctions import open_auction
 from tests.e2e.test_rooms import connect, live_show
@@ -186,3 +190,27 @@ async def test_a_client_resumes_within_its_epoch_and_is_told_to_resync_across_ep
     assert told[1]["epoch"] == epoch and len(told[1]["data"]["chat"]) == 3
     await elsewhere.close()
     await resumed.ws.close()
+
+
+async def test_an_event_committed_while_hello_is_read_reaches_the_viewer(aiohttp_client: Any, config: Any) -> None:
+    # A hello part that, as it is read, lets a decision commit and publish: as if a bid landed between the
+    # state's reads and the log's position. Whatever hello's state missed must follow it as an event.
+    app = create_app(config)
+
+    async def racing_decision(ctx: HelloContext) -> None:
+        await ctx.app[BRIDGE].publish(ctx.room, "chat", {"id": 0, "text": "landed while hello was read"})
+
+    register_hello_part(app, "stream", "racing", racing_decision)
+    client = await aiohttp_client(app)
+    api = Api(client)
+    admin = await admin_of(api, config)
+    show = await live_show(api, admin, "racer")
+    socket = await connect(client, show.stream_id)
+    hello = await socket.next("hello")
+    event = await socket.next("chat")
+    assert event["data"]["text"] == "landed while hello was read" and event["seq"] > hello["seq"]
+
+
+async def admin_of(api: Api, config: Any) -> Account:
+    await create_admin(config, "root", "root@example.com", "root-pass-123")
+    return await api.login("root", "root-pass-123")

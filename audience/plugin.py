@@ -43,7 +43,7 @@ def setup(app: web.Application) -> None:
     register_command(app, "reaction", ReactionFrame, react,
                      sign_in="Sign in to react: connect with ?token=<access token>.")
     register_command(app, "vote", VoteFrame, vote, sign_in="Sign in to vote: connect with ?token=<access token>.")
-    register_hello_part(app, "stream", "poll", open_poll)
+    register_hello_part(app, "stream", "poll", open_poll, personal=True)
     app.setdefault(MEMBER_HOOKS, []).append(member_changed)
 
 

@@ -37,4 +37,4 @@ async def vote(ctx: CommandContext, frame: VoteFrame) -> Reply:
 
 async def open_poll(ctx: HelloContext) -> dict[str, Any] | None:
     """The show's open poll, with the viewer's own vote."""
-    return await ctx.app[POLLS].open_in(ctx.room.number(), ctx.member.user)
+    return await ctx.app[POLLS].open_in(ctx.room.number(), ctx.user)

@@ -31,7 +31,7 @@ async def sweep_step(app: web.Application) -> None:
 
 def setup(app: web.Application) -> None:
     register_command(app, "bid", BidFrame, place_bid, sign_in="Sign in to bid: connect with ?token=<access token>.")
-    register_hello_part(app, "stream", "bidding", running_auction)
+    register_hello_part(app, "stream", "bidding", running_auction, personal=True)
     app.setdefault(ORDER_EFFECTS, []).append(settle_on_order_change)
 
 

@@ -30,4 +30,4 @@ async def place_bid(ctx: CommandContext, frame: BidFrame) -> Reply:
 
 async def running_auction(ctx: HelloContext) -> dict[str, Any] | None:
     """The show's open auction, with the viewer's own maximum."""
-    return await ctx.app[AUCTIONS].open_in(ctx.room.number(), ctx.member.user)
+    return await ctx.app[AUCTIONS].open_in(ctx.room.number(), ctx.user)

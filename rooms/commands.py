@@ -70,7 +70,7 @@ class HelloContext:
 
     app: web.Application
     room: RoomName
-    member: Member
+    user: Principal | None
 
 
 HelloPart = Callable[[HelloContext], Awaitable[Any]]
@@ -96,7 +96,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._commands: dict[str, dict[str, Command[Any]]] = {}
-        self._hello: dict[str, list[tuple[str, HelloPart]]] = {}
+        self._hello: dict[str, list[tuple[str, HelloPart, bool]]] = {}
         self._ping: Command[NoData] = Command("ping", NoData, _pong, frozenset())
         self.sockets: list[Socket] = []
 
@@ -107,11 +107,11 @@ class Registry:
                 raise ValueError(f"socket command {command.name!r} is registered twice for {kind} rooms")
             served[command.name] = command
 
-    def add_hello_part(self, kind: RoomKind, key: str, part: HelloPart) -> None:
+    def add_hello_part(self, kind: RoomKind, key: str, part: HelloPart, personal: bool) -> None:
         parts = self._hello.setdefault(kind, [])
-        if any(k == key for k, _ in parts):
+        if any(k == key for k, _, _ in parts):
             raise ValueError(f"hello part {key!r} is registered twice for {kind} rooms")
-        parts.append((key, part))
+        parts.append((key, part, personal))
 
     def commands(self, kind: str) -> list[Command[Any]]:
         """The commands of a kind of room, ping first."""
@@ -127,9 +127,11 @@ class Registry:
         """The frame types a room of this kind answers, ping first, then in the order registered."""
         return [c.name for c in self.commands(kind)]
 
-    async def hello(self, ctx: HelloContext) -> dict[str, Any]:
-        """Every registered part of hello for the context's room, in the order registered."""
-        return {key: await part(ctx) for key, part in self._hello.get(ctx.room.kind, [])}
+    async def hello(self, ctx: HelloContext, *, personal_only: bool = False) -> dict[str, Any]:
+        """Every registered part of hello for the context's room, in the order registered (or only those that
+        depend on the viewer)."""
+        return {key: await part(ctx) for key, part, personal in self._hello.get(ctx.room.kind, [])
+                if personal or not personal_only}
 
 
 REGISTRY = web.AppKey("socket_registry", Registry)
@@ -155,6 +157,9 @@ def register_socket(app: web.Application, socket: Socket) -> None:
     registry(app).sockets.append(socket)
 
 
-def register_hello_part(app: web.Application, kind: RoomKind, key: str, part: HelloPart) -> None:
-    """Add `key: await part(ctx)` to the hello of every room of `kind`."""
-    registry(app).add_hello_part(kind, key, part)
+def register_hello_part(app: web.Application, kind: RoomKind, key: str, part: HelloPart, *,
+                        personal: bool = False) -> None:
+    """Add `key: await part(ctx)` to the hello of every room of `kind`. A part must change only by the room's
+    events (each process reads a room's hello once per log position and greets everyone there with it); one that
+    also depends on the viewer (their own maximum bid, say) is `personal`: read for each signed-in viewer."""
+    registry(app).add_hello_part(kind, key, part, personal)

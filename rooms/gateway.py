@@ -4,6 +4,7 @@ frames dispatched from the command registry, each answered by `ack` or `error` (
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -197,10 +198,12 @@ async def _member_hooks(app: web.Application, room: RoomName, me: Principal | No
 
 
 async def greet(request: web.Request, member: Member, room: RoomName,
-                base: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+                base: Callable[[], Awaitable[dict[str, Any]]], *, shared: bool = False) -> None:
     """Resume the member from its place in the room's log (the events it missed), or, when that place is of
     another epoch or gone from the history, `resync` and then hello with the room's state: `await base()` and
-    every registered hello part, built from PostgreSQL."""
+    every registered hello part, built from PostgreSQL. `shared`: the room's state changes only by its events,
+    so this process reads it once per log position for every member greeted there (Room.hello_at), and only
+    the personal parts per signed-in member."""
     bridge: Bridge = request.app[BRIDGE]
     generation = _generation(request, room)
     position = await bridge.position(room)
@@ -217,9 +220,20 @@ async def greet(request: web.Request, member: Member, room: RoomName,
     # The position first, then the state: every event up to it was committed before it was published, so the
     # state read afterwards shows it; one the state shows that came after the position follows anyway (once
     # more: its version says). The other way round, an event committed between the reads was in neither.
-    state = await base()
-    parts = await registry(request.app).hello(HelloContext(request.app, room, member))
-    send_hello(request, member, room, {**state, **parts}, position, generation)
+    commands = registry(request.app)
+
+    async def read(user: Principal | None) -> dict[str, Any]:
+        return {**(await base()), **(await commands.hello(HelloContext(request.app, room, user)))}
+
+    local = request.app[HUB].rooms.get(room)
+    if not shared or local is None:
+        state = await read(member.user)
+    else:
+        state = await local.hello_at(position.epoch, position.seq, functools.partial(read, None))
+        if member.user is not None:
+            state = {**state, **(await commands.hello(HelloContext(request.app, room, member.user),
+                                                      personal_only=True))}
+    send_hello(request, member, room, state, position, generation)
 
 
 def send_hello(request: web.Request, member: Member, room: RoomName, state: dict[str, Any], position: Position,

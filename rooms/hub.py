@@ -232,6 +232,8 @@ class Room:
         self._hub = hub
         self._batch: list[Event] = []
         self._held: list[Event] | None = None  # events that came while a gap is being filled
+        # The room's hello as an anonymous viewer sees it, at the log position it was read after.
+        self._hello: tuple[tuple[str, int], asyncio.Future[dict[str, Any]]] | None = None
 
     def deliver(self, event: Event) -> None:
         if self._held is not None:
@@ -250,6 +252,33 @@ class Room:
         else:
             self._held = [event]
             self._hub.spawn(self.repair(), "room-repair")
+
+    async def hello_at(self, epoch: str, seq: int, read: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """The room's hello state at its log position (epoch, seq): `read()` (made after that position was read)
+        once by this process, however many members are greeted there meanwhile. Every change to it comes as an
+        event of the room, which moves the position: while the position stands, the state read there holds. A
+        read that fails is not kept."""
+        kept = self._hello
+        if kept is not None and kept[0] == (epoch, seq):
+            return await asyncio.shield(kept[1])
+        reading = asyncio.ensure_future(read())
+        self._hello = ((epoch, seq), reading)
+
+        def forget_failure(done: asyncio.Future[dict[str, Any]]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                if self._hello is not None and self._hello[1] is done:
+                    self._hello = None
+
+        reading.add_done_callback(forget_failure)
+        return await asyncio.shield(reading)
+
+    def kept_hello(self) -> dict[str, Any] | None:
+        """The last hello state read for this room, at whatever position: for checks that may be a moment
+        late (is the show there, has it ended), never for a hello."""
+        kept = self._hello
+        if kept is None or not kept[1].done() or kept[1].cancelled() or kept[1].exception() is not None:
+            return None
+        return kept[1].result()
 
     def place(self, epoch: str, seq: int) -> None:
         """Where the room's log stands, read before any member got an event: take it as this room's."""

@@ -10,7 +10,7 @@ from aiohttp import web
 from rooms.events import direct_frame
 from rooms.gateway import Opening, greet, room_socket, socket_user
 from rooms.hub import Member
-from rooms.keys import BRIDGE
+from rooms.keys import BRIDGE, HUB
 from rooms.names import RoomName
 from rooms.streams.keys import STREAMS
 from server.api import path_id
@@ -23,10 +23,13 @@ async def open_show(request: web.Request) -> Opening:
     stream_id = path_id(request)
     me = await socket_user(request)
     room = RoomName.stream(stream_id)
-    livestream = (await request.app[STREAMS].get(stream_id)).model_dump(mode="json")
+    # A watched show is known to this process from its last hello: no query per viewer (a reconnect storm).
+    local = request.app[HUB].rooms.get(room)
+    kept = local.kept_hello() if local is not None else None
+    livestream = kept["livestream"] if kept else (await request.app[STREAMS].get(stream_id)).model_dump(mode="json")
     if livestream["status"] == "ended":
         return Opening(room, me, functools.partial(_ended, request, room, livestream), closes=True)
-    return Opening(room, me, functools.partial(greet, request, room=room,
+    return Opening(room, me, functools.partial(greet, request, room=room, shared=True,
                                                base=functools.partial(_show_state, request, stream_id)))
 
 

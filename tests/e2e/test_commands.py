@@ -48,7 +48,7 @@ async def lose_redis(ctx: CommandContext, frame: BaseModel) -> None:
 
 
 async def weather(ctx: HelloContext) -> dict[str, Any]:
-    return {"room": str(ctx.room), "signed_in": ctx.member.user is not None}
+    return {"room": str(ctx.room), "signed_in": ctx.user is not None}
 
 
 class Loose(BaseModel):
@@ -62,7 +62,7 @@ def app(config: Config) -> web.Application:
     register_command(app, "echo", EchoFrame, echo, sign_in="Sign in to echo.")
     register_command(app, "explode", Loose, explode)
     register_command(app, "lose_redis", Loose, lose_redis)
-    register_hello_part(app, "stream", "weather", weather)
+    register_hello_part(app, "stream", "weather", weather, personal=True)
     return app
 
 

@@ -12,6 +12,7 @@ import aiohttp
 import msgpack
 import pytest
 from aiohttp.test_utils import TestClient
+from prometheus_client import REGISTRY
 
 from rooms.keys import BRIDGE, HUB, PRESENCE
 from rooms.lifecycle import presence_step
@@ -487,3 +488,32 @@ async def test_a_frame_of_exactly_the_limit_is_read_and_one_byte_more_closes(api
     while message.type == aiohttp.WSMsgType.TEXT:
         message = await socket.ws.receive()
     assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1009
+
+
+async def test_viewers_joining_a_watched_show_cost_no_database_query(api: Api, admin: Account,
+                                                                     client: TestClient) -> None:
+    # A reconnect storm after a deploy: the room's hello is read once per log position by each process, and the
+    # show's check before the upgrade comes from it too. Every PostgreSQL query takes a pooled connection, so
+    # the pool's acquire count is the query count.
+    show = await live_show(api, admin, "stormy")
+    buyer = await api.register("stormer")
+    first = await connect(client, show.stream_id)
+    hello = await first.next("hello")
+
+    def acquired() -> float:
+        return REGISTRY.get_sample_value("lsc_db_pool_wait_seconds_count") or 0
+
+    before = acquired()
+    later = [await connect(client, show.stream_id) for _ in range(5)]
+    hellos = [await s.next("hello") for s in later]
+    assert acquired() == before  # five anonymous viewers: not one query
+    assert all(h["seq"] == hello["seq"] and h["data"]["livestream"] == hello["data"]["livestream"] for h in hellos)
+    signed_in = await connect(client, show.stream_id, buyer.access)
+    mine = await signed_in.next("hello")
+    assert mine["data"]["you"]["id"] == buyer.id and acquired() - before <= 2  # only its personal parts
+    # An event moves the room's position: the next viewer's hello is read again, and shows it.
+    sent = await api.post(f"/api/chat/messages/{show.stream_id}/send/", {"text": "news"}, token=buyer.access)
+    assert sent.status == 201
+    await first.next("chat")
+    fresh = await (await connect(client, show.stream_id)).next("hello")
+    assert fresh["seq"] > hello["seq"] and [m["text"] for m in fresh["data"]["chat"]] == ["news"]

@@ -100,6 +100,7 @@ def _run(config: Config, args: argparse.Namespace) -> None:
             access_log=None,  # our middleware writes one line per request
             print=None,
             reuse_port=args.reuse_port,
+            backlog=config.server.backlog,
             loop=uvloop.new_event_loop(),
         )
 

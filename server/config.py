@@ -31,6 +31,7 @@ class ServerConfig:
     max_body_bytes: int = 1048576
     var_dir: str = "var"
     shutdown_timeout_s: float = 10.0
+    backlog: int = 2048
     public_url: str = ""
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
     trusted_proxies: tuple[str, ...] = ()
@@ -48,6 +49,7 @@ class ServerConfig:
                "server.public_url must be empty or an http(s) URL without query, like https://shop.example.com")
         _check(self.max_body_bytes >= 1024, "server.max_body_bytes must be at least 1024")
         _check(self.shutdown_timeout_s >= 0, "server.shutdown_timeout_s must not be negative")
+        _check(1 <= self.backlog <= 65535, "server.backlog must be between 1 and 65535")
 
     @property
     def var_path(self) -> Path:

@@ -96,7 +96,7 @@ def table(results: list[dict[str, Any]]) -> str:
             rows.append(f"| connect + hello, {r['viewers']:,} viewers {r['wave']} (server and PostgreSQL on one "
                         "core) | "
                         f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms; {r['cpu_ms']} ms of server CPU and "
-                        f"{r['queries']} PostgreSQL transactions per viewer | no query per connect in a warm room, "
+                        f"{r['queries']} PostgreSQL queries per viewer | no query per connect in a warm room, "
                         "≤ 0.3 ms each, p99 < 100 ms |")
         elif kind == "send_floor":
             rows.append(f"| kernel cost of one loopback send() (the floor of any per-viewer write) | "

@@ -202,13 +202,13 @@ async def greet(request: web.Request, member: Member, room: RoomName,
     """Resume the member from its place in the room's log (the events it missed), or, when that place is of
     another epoch or gone from the history, `resync` and then hello with the room's state: `await base()` and
     every registered hello part, built from PostgreSQL. `shared`: the room's state changes only by its events,
-    so this process reads it once per log position for every member greeted there (Room.hello_at), and only
+    so this process reads it once per log position for every member greeted there (Room.at_position), and only
     the personal parts per signed-in member."""
     bridge: Bridge = request.app[BRIDGE]
     generation = _generation(request, room)
     position = await bridge.position(room)
     if member.last_seq >= 0:
-        missed = await _missed(bridge, room, member, position)
+        missed = await _missed(request, room, member, position)
         if missed is not None:
             newest = max(position.seq, missed[-1].seq if missed else 0, member.last_seq)
             member.go_live([e.wire(member.codec) for e in missed if member.types is None or e.type in member.types],
@@ -229,7 +229,7 @@ async def greet(request: web.Request, member: Member, room: RoomName,
     if not shared or local is None:
         state = await read(member.user)
     else:
-        state = await local.hello_at(position.epoch, position.seq, functools.partial(read, None))
+        state = await local.at_position("hello", position.epoch, position.seq, functools.partial(read, None))
         if member.user is not None:
             state = {**state, **(await commands.hello(HelloContext(request.app, room, member.user),
                                                       personal_only=True))}
@@ -251,15 +251,20 @@ def send_hello(request: web.Request, member: Member, room: RoomName, state: dict
     _check_epoch(request, room, member, generation)
 
 
-async def _missed(bridge: Bridge, room: RoomName, member: Member, position: Position) -> list[Event] | None:
-    """The events after the member's place, if the log still holds all of them; None if it does not."""
+async def _missed(request: web.Request, room: RoomName, member: Member, position: Position) -> list[Event] | None:
+    """The events after the member's place, if the log still holds all of them; None if it does not. The
+    history is read once per log position by this process (a reconnect storm resumes thousands at once)."""
     if member.epoch is not None and member.epoch != position.epoch:
         return None
     if member.last_seq > position.seq:
         return None  # a place the log never reached: of an earlier log
     if member.last_seq == position.seq:
         return []
-    history = [e for e in await bridge.history(room) if e.epoch == position.epoch]
+    bridge: Bridge = request.app[BRIDGE]
+    local = request.app[HUB].rooms.get(room)
+    read = functools.partial(bridge.history, room)
+    events = await (read() if local is None else local.at_position("history", position.epoch, position.seq, read))
+    history = [e for e in events if e.epoch == position.epoch]
     missed = [e for e in history if e.seq > member.last_seq]
     return missed if missed and missed[0].seq == member.last_seq + 1 else None
 

@@ -232,8 +232,10 @@ class Room:
         self._hub = hub
         self._batch: list[Event] = []
         self._held: list[Event] | None = None  # events that came while a gap is being filled
-        # The room's hello as an anonymous viewer sees it, at the log position it was read after.
-        self._hello: tuple[tuple[str, int], asyncio.Future[dict[str, Any]]] | None = None
+        # What members are greeted with (hello as an anonymous viewer sees it, the log's history), each at the
+        # log position it was read after.
+        self._kept: dict[str, tuple[tuple[str, int], asyncio.Future[Any]]] = {}
+        self._last: dict[str, Any] = {}
 
     def deliver(self, event: Event) -> None:
         if self._held is not None:
@@ -253,32 +255,32 @@ class Room:
             self._held = [event]
             self._hub.spawn(self.repair(), "room-repair")
 
-    async def hello_at(self, epoch: str, seq: int, read: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-        """The room's hello state at its log position (epoch, seq): `read()` (made after that position was read)
-        once by this process, however many members are greeted there meanwhile. Every change to it comes as an
-        event of the room, which moves the position: while the position stands, the state read there holds. A
-        read that fails is not kept."""
-        kept = self._hello
+    async def at_position(self, what: str, epoch: str, seq: int, read: Callable[[], Awaitable[Any]]) -> Any:
+        """`read()` (made after the room's log position (epoch, seq) was read) once by this process for `what`
+        (the room's hello, its history), however many members are greeted there meanwhile. Every change to what
+        is read comes as an event of the room, which moves the position: while it stands, what was read holds.
+        A read that fails is not kept."""
+        kept = self._kept.get(what)
         if kept is not None and kept[0] == (epoch, seq):
             return await asyncio.shield(kept[1])
         reading = asyncio.ensure_future(read())
-        self._hello = ((epoch, seq), reading)
+        self._kept[what] = ((epoch, seq), reading)
 
-        def forget_failure(done: asyncio.Future[dict[str, Any]]) -> None:
-            if done.cancelled() or done.exception() is not None:
-                if self._hello is not None and self._hello[1] is done:
-                    self._hello = None
+        def done(read: asyncio.Future[Any]) -> None:
+            if not read.cancelled() and read.exception() is None:
+                self._last[what] = read.result()
+                return
+            now = self._kept.get(what)
+            if now is not None and now[1] is read:  # a failed read is not kept
+                del self._kept[what]
 
-        reading.add_done_callback(forget_failure)
+        reading.add_done_callback(done)
         return await asyncio.shield(reading)
 
-    def kept_hello(self) -> dict[str, Any] | None:
-        """The last hello state read for this room, at whatever position: for checks that may be a moment
-        late (is the show there, has it ended), never for a hello."""
-        kept = self._hello
-        if kept is None or not kept[1].done() or kept[1].cancelled() or kept[1].exception() is not None:
-            return None
-        return kept[1].result()
+    def kept(self, what: str) -> Any | None:
+        """The last `what` read for this room, at whatever position (a newer read may be under way): for checks
+        that may be a moment late (is the show there, has it ended), never to greet with."""
+        return self._last.get(what)
 
     def place(self, epoch: str, seq: int) -> None:
         """Where the room's log stands, read before any member got an event: take it as this room's."""

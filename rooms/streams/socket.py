@@ -25,7 +25,7 @@ async def open_show(request: web.Request) -> Opening:
     room = RoomName.stream(stream_id)
     # A watched show is known to this process from its last hello: no query per viewer (a reconnect storm).
     local = request.app[HUB].rooms.get(room)
-    kept = local.kept_hello() if local is not None else None
+    kept = local.kept("hello") if local is not None else None
     livestream = kept["livestream"] if kept else (await request.app[STREAMS].get(stream_id)).model_dump(mode="json")
     if livestream["status"] == "ended":
         return Opening(room, me, functools.partial(_ended, request, room, livestream), closes=True)

@@ -119,7 +119,7 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"\nMeasured on {machine} in {time.monotonic() - started:.0f} s "
           "(server pinned to core 0, load on core 1; embedded PostgreSQL and Valkey on core 1, except for the REST "
-          "rows, where they share core 0 with the server):\n")
+          "and hello rows, where they share core 0 with the server):\n")
     print(table(results))
 
 

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import WSCloseCode, web
 
@@ -24,6 +24,7 @@ from server.background import report_failure
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 PING = b"\x89\x00"  # a WebSocket ping frame with no payload (server frames are never masked)
 HEARTBEAT_CHUNK = 500
 
@@ -263,7 +264,7 @@ class Room:
         kept = self._kept.get(what)
         if kept is not None and kept[0] == (epoch, seq):
             return await asyncio.shield(kept[1])
-        reading = asyncio.ensure_future(read())
+        reading = self._hub.own(asyncio.ensure_future(read()), f"room-{what}")
         self._kept[what] = ((epoch, seq), reading)
 
         def done(read: asyncio.Future[Any]) -> None:
@@ -372,7 +373,7 @@ class Hub:
         self._subscriber = Subscriber(bridge.redis, self._on_event, self._on_resubscribed)
         # Builds a member's new hello after a resync (set by the gateway, which knows how hello is made).
         self.regreet: Callable[[RoomName, Member], Awaitable[None]] = _no_regreet
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._stopped = False
         self._relays: dict[RoomName, str] = {}  # broadcast room -> prefix of the rooms whose members get it
         self._sockets_of: Counter[int] = Counter()  # signed-in user -> memberships on this process
@@ -393,12 +394,18 @@ class Hub:
         await self._subscriber.close()
 
     def spawn(self, work: Awaitable[None], name: str) -> None:
-        """Run background work of the rooms; stopped with the hub."""
+        """Run background work of the rooms; stopped with the hub, a failure logged and counted."""
         task = asyncio.ensure_future(work)
-        task.set_name(name)
+        self.own(task, name)
+        task.add_done_callback(report_failure)
+
+    def own(self, task: asyncio.Future[T], name: str) -> asyncio.Future[T]:
+        """Keep a task of the rooms (its awaiter sees how it ends): cancelled with the hub."""
+        if isinstance(task, asyncio.Task):
+            task.set_name(name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(report_failure)
+        return task
 
     def _on_resubscribed(self, name: RoomName) -> None:
         room = self.rooms.get(name)

@@ -278,6 +278,16 @@ class Room:
         reading.add_done_callback(done)
         return await asyncio.shield(reading)
 
+    def position_here(self) -> tuple[str, int] | None:
+        """Where this process stands in the room's log (the last event it took, in order), or None while it
+        does not know or is filling a gap. A member greeted here gets every later event from this process;
+        the log itself may be a little ahead, and its later events reach the member when they reach the room."""
+        if not self.ready.done() or self.ready.cancelled() or self.ready.exception() is not None:
+            return None
+        if self.epoch is None or self._held is not None:
+            return None
+        return self.epoch, self.seq
+
     def kept(self, what: str) -> Any | None:
         """The last `what` read for this room, at whatever position (a newer read may be under way): for checks
         that may be a moment late (is the show there, has it ended), never to greet with."""

@@ -43,10 +43,12 @@ async def cached_count(client: aioredis.Redis, filters: object, compute: Callabl
     scope's version if the caller has read it already."""
     if ttl_s <= 0:
         return await compute()
-    try:
+    if version is None:
+        version = await scope_version(client, scope)
         if version is None:
-            version = int(await client.get(f"{scope}:version") or 0)
-        key = f"{scope}:count:{version}:{hashlib.sha1(repr(filters).encode()).hexdigest()}"
+            return await compute()
+    key = f"{scope}:count:{version}:{hashlib.sha1(repr(filters).encode()).hexdigest()}"
+    try:
         cached = await client.get(key)
         if cached is not None:
             return int(cached)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,8 +153,13 @@ class Catalog:
         key = (version, filters, q.ordering, q.page_size, q.offset)
         page: tuple[int, list[ProductOut]] | None = self._pages.get(key) if version is not None else None
         if page is None:
-            count = await cached_count(self.redis, filters, lambda: store.count_products(self.pool, filters),
-                                       self.config.list_count_cache_s, version=version)
+            def count_all() -> Awaitable[int]:
+                return store.count_products(self.pool, filters)
+
+            # Redis could not say the version: nothing kept is used, and it is not asked twice.
+            ttl = self.config.list_count_cache_s
+            count = await (count_all() if version is None else
+                           cached_count(self.redis, filters, count_all, ttl, version=version))
             rows = await store.page_products(self.pool, filters, q.ordering, q.page_size, q.offset)
             page = count, [product_out(r) for r in rows]
             if version is not None:

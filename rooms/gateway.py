@@ -207,12 +207,10 @@ async def greet(request: web.Request, member: Member, room: RoomName,
     bridge: Bridge = request.app[BRIDGE]
     generation = _generation(request, room)
     local = request.app[HUB].rooms.get(room)
-    here = local.position_here() if local is not None else None
-    if here is not None and member.last_seq >= 0 and (member.last_seq > here[1] or member.epoch not in (None, here[0])):
-        here = None  # a place past this process's (another process was ahead) or of another log: ask the log
-    # This process's own place in the room's log: no Redis round trip (a reconnect storm greets thousands at
-    # once), and nothing is missed, since the member is in the room already: later events reach it with the
-    # room's (a resumed member's backlog may reach past this place; go_live then skips them as duplicates).
+    # A fresh hello at this process's own place in the room's log: no Redis round trip (a reconnect storm greets
+    # thousands at once), and nothing is missed, since the member is in the room already: later events reach it
+    # with the room's. A resume (and every greeting after a resync) asks the log itself.
+    here = local.position_here() if local is not None and member.last_seq < 0 else None
     position = Position(*here) if here is not None else await bridge.position(room)
     if member.last_seq >= 0:
         missed = await _missed(request, room, member, position)

@@ -35,7 +35,7 @@ def build(app: web.Application) -> None:
     app[VIDEOS] = videos
     app[CATEGORIES] = Categories(pool, media)
     app[COMMENTS] = Comments(videos)
-    app[SOCIAL] = Social(pool, bridge, config.feed, media)
+    app[SOCIAL] = Social(pool, bridge, config.feed, media, lambda user_id: videos.session.touch(user_id, None))
     app[WISHLISTS] = Wishlists(pool, bridge)
 
 

@@ -104,7 +104,7 @@ def get(path: str, token: str | None = None) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode()
 
 
-async def run(database_url: str, redis_url: str, connections: int, seconds: float) -> None:
+async def run(database_url: str, redis_url: str, connections: int, seconds: float, only: list[str]) -> None:
     url = await fresh_database(database_url, "lsc_bench_rest")
     conn = await asyncpg.connect(url)
     try:
@@ -142,6 +142,8 @@ async def run(database_url: str, redis_url: str, connections: int, seconds: floa
     try:
         for name, request_for in (("product list", product_list), ("product search", product_search),
                                   ("product detail", product_detail), ("feed", feed)):
+            if only and name.split()[-1] not in only:
+                continue
             await measure(port, connections, 1.0, request_for)  # warm-up: caches, prepared statements
             rps, p50, p99, errors = await measure(port, connections, seconds, request_for)
             rows[name] = (rps, p50, p99, errors)
@@ -157,8 +159,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--only", action="append", default=[], choices=("list", "search", "detail", "feed"),
+                        help="measure only this endpoint (repeatable)")
     args = parser.parse_args()
-    run_benchmark(lambda db, rd: run(db, rd, args.connections, args.seconds), core=1, services_core=0)
+    run_benchmark(lambda db, rd: run(db, rd, args.connections, args.seconds, args.only), core=1, services_core=0)
 
 
 if __name__ == "__main__":

@@ -299,9 +299,13 @@ class FeedConfig:
     leaderboard_push_s: float = 1.0
     leaderboard_size: int = 50
     count_cache_s: int = 60
+    profile_cache_s: float = 120.0
+    render_cache_s: float = 2.0
 
     def __post_init__(self) -> None:
         _check(self.count_cache_s >= 0, "feed.count_cache_s must not be negative")
+        _check(self.profile_cache_s >= 0, "feed.profile_cache_s must not be negative")
+        _check(self.render_cache_s >= 0, "feed.render_cache_s must not be negative")
         _check(self.max_video_bytes >= 1024, "feed.max_video_bytes must be at least 1024")
         _check(self.report_threshold >= 1, "feed.report_threshold must be at least 1")
         _check(self.session_ttl_s >= 60, "feed.session_ttl_s must be at least 60")

@@ -13,7 +13,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 import redis.exceptions
@@ -37,26 +37,49 @@ async def scope_version(client: aioredis.Redis, scope: str = "catalog") -> int |
         return None
 
 
+def count_key(scope: str, filters: object) -> str:
+    """Where the total for these filters is kept: "<version>:<total>", the scope's version it was counted under."""
+    return f"{scope}:count:{hashlib.sha1(repr(filters).encode()).hexdigest()}"
+
+
+def read_count(pipe: Any, filters: object, scope: str) -> None:
+    """Ask a pipeline for the scope's version and the kept total (their replies: see `counted`)."""
+    pipe.get(f"{scope}:version")
+    pipe.get(count_key(scope, filters))
+
+
+def counted(version_reply: bytes | None, count_reply: bytes | None) -> tuple[int, int | None]:
+    """(version, the kept total if it was counted under that version) from read_count's two replies."""
+    version = int(version_reply or 0)
+    if count_reply is not None:
+        kept_version, _, count = count_reply.partition(b":")
+        if int(kept_version) == version:
+            return version, int(count)
+    return version, None
+
+
 async def cached_count(client: aioredis.Redis, filters: object, compute: Callable[[], Awaitable[int]],
-                       ttl_s: int, scope: str = "catalog", version: int | None = None) -> int:
+                       ttl_s: int, scope: str = "catalog", version: int | None = None,
+                       kept: int | None = None) -> int:
     """The total for these filters from Redis, or computed and kept for ttl_s (0: never kept). `version`: the
-    scope's version if the caller has read it already."""
+    scope's version if the caller has read it already (with `kept`, what read_count found)."""
     if ttl_s <= 0:
         return await compute()
-    if version is None:
-        version = await scope_version(client, scope)
-        if version is None:
-            return await compute()
-    key = f"{scope}:count:{version}:{hashlib.sha1(repr(filters).encode()).hexdigest()}"
     try:
-        cached = await client.get(key)
-        if cached is not None:
-            return int(cached)
+        if version is None:
+            async with client.pipeline(transaction=False) as pipe:
+                read_count(pipe, filters, scope)
+                version, kept = counted(*await pipe.execute())
+        elif kept is None:
+            _, kept = counted(str(version).encode(), cast(bytes | None, await client.get(count_key(scope, filters))))
     except redis.exceptions.RedisError:
         return await compute()
+    if kept is not None:
+        return kept
     count = await compute()
     try:
-        await client.set(key, count, ex=ttl_s)
+        # Under the version read before counting: a write that bumps it meanwhile leaves this total unused.
+        await client.set(count_key(scope, filters), f"{version}:{count}", ex=ttl_s)
     except redis.exceptions.RedisError:
         pass
     return count

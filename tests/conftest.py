@@ -15,10 +15,12 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from feed.videos.categories import load_defaults
 from server.app import create_app
 from server.config import ROOT, Config, load_config
 from server.demo import create_admin
 from server.embedded import EmbeddedServices
+from server.keys import DB
 from server.migrate import migrate
 from tests.helpers import Account, Api
 
@@ -110,7 +112,7 @@ def make_config(services: Services, **sections: Any) -> Config:
         "rooms": {"notification_push_s": 3600.0, "outbox_sweep_s": 3600.0, "reaction_flush_ms": 3_600_000,
                   "poll_update_s": 3600.0},
         "bidding": {"sweep_interval_s": 3600.0},
-        "feed": {"trend_interval_s": 3600.0, "leaderboard_push_s": 3600.0},
+        "feed": {"trend_interval_s": 3600.0, "leaderboard_push_s": 3600.0, "render_cache_s": 0},
         "sales": {"update_interval_s": 3600.0, "sweep_interval_s": 3600.0},
         "livestreams": {"reminder_sweep_s": 3600.0, "timeline_s": 3600.0},
     }
@@ -171,3 +173,12 @@ async def servers(clean: Services) -> AsyncIterator[list[ServerProcess]]:
             server.proc.send_signal(signal.SIGTERM)
     for server in started:
         await asyncio.wait_for(server.proc.wait(), 30)
+
+
+@pytest.fixture
+async def video_categories(api: Api) -> dict[str, int]:
+    """The default video categories, by slug."""
+    pool = api.client.app[DB]
+    await load_defaults(pool)
+    rows = await pool.fetch("SELECT slug, id FROM video_categories")
+    return {r["slug"]: r["id"] for r in rows}

@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 # How much one past engagement says about a user's interests, before time decay.
 SIGNAL_WEIGHTS = {
@@ -64,6 +65,23 @@ class Profile:
     def top_tags(self, n: int) -> list[str]:
         return [t for t, _ in sorted(self.tags.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
+    def in_session(self, session_categories: Iterable[int]) -> Profile:
+        """This profile with the categories active in the current session boosted 5.0x."""
+        session = frozenset(session_categories)
+        categories = dict(self.categories)
+        for category_id in session:
+            categories[category_id] = categories.get(category_id, 0.0) * SESSION_BOOST or SESSION_BOOST
+        return Profile(categories, dict(self.tags), self.follows, self.session_categories | session)
+
+    def saved(self) -> dict[str, object]:
+        """The profile as JSON can keep it (without the session's categories, which change as it goes)."""
+        return {"categories": list(self.categories.items()), "tags": self.tags, "follows": sorted(self.follows)}
+
+    @classmethod
+    def load(cls, saved: dict[str, Any]) -> Profile:
+        """The profile `saved` made."""
+        return cls({int(c): w for c, w in saved["categories"]}, dict(saved["tags"]), frozenset(saved["follows"]))
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -107,10 +125,7 @@ def build_profile(signals: Iterable[Signal], follows: Iterable[int], session_cat
             categories[signal.category_id] = categories.get(signal.category_id, 0.0) + weight
         for tag in signal.tags:
             tags[tag] = tags.get(tag, 0.0) + weight
-    session = frozenset(session_categories)
-    for category_id in session:
-        categories[category_id] = categories.get(category_id, 0.0) * SESSION_BOOST or SESSION_BOOST
-    return Profile(categories, tags, frozenset(follows), session)
+    return Profile(categories, tags, frozenset(follows)).in_session(session_categories)
 
 
 def merge_candidates(groups: Iterable[Iterable[Candidate]], exclude: Iterable[int] = ()) -> list[Candidate]:

@@ -1,58 +1,139 @@
-"""A user's feed session in Redis: the videos already shown (with when) and the categories engaged with,
-both forgotten after session_ttl_s of inactivity."""
+"""A user's feed session in Redis: the videos already shown (with when), the categories engaged with, the
+queue of videos ranked for the next pages, and the engine's saved state (profile, where each source is read
+up to). All of it is forgotten after session_ttl_s of inactivity.
+
+A user's keys share one hash tag, so the scripts that touch several of them run on one Redis Cluster node."""
 
 from __future__ import annotations
 
+import json
 import time
-from typing import cast
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+
+# KEYS: queue, shown, categories, state. ARGV: how many to take, now, ttl, then the new queue if any (id:source
+# strings, best first), which replaces the old one. Takes from the head of the queue, marks what it took as
+# shown now (scores rising within the call, so a page keeps its order when it comes round again), keeps the
+# session alive, and answers [taken..., number shown in the session].
+_TAKE = """
+local want, now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if #ARGV > 3 then
+  redis.call('DEL', KEYS[1])
+  for i = 4, #ARGV, 500 do
+    redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 499, #ARGV)))
+  end
+end
+local taken = {}
+if want > 0 then
+  taken = redis.call('LRANGE', KEYS[1], 0, want - 1)
+  redis.call('LTRIM', KEYS[1], #taken, -1)
+end
+for i, item in ipairs(taken) do
+  local id = string.match(item, '^[^:]+')
+  redis.call('ZADD', KEYS[2], now + i * 0.000001, id)
+end
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
+taken[#taken + 1] = redis.call('ZCARD', KEYS[2])
+return taken
+"""
 
 
 class Session:
     def __init__(self, redis: aioredis.Redis, ttl_s: int) -> None:
         self.redis = redis
         self.ttl_s = ttl_s
+        self._take = redis.register_script(_TAKE)
 
     @staticmethod
-    def _keys(user_id: int) -> tuple[str, str]:
-        # A sorted set by time shown (the older "feed:seen:" key was a plain set; it just expires).
-        return f"feed:shown:{user_id}", f"feed:session:{user_id}"
+    def _keys(user_id: int) -> tuple[str, str, str]:
+        # (shown: a sorted set by time shown, categories: a hash of engagements, state: the engine's hash)
+        tag = f"feed:{{{user_id}}}"
+        return f"{tag}:shown", f"{tag}:categories", f"{tag}:state"
 
-    async def read(self, user_id: int) -> tuple[set[int], set[int]]:
-        """(videos seen, categories active) in the current session."""
-        seen_key, cats_key = self._keys(user_id)
+    @staticmethod
+    def _queue(user_id: int, category: int | None) -> str:
+        return f"feed:{{{user_id}}}:queue:{category or 0}"
+
+    def take_in(self, pipe: Any, user_id: int, category: int | None, count: int,
+                refill: list[tuple[int, str]] | None = None) -> None:
+        """Queue on a pipeline: up to `count` (video, source) from the head of the session's queue for this
+        category filter, marked shown; with `refill`, the queue is replaced by it first. The reply: `taken`."""
+        shown, categories, state = self._keys(user_id)
+        items = [f"{video_id}:{source}" for video_id, source in refill or ()]
+        pipe.evalsha(self._take.sha, 4, self._queue(user_id, category), shown, categories, state,
+                     count, time.time(), self.ttl_s, *items)
+
+    async def load(self) -> None:
+        """Load the script into Redis (after a NoScriptError: the server restarted or was flushed)."""
+        await self._take.registered_client.script_load(self._take.script)
+
+    @staticmethod
+    def taken(reply: list[Any]) -> tuple[list[tuple[int, str]], int]:
+        """(the (video, source) taken, how many videos the session has shown) from take_in's reply."""
+        taken = []
+        for item in reply[:-1]:
+            video_id, _, source = (item.decode() if isinstance(item, bytes) else item).partition(":")
+            taken.append((int(video_id), source))
+        return taken, int(reply[-1])
+
+    async def state(self, user_id: int, category: int | None) -> tuple[dict[str, Any], dict[str, Any], set[int]]:
+        """What the engine saved (its profile, and where it read each source up to for this category filter),
+        and the categories engaged with in the session."""
+        _, categories, state = self._keys(user_id)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrange(seen_key, 0, -1)
-            pipe.hkeys(cats_key)
-            seen, cats = await pipe.execute()
-        return {int(v) for v in seen}, {int(c) for c in cats}
+            pipe.hmget(state, "profile", f"cursors:{category or 0}")
+            pipe.hkeys(categories)
+            (profile, cursors), engaged = await pipe.execute()
+        return json.loads(profile or "{}"), json.loads(cursors or "{}"), {int(c) for c in engaged}
+
+    async def save_state(self, user_id: int, category: int | None, *, profile: dict[str, Any] | None,
+                         cursors: dict[str, Any]) -> None:
+        """Keep the engine's profile (when it made a new one) and cursors for the next refill."""
+        _, _, state = self._keys(user_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(state, f"cursors:{category or 0}", json.dumps(cursors))
+            if profile is not None:
+                pipe.hset(state, "profile", json.dumps(profile))
+            pipe.expire(state, self.ttl_s)
+            await pipe.execute()
+
+    async def shown_among(self, user_id: int, video_ids: list[int]) -> set[int]:
+        """Those of these videos the session has shown already."""
+        if not video_ids:
+            return set()
+        shown, _, _ = self._keys(user_id)
+        scores = await self.redis.zmscore(shown, [str(v) for v in video_ids])
+        return {v for v, s in zip(video_ids, scores, strict=True) if s is not None}
 
     async def longest_ago(self, user_id: int, count: int) -> list[int]:
         """The `count` videos of this session shown longest ago, oldest first."""
-        seen_key, _ = self._keys(user_id)
-        members = cast(list[bytes], await self.redis.zrange(seen_key, 0, count - 1))
+        shown, _, _ = self._keys(user_id)
+        members = cast(list[bytes], await self.redis.zrange(shown, 0, count - 1))
         return [int(v) for v in members]
 
     async def seen(self, user_id: int, video_ids: list[int]) -> None:
         """Mark videos as shown now in this session (and keep the session alive)."""
         if not video_ids:
             return
-        seen_key, cats_key = self._keys(user_id)
-        # Scores rise within one call too, so a page keeps its order when it comes round again.
+        shown, categories, state = self._keys(user_id)
         now = time.time()
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(seen_key, {str(v): now + i * 1e-6 for i, v in enumerate(video_ids)})
-            pipe.expire(seen_key, self.ttl_s)
-            pipe.expire(cats_key, self.ttl_s)
+            pipe.zadd(shown, {str(v): now + i * 1e-6 for i, v in enumerate(video_ids)})
+            for key in (shown, categories, state):
+                pipe.expire(key, self.ttl_s)
             await pipe.execute()
 
     async def touch(self, user_id: int, category_id: int | None) -> None:
-        """Record an engagement with a category in this session (and keep the session alive)."""
-        seen_key, cats_key = self._keys(user_id)
+        """Record an engagement with a category in this session (and keep the session alive). The queues it
+        may reorder and the profile it adds to are dropped: the next page is ranked with it."""
+        shown, categories, state = self._keys(user_id)
         async with self.redis.pipeline(transaction=False) as pipe:
             if category_id is not None:
-                pipe.hincrby(cats_key, str(category_id), 1)
-            pipe.expire(cats_key, self.ttl_s)
-            pipe.expire(seen_key, self.ttl_s)
+                pipe.hincrby(categories, str(category_id), 1)
+                pipe.delete(self._queue(user_id, category_id))
+            pipe.delete(self._queue(user_id, None))
+            pipe.hdel(state, "profile")
+            for key in (shown, categories, state):
+                pipe.expire(key, self.ttl_s)
             await pipe.execute()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from feed.engine.rules import Candidate, Signal
 from server.sql import Conn
@@ -43,36 +43,53 @@ SOURCES = ("interest", "follow", "tag", "trending", "recent")
 _CANDIDATE_COLUMNS = (
     "id, category_id, tags, creator_id, views_count, likes_count, shares_count, trend_score, created_at"
 )
+# Each source is a stream of active videos in a fixed order, read a slice at a time after a cursor (the last
+# (sort key, id) read): what a session has read is never read again, however long it scrolls. $1 categories,
+# $2 tags, $3 followed creators, $4 the category filter; then per source its cursor's key, id and the slice.
+_WHERE = {"interest": "category_id = ANY($1::bigint[])", "follow": "creator_id = ANY($3::bigint[])",
+          "tag": "tags && $2::text[]", "trending": "true", "recent": "true"}
+ORDER = {"interest": "created_at", "follow": "created_at", "tag": "created_at", "trending": "trend_score",
+         "recent": "created_at"}
+_CAST = {"created_at": "timestamptz", "trend_score": "float8"}
+START: dict[str, object] = {"created_at": datetime(9999, 1, 1, tzinfo=UTC), "trend_score": float("inf")}
+START_ID = 2**63 - 1
+_FILTER = "status = 'active' AND ($4::bigint IS NULL OR category_id = $4)"
+_CANDIDATES = "\nUNION ALL\n".join(
+    f"""(SELECT '{name}' AS source, {_CANDIDATE_COLUMNS} FROM videos
+        WHERE {_FILTER} AND {_WHERE[name]} AND ({ORDER[name]}, id) < (${5 + 3 * i}::{_CAST[ORDER[name]]}, ${6 + 3 * i})
+        ORDER BY {ORDER[name]} DESC, id DESC LIMIT ${7 + 3 * i})"""
+    for i, name in enumerate(SOURCES)
+) + f"""
+UNION ALL
+(SELECT 'new', {_CANDIDATE_COLUMNS} FROM videos WHERE {_FILTER} AND created_at > $20
+ ORDER BY created_at DESC, id DESC LIMIT $21)"""
+Cursor = tuple[object, int]  # (sort key, id) of the last video read from a source
 
 
-async def candidates(conn: Conn, *, categories: list[int], tags: list[str], follows: list[int], seen: list[int],
-                     only_category: int | None, per_source: int) -> list[Candidate]:
-    """Up to per_source active videos from each source, in this order: interests (the top categories),
-    follows, tag similarity, trending, recent; seen ones left out. A video may come from several sources."""
-    base = "status = 'active' AND id <> ALL($4::bigint[]) AND ($5::bigint IS NULL OR category_id = $5)"
-    rows = await conn.fetch(
-        f"""(SELECT 'interest' AS source, {_CANDIDATE_COLUMNS} FROM videos
-             WHERE {base} AND category_id = ANY($1::bigint[]) ORDER BY created_at DESC LIMIT $6)
-            UNION ALL
-            (SELECT 'follow', {_CANDIDATE_COLUMNS} FROM videos
-             WHERE {base} AND creator_id = ANY($3::bigint[]) ORDER BY created_at DESC LIMIT $6)
-            UNION ALL
-            (SELECT 'tag', {_CANDIDATE_COLUMNS} FROM videos
-             WHERE {base} AND tags && $2::text[] ORDER BY created_at DESC LIMIT $6)
-            UNION ALL
-            (SELECT 'trending', {_CANDIDATE_COLUMNS} FROM videos
-             WHERE {base} ORDER BY trend_score DESC, id DESC LIMIT $6)
-            UNION ALL
-            (SELECT 'recent', {_CANDIDATE_COLUMNS} FROM videos
-             WHERE {base} ORDER BY created_at DESC, id DESC LIMIT $6)""",
-        categories, tags, follows, seen, only_category, per_source,
-    )
-    # UNION ALL may interleave its branches (a parallel append): put them back in source order, so that
-    # "first source wins" and the seeded ranking of signed-out visitors do not change between calls.
-    rows = sorted(rows, key=lambda r: (SOURCES.index(r["source"]), r["id"]))
-    return [Candidate(id=r["id"], category_id=r["category_id"], tags=tuple(r["tags"]), creator_id=r["creator_id"],
-                      views=r["views_count"], likes=r["likes_count"], shares=r["shares_count"],
-                      trend_score=r["trend_score"], created_at=r["created_at"], source=r["source"]) for r in rows]
+async def candidates(conn: Conn, *, categories: list[int], tags: list[str], follows: list[int],
+                     only_category: int | None, after: dict[str, Cursor | None], per_source: int,
+                     newer_than: datetime | None) -> dict[str, list[Candidate]]:
+    """The next up to per_source active videos of each source after its cursor (None: the source is done, none
+    are read), in the stream's order: interests (the top categories), follows, tag similarity (newest first),
+    trending (by trend score), recent (newest first); and under "new", those created after `newer_than`
+    (uploads since the session began reading the recent stream), newest first."""
+    args: list[object] = [categories, tags, follows, only_category]
+    for name in SOURCES:
+        cursor = after.get(name, (START[ORDER[name]], START_ID))
+        args += [*(cursor or (START[ORDER[name]], START_ID)), per_source if cursor is not None else 0]
+    args += [newer_than or START["created_at"], per_source if newer_than is not None else 0]
+    rows = await conn.fetch(_CANDIDATES, *args)
+    found: dict[str, list[Candidate]] = {name: [] for name in (*SOURCES, "new")}
+    for r in rows:
+        found[r["source"]].append(Candidate(
+            id=r["id"], category_id=r["category_id"], tags=tuple(r["tags"]), creator_id=r["creator_id"],
+            views=r["views_count"], likes=r["likes_count"], shares=r["shares_count"], trend_score=r["trend_score"],
+            created_at=r["created_at"], source="recent" if r["source"] == "new" else r["source"]))
+    # UNION ALL may interleave its branches (a parallel append): put each back in its stream's order.
+    for name, group in found.items():
+        key = ORDER.get(name, "created_at")
+        group.sort(key=lambda c: (getattr(c, key), c.id), reverse=True)
+    return found
 
 
 async def active_among(conn: Conn, ids: list[int], only_category: int | None) -> list[int]:

@@ -3,6 +3,7 @@ friends' online status pushed on /ws/notifications/."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class Social:
     bridge: Bridge
     config: FeedConfig
     media: Path  # where avatars are kept
+    follows_changed: Callable[[int], Awaitable[None]]  # told the follower's id (their feed profile changed)
 
     # ---- creators ----
 
@@ -132,6 +134,7 @@ class Social:
             if not followed:
                 await store.unfollow(conn, me.user_id, following_id)
             count = await store.bump_follow_counts(conn, me.user_id, following_id, 1 if followed else -1)
+        await self.follows_changed(me.user_id)
         if followed:
             name = await accounts.username(self.pool, me.user_id)
             await notify(self.pool, self.bridge, following_id, "new_follower", f"{name} started following you.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from feed.media import accept_any, accept_picture, accept_video
 from feed.schemas import (
     AddToCartIn,
     AddToCartOut,
-    FeedItemOut,
     ItemIn,
     LikeOut,
     ProductBrief,
@@ -41,7 +40,7 @@ from rooms.notifications.service import notify_followers, notify_once
 from server.accounts import store as accounts
 from server.api import validate
 from server.config import FeedConfig
-from server.counts import bump_version
+from server.counts import PageCache, bump_version
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import media_url
 from server.tokens import Principal
@@ -53,6 +52,7 @@ COLUMN = {"category": "category_id", "product": "product_id"}  # API field -> vi
 BRIEF_FIELDS = {"id", "title", "video_file", "image_file", "likes_count", "creator"}
 CLEARED = {"tags": [], "description": ""}  # what null means for a PATCH field (others: NULL)
 LIST_FIELDS = ("additional_products", "tags")
+VIEWER_FLAGS = {"is_liked", "is_saved"}
 
 
 LIKE_MILESTONES = (10, 100, 1000, 10_000, 100_000)
@@ -69,21 +69,31 @@ class Videos:
     cart: Cart
     max_image_bytes: int  # commerce.max_image_bytes: a `file` that is a picture may be no larger
 
+    _items: PageCache = field(init=False)  # (reels version, video id) -> the feed item's JSON, unclosed
+
+    def __post_init__(self) -> None:
+        self._items = PageCache(self.config.render_cache_s, size=20_000)
+
     @property
     def session(self) -> Session:
         return self.engine.session
 
     # ---- reading ----
 
-    async def outs(self, ids: list[int], me: Principal | None) -> list[VideoOut]:
-        """The API shape of these videos, in the order given, in three queries whatever their number."""
+    async def outs(self, ids: list[int], me: Principal | None, *, active_only: bool = False) -> list[VideoOut]:
+        """The API shape of these videos, in the order given, in three queries whatever their number (with
+        active_only, those no longer active are left out)."""
         if not ids:
             return []
         viewer = me.user_id if me else 0
         async with self.pool.acquire() as conn:
             rows = await store.rows_by_id(conn, ids, viewer)
-            products = await store.products_of(conn, ids)
-            items = await store.items_of(conn, ids)
+            if active_only:
+                rows = {i: row for i, row in rows.items() if row.video.status == "active"}
+            with_products = [i for i, row in rows.items() if row.has_products]
+            with_items = [i for i, row in rows.items() if row.has_items]
+            products = await store.products_of(conn, with_products) if with_products else []
+            items = await store.items_of(conn, with_items) if with_items else []
         primary: dict[int, ProductBrief] = {}
         extra: dict[int, list[ProductBrief]] = {}
         for p in products:
@@ -111,12 +121,32 @@ class Videos:
         await self.visible(video_id, me)
         return (await self.outs([video_id], me))[0]
 
-    async def feed(self, me: Principal | None, category: int | None, size: int,
-                   page: int) -> tuple[FeedPage, list[FeedItemOut]]:
-        """A page of the personalized feed, each reel with the part of the mix that chose it."""
+    async def feed(self, me: Principal | None, category: int | None, size: int, page: int) -> tuple[FeedPage, bytes]:
+        """A page of the personalized feed, each reel with the part of the mix that chose it, as a JSON array.
+
+        Each reel's item without the viewer's flags is kept in this process (feed.render_cache_s, under the
+        reels' version); the flags are read per page in one query."""
         chosen = await self.engine.page(me, category, size, page)
-        items = [FeedItemOut(**dict(v), feed_source=chosen.sources[v.id]) for v in await self.outs(chosen.ids, me)]
-        return chosen, items
+        items = {}
+        if chosen.version is not None:
+            for video_id in chosen.ids:
+                if (item := self._items.get((chosen.version, video_id))) is not None:
+                    items[video_id] = item
+        missing = [i for i in chosen.ids if i not in items]
+        for out in await self.outs(missing, None, active_only=True):
+            # The item's JSON without its closing brace: the viewer's flags and the source are appended.
+            items[out.id] = item = out.model_dump_json(exclude=VIEWER_FLAGS)[:-1].encode()
+            if chosen.version is not None:
+                self._items.put((chosen.version, out.id), item)
+        liked: set[int] = set()
+        saved: set[int] = set()
+        if me is not None and items:
+            async with self.pool.acquire() as conn:
+                liked, saved = await store.flags(conn, list(items), me.user_id)
+        parts = [b'%s,"is_liked":%s,"is_saved":%s,"feed_source":"%s"}' % (
+            items[i], b"true" if i in liked else b"false", b"true" if i in saved else b"false",
+            chosen.sources[i].encode()) for i in chosen.ids if i in items]
+        return chosen, b"[" + b",".join(parts) + b"]"
 
     async def in_category(self, me: Principal | None, category_id: int, limit: int,
                           offset: int) -> tuple[int, list[VideoOut]]:
@@ -214,6 +244,7 @@ class Videos:
             await store.update(conn, video_id, {COLUMN.get(name, name): value for name, value in columns.items()})
             if extra is not None:
                 await store.set_additional_products(conn, video_id, extra)
+        await bump_version(self.redis, COUNT_SCOPE)  # cached feed items and counts show the edit
         return await self.get(video_id, me)
 
     async def delete(self, me: Principal, video_id: int) -> None:
@@ -246,6 +277,7 @@ class Videos:
                                             data.product, data.caption, MAX_ITEMS, data.order)
             if item is None:
                 raise Conflict(f"A collection holds at most {MAX_ITEMS} items.", code="too_many_items")
+        await bump_version(self.redis, COUNT_SCOPE)  # cached feed items show the new slide
         return await self.get(video_id, me)
 
     # ---- engagement ----

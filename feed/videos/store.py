@@ -55,13 +55,16 @@ class VideoRow:
     creator: CreatorRow
     is_liked: bool
     is_saved: bool
+    has_products: bool  # a primary or additional product: products_of has something for it
+    has_items: bool  # slides: items_of has something for it
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> VideoRow:
         return cls(Video(**{f.name: row[f.name] for f in fields(Video)}), row["category_name"],
                    row["category_slug"], row["category_description"], row["category_emoji"], row["category_icon"],
                    row["category_order"], row["category_active"],
-                   CreatorRow.pick(row, "creator_id"), row["is_liked"], row["is_saved"])
+                   CreatorRow.pick(row, "creator_id"), row["is_liked"], row["is_saved"],
+                   row["product_id"] is not None or row["has_extra"], row["has_items"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,9 @@ VIDEO_ROWS = f"""
            COALESCE(cp.handle, u.username) AS handle, COALESCE(cp.display_name, u.username) AS display_name,
            cp.avatar, COALESCE(cp.followers_count, 0) AS followers_count,
            EXISTS (SELECT 1 FROM video_likes l WHERE l.video_id = v.id AND l.user_id = $2) AS is_liked,
-           EXISTS (SELECT 1 FROM video_saves s WHERE s.video_id = v.id AND s.user_id = $2) AS is_saved
+           EXISTS (SELECT 1 FROM video_saves s WHERE s.video_id = v.id AND s.user_id = $2) AS is_saved,
+           EXISTS (SELECT 1 FROM video_products vp WHERE vp.video_id = v.id) AS has_extra,
+           EXISTS (SELECT 1 FROM video_items vi WHERE vi.video_id = v.id) AS has_items
     FROM videos v
     JOIN users u ON u.id = v.creator_id
     LEFT JOIN creator_profiles cp ON cp.user_id = v.creator_id
@@ -123,6 +128,17 @@ VIDEO_ROWS = f"""
 async def rows_by_id(conn: Conn, ids: list[int], viewer: int) -> dict[int, VideoRow]:
     rows = await conn.fetch(VIDEO_ROWS, ids, viewer)
     return {r["id"]: VideoRow.of(r) for r in rows}
+
+
+async def flags(conn: Conn, ids: list[int], viewer: int) -> tuple[set[int], set[int]]:
+    """Which of these videos the viewer has liked, and which saved."""
+    rows = await conn.fetch(
+        """SELECT video_id, true AS liked FROM video_likes WHERE user_id = $2 AND video_id = ANY($1::bigint[])
+           UNION ALL
+           SELECT video_id, false FROM video_saves WHERE user_id = $2 AND video_id = ANY($1::bigint[])""",
+        ids, viewer,
+    )
+    return {r["video_id"] for r in rows if r["liked"]}, {r["video_id"] for r in rows if not r["liked"]}
 
 
 async def products_of(conn: Conn, ids: list[int]) -> list[VideoProduct]:

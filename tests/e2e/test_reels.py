@@ -12,9 +12,8 @@ import asyncpg
 import pytest
 from PIL import Image
 
-from feed.videos.categories import load_defaults
 from server.config import media_path
-from server.keys import DB, REDIS
+from server.keys import REDIS
 from tests.helpers import Account, Api, category, product, verified_seller
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 200
@@ -49,14 +48,6 @@ async def upload(api: Api, who: Account, title: str = "Saree drape", *, kind: st
                                                                   files), token=who.access)
     assert reply.status == expect, reply.body
     return dict(reply.body)
-
-
-@pytest.fixture
-async def video_categories(api: Api) -> dict[str, int]:
-    pool = api.client.app[DB]
-    await load_defaults(pool)
-    rows = await pool.fetch("SELECT slug, id FROM video_categories")
-    return {r["slug"]: r["id"] for r in rows}
 
 
 FEED_FIELDS = {"id", "category", "category_details", "title", "video_file", "image_file", "items", "product",

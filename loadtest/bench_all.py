@@ -75,8 +75,8 @@ def table(results: list[dict[str, Any]]) -> str:
                         f"p99 {r['p99_ms']} ms, {r['missing']} lost | "
                         + ("≥ 200,000/s, p99 < 50 ms, none lost |" if r["viewers"] >= 5000 else "none lost |"))
         elif kind == "memory":
-            rows.append(f"| server memory per idle viewer ({r['viewers']:,} sockets) | {r['kib_per_viewer']} KiB | "
-                        "≤ 16 KiB |")
+            rows.append(f"| server memory per idle viewer ({r['viewers']:,} sockets); the process at start | "
+                        f"{r['kib_per_viewer']} KiB; {r.get('start_mib', '—')} MiB | ≤ 10 KiB; ≤ 60 MiB |")
         elif kind == "bids":
             rows.append(f"| bids, {r['rate']}/s with {r['viewers']:,} viewers | bid→ack p50 {r['ack_p50_ms']} ms, "
                         f"p99 {r['ack_p99_ms']} ms; bid→viewers p50 {r['event_p50_ms']} ms, p99 {r['event_p99_ms']} ms"

@@ -32,6 +32,8 @@ async def run(database_url: str, redis_url: str, viewers: int) -> None:
     stats = Stats()
     transports: list[asyncio.BaseTransport] = []
     try:
+        await asyncio.sleep(1.0)  # start-up work done (migrations checked, background loops started)
+        started = rss_kib(pid)
         def viewer(ready: asyncio.Future[None]) -> Viewer:
             return Viewer(f"/ws/livestream/{stream_id}/", stats, ready)
 
@@ -42,9 +44,11 @@ async def run(database_url: str, redis_url: str, viewers: int) -> None:
         gc.collect()
         await asyncio.sleep(3.0)  # presence rounds, settled buffers
         after = rss_kib(pid)
-        print(f"server RSS {before / 1024:.1f} MiB with 1 viewer, {after / 1024:.1f} MiB with {viewers + 1}: "
+        print(f"server RSS {started / 1024:.1f} MiB at start, {before / 1024:.1f} MiB with 1 viewer, "
+              f"{after / 1024:.1f} MiB with {viewers + 1}: "
               f"{(after - before) / viewers:.1f} KiB per idle viewer")
-        result("memory", viewers=viewers, kib_per_viewer=round((after - before) / viewers, 1))
+        result("memory", viewers=viewers, kib_per_viewer=round((after - before) / viewers, 1),
+               start_mib=round(started / 1024, 1))
     finally:
         await stop(server, transports)
 

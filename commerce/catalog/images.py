@@ -8,8 +8,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from server.errors import InvalidInput, UnsupportedMediaType
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
@@ -26,6 +24,8 @@ class StoredImage:
 
 
 def _inspect(path: Path) -> tuple[str, int, int]:
+    from PIL import Image, UnidentifiedImageError  # at the first upload: 2 MiB of every process otherwise
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

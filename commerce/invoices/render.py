@@ -8,12 +8,6 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
 CENT = Decimal("0.01")
 
 
@@ -58,6 +52,13 @@ def inr(amount: Decimal) -> str:
 
 def render_invoice(data: InvoiceData) -> bytes:
     """The PDF of an invoice."""
+    # Imported at the first invoice: reportlab is 4 MiB of every process's memory from the start otherwise.
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                             bottomMargin=16 * mm, title=f"Invoice {data.number}", author=data.platform)

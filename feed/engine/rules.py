@@ -35,6 +35,7 @@ JITTER = 0.5
 
 # The page's mix: personalized, trending, discovery.
 MIX = (("personalized", 0.6), ("trending", 0.2), ("discovery", 0.2))
+_MIX_ORDER = {name: i for i, (name, _) in enumerate(MIX)}  # ties go to the earlier bucket
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def mix(lists: dict[str, list[Candidate]], size: int) -> list[tuple[Candidate, s
 
     while len(out) < size:
         slot = len(out) + 1
-        order = sorted(MIX, key=lambda ns: (-(ns[1] * slot - counts[ns[0]]), [n for n, _ in MIX].index(ns[0])))
+        order = sorted(MIX, key=lambda ns: (-(ns[1] * slot - counts[ns[0]]), _MIX_ORDER[ns[0]]))
         for name, _ in order:
             candidate = next_of(name)
             if candidate is not None:

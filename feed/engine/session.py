@@ -12,17 +12,20 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-# KEYS: queue, shown, categories, state. ARGV: how many to take, now, ttl, then the new queue if any (id:source
-# strings, best first), which replaces the old one. Takes from the head of the queue, marks what it took as
-# shown now (scores rising within the call, so a page keeps its order when it comes round again), keeps the
-# session alive, and answers [taken..., number shown in the session].
+# KEYS: queue, shown, categories, state. ARGV: how many to take, now, ttl, and the new queue ("" for none: "id:source"
+# items, best first, space-separated: one argument packs faster than a hundred), which replaces the old one.
+# Takes from the head of the queue, marks what it took as shown now (scores rising within the call, so a page
+# keeps its order when it comes round again), keeps the session alive, and answers [taken..., number shown].
 _TAKE = """
 local want, now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-if #ARGV > 3 then
+if ARGV[4] ~= '' then
   redis.call('DEL', KEYS[1])
-  for i = 4, #ARGV, 500 do
-    redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 499, #ARGV)))
+  local items = {}
+  for item in string.gmatch(ARGV[4], '%S+') do
+    items[#items + 1] = item
+    if #items == 500 then redis.call('RPUSH', KEYS[1], unpack(items)); items = {} end
   end
+  if #items > 0 then redis.call('RPUSH', KEYS[1], unpack(items)) end
 end
 local taken = {}
 if want > 0 then
@@ -60,9 +63,9 @@ class Session:
         """Queue on a pipeline: up to `count` (video, source) from the head of the session's queue for this
         category filter, marked shown; with `refill`, the queue is replaced by it first. The reply: `taken`."""
         shown, categories, state = self._keys(user_id)
-        items = [f"{video_id}:{source}" for video_id, source in refill or ()]
+        items = " ".join(f"{video_id}:{source}" for video_id, source in refill or ())
         pipe.evalsha(self._take.sha, 4, self._queue(user_id, category), shown, categories, state,
-                     count, time.time(), self.ttl_s, *items)
+                     count, time.time(), self.ttl_s, items)
 
     async def load(self) -> None:
         """Load the script into Redis (after a NoScriptError: the server restarted or was flushed)."""

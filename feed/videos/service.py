@@ -125,24 +125,28 @@ class Videos:
         """A page of the personalized feed, each reel with the part of the mix that chose it, as a JSON array.
 
         Each reel's item without the viewer's flags is kept in this process (feed.render_cache_s, under the
-        reels' version); the flags are read per page in one query."""
+        reels' version); the flags of kept items are read per page in one query."""
         chosen = await self.engine.page(me, category, size, page)
         items = {}
         if chosen.version is not None:
             for video_id in chosen.ids:
                 if (item := self._items.get((chosen.version, video_id))) is not None:
                     items[video_id] = item
-        missing = [i for i in chosen.ids if i not in items]
-        for out in await self.outs(missing, None, active_only=True):
+        kept = list(items)
+        liked: set[int] = set()
+        saved: set[int] = set()
+        for out in await self.outs([i for i in chosen.ids if i not in items], me, active_only=True):
             # The item's JSON without its closing brace: the viewer's flags and the source are appended.
             items[out.id] = item = out.model_dump_json(exclude=VIEWER_FLAGS)[:-1].encode()
             if chosen.version is not None:
                 self._items.put((chosen.version, out.id), item)
-        liked: set[int] = set()
-        saved: set[int] = set()
-        if me is not None and items:
+            liked.update([out.id] if out.is_liked else [])
+            saved.update([out.id] if out.is_saved else [])
+        if me is not None and kept:  # the items read just now came with the viewer's flags; kept ones did not
             async with self.pool.acquire() as conn:
-                liked, saved = await store.flags(conn, list(items), me.user_id)
+                kept_liked, kept_saved = await store.flags(conn, kept, me.user_id)
+            liked |= kept_liked
+            saved |= kept_saved
         parts = [b'%s,"is_liked":%s,"is_saved":%s,"feed_source":"%s"}' % (
             items[i], b"true" if i in liked else b"false", b"true" if i in saved else b"false",
             chosen.sources[i].encode()) for i in chosen.ids if i in items]

@@ -24,6 +24,7 @@ from typing import Any
 import msgpack
 from common import (
     connect_viewers,
+    cpu_s,
     fresh_database,
     percentile,
     result,
@@ -163,7 +164,7 @@ async def run(database_url: str, redis_url: str, viewers: int, rate: int, second
         total = int(rate * seconds)
         stats.expected = total * viewers
         interval = 1.0 / rate
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), cpu_s(server.pid)
         for i in range(total):
             await bridge.publish(room, "bench", {"t": time.time_ns(), "i": i})
             delay = t0 + (i + 1) * interval - time.perf_counter()
@@ -175,15 +176,17 @@ async def run(database_url: str, redis_url: str, viewers: int, rate: int, second
             await asyncio.wait_for(stats.all_in.wait(), 15)  # bounded: a lost delivery must not hang the run
         except TimeoutError:
             pass
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, cpu_s(server.pid) - cpu0
+        per_delivery_us = cpu / max(stats.received, 1) * 1e6
         print(f"published {total} events at {total / publish_s:.0f}/s for {publish_s:.1f} s")
         print(f"delivered {stats.received} of {expected} ({expected - stats.received} missing), "
-              f"{stats.received / elapsed:,.0f} deliveries/s over {elapsed:.1f} s, {stats.closed} disconnected")
+              f"{stats.received / elapsed:,.0f} deliveries/s over {elapsed:.1f} s, {stats.closed} disconnected; "
+              f"{per_delivery_us:.1f} µs of server CPU per delivery")
         print(f"publish-to-receipt latency: p50 {pct(stats.latency_us, 0.5):.1f} ms, "
               f"p99 {pct(stats.latency_us, 0.99):.1f} ms, max {pct(stats.latency_us, 1.0):.1f} ms")
         result("fanout", viewers=viewers, rate=rate, deliveries_per_s=round(stats.received / elapsed),
                missing=expected - stats.received, p50_ms=round(pct(stats.latency_us, 0.5), 1),
-               p99_ms=round(pct(stats.latency_us, 0.99), 1))
+               p99_ms=round(pct(stats.latency_us, 0.99), 1), cpu_us=round(per_delivery_us, 2))
     finally:
         await redis.aclose()
         await stop(server, transports)

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from array import array
-from pathlib import Path
 from typing import Any
 
 from bench_fanout import Stats, Viewer
 from common import (
     connect_viewers,
+    cpu_s,
     fresh_database,
     percentile,
     result,
@@ -30,8 +29,6 @@ from common import (
     start_server,
     stop,
 )
-
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class TimedViewer(Viewer):
@@ -54,9 +51,6 @@ class TimedViewer(Viewer):
         self.ready.set_result(None)
 
 
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
 async def queries(port: int) -> float:

@@ -124,6 +124,13 @@ def run_benchmark(body: Callable[[str, str], Awaitable[None]], *, core: int | No
         if core is not None:
             os.sched_setaffinity(0, {core})
         uvloop.run(body(services.database_url, services.redis_url))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """The process's CPU time so far, user and system, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
 def result(bench: str, **figures: object) -> None:

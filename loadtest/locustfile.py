@@ -167,6 +167,9 @@ class Buyer(Api):
 
     def _in_room(self, ws: websocket.WebSocket, started: float) -> None:
         hello = msgpack.unpackb(ws.recv(), raw=False)
+        if hello["type"] == "stream_ended":  # the show ended after live_now listed it: the contract's answer
+            self.report("connect to an ended show", started)
+            return
         if hello["type"] != "hello":
             self.report("connect + hello", started, error=RuntimeError(f"first frame was {hello['type']}"))
             return

@@ -209,9 +209,13 @@ async def greet(request: web.Request, member: Member, room: RoomName,
     local = request.app[HUB].rooms.get(room)
     # A fresh hello at this process's own place in the room's log: no Redis round trip (a reconnect storm greets
     # thousands at once), and nothing is missed, since the member is in the room already: later events reach it
-    # with the room's. A resume (and every greeting after a resync) asks the log itself.
+    # with the room's. A resume (and every greeting after a resync) asks the log itself, in one read shared with
+    # the members resuming at the same moment.
     here = local.position_here() if local is not None and member.last_seq < 0 else None
-    position = Position(*here) if here is not None else await bridge.position(room)
+    if here is not None:
+        position = Position(*here)
+    else:
+        position = await local.log_position() if local is not None else await bridge.position(room)
     if member.last_seq >= 0:
         missed = await _missed(request, room, member, position)
         if missed is not None:

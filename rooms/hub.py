@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from aiohttp import WSCloseCode, web
 
-from rooms.bridge import REDIS_DOWN, Bridge, Subscriber
+from rooms.bridge import REDIS_DOWN, Bridge, Position, Subscriber
 from rooms.events import Broadcast, Event, now_ms
 from rooms.metrics import DELIVERIES, DROPS, EVENT_DELAY, RESYNCS
 from rooms.names import RoomName
@@ -237,6 +237,8 @@ class Room:
         # log position it was read after.
         self._kept: dict[str, tuple[tuple[str, int], asyncio.Future[Any]]] = {}
         self._last: dict[str, Any] = {}
+        self._next_position: asyncio.Future[Position] | None = None  # the log read that starts after the current
+        self._reading_position = False
 
     def deliver(self, event: Event) -> None:
         if self._held is not None:
@@ -277,6 +279,37 @@ class Room:
 
         reading.add_done_callback(done)
         return await asyncio.shield(reading)
+
+    async def log_position(self) -> Position:
+        """Where the room's log stands, read from Redis after this call began, so it covers every event published
+        before: a member that joined first misses nothing between it and the live events. Callers that come while
+        a read is under way share the next one (a reconnect storm of thousands makes a few reads, not thousands);
+        a failed read fails all who share it."""
+        waiting = self._next_position
+        if waiting is None:
+            waiting = self._next_position = asyncio.get_running_loop().create_future()
+            if not self._reading_position:
+                self._hub.own(asyncio.ensure_future(self._read_positions()), "room-position")
+        return await asyncio.shield(waiting)
+
+    async def _read_positions(self) -> None:
+        self._reading_position = True
+        try:
+            while self._next_position is not None:
+                waiting, self._next_position = self._next_position, None
+                try:
+                    waiting.set_result(await self._hub.bridge.position(self.name))
+                except asyncio.CancelledError:
+                    waiting.cancel()
+                    raise
+                except Exception as exc:
+                    waiting.set_exception(exc)
+                    waiting.exception()  # retrieved here; each sharer raises it from its own await
+        finally:
+            self._reading_position = False
+            if self._next_position is not None and not self._next_position.done():  # cancelled with the hub
+                self._next_position.cancel()
+                self._next_position = None
 
     def position_here(self) -> tuple[str, int] | None:
         """Where this process stands in the room's log (the last event it took, in order), or None while it

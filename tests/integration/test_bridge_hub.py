@@ -171,3 +171,41 @@ async def test_a_member_that_stops_reading_is_dropped_not_buffered(redis_client:
         assert member.closed
         assert await rig.left.get() is member  # dropped: its handler ended, no buffer kept
         assert not client.closed or client.close_code is not None
+
+
+class GatedBridge(Bridge):
+    """The real bridge, counting its position reads; the first read's answer is held until `gate` opens (as if
+    Redis were slow to answer a read it had already made)."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        super().__init__(client, history_size=100, history_ttl_s=60)
+        self.reads = 0
+        self.gate = asyncio.Event()
+        self.held = asyncio.Event()  # the held read was made
+
+    async def position(self, room: RoomName) -> Any:
+        self.reads += 1
+        found = await super().position(room)
+        if self.reads == 2:  # the first read was the room's own, when its first member joined
+            self.held.set()
+            await self.gate.wait()
+        return found
+
+
+async def test_resuming_members_share_a_log_read_that_began_after_they_asked(redis_client: aioredis.Redis) -> None:
+    async with HubRig(redis_client, history_size=100) as rig:
+        rig.bridge = rig.hub.bridge = bridge = GatedBridge(redis_client)
+        room = RoomName.stream(BASE + 11)
+        ws = await rig.connect(room)
+        await rig.joined.get()
+        local = rig.hub.rooms[room]
+        early = asyncio.ensure_future(local.log_position())  # its read is made now: before the event
+        await bridge.held.wait()
+        await bridge.publish(room, "chat", {"n": 1})
+        late = [asyncio.ensure_future(local.log_position()) for _ in range(50)]  # asked after the event
+        await asyncio.sleep(0)
+        bridge.gate.set()
+        assert (await early).seq == 0
+        assert {p.seq for p in await asyncio.gather(*late)} == {1}
+        assert bridge.reads == 3  # the room's first read, the early one, and one for all fifty late ones
+        await ws.close()

@@ -53,17 +53,22 @@ class TimedViewer(Viewer):
 
 
 
-async def queries(port: int) -> float:
-    """PostgreSQL queries the server made so far: each takes a pooled connection, and /metrics counts the
-    takings (lsc_db_pool_wait_seconds_count; PostgreSQL's own statistics reach pg_stat_database late)."""
+async def metric(port: int, name: str) -> float:
+    """A figure of the server's /metrics."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     body = (await reader.read()).decode()
     writer.close()
     for line in body.splitlines():
-        if line.startswith("lsc_db_pool_wait_seconds_count"):
+        if line.startswith(name + " ") or line.startswith(name + "{"):
             return float(line.split()[-1])
-    raise RuntimeError("no lsc_db_pool_wait_seconds_count in /metrics")
+    raise RuntimeError(f"no {name} in /metrics")
+
+
+async def queries(port: int) -> float:
+    """PostgreSQL queries the server made so far: each takes a pooled connection, and /metrics counts the
+    takings (lsc_db_pool_wait_seconds_count; PostgreSQL's own statistics reach pg_stat_database late)."""
+    return await metric(port, "lsc_db_pool_wait_seconds_count")
 
 
 async def wave(name: str, port: int, pid: int, path: str, viewers: int,
@@ -107,7 +112,14 @@ async def run(database_url: str, redis_url: str, viewers: int) -> None:
         for transport in transports[1:]:
             transport.close()
         del transports[1:]
-        await asyncio.sleep(2.0)  # the server sees them go
+        # The server has let them all go (their leaving is not the storm's work): bounded, 60 s at most.
+        for _ in range(600):
+            if await metric(port, "lsc_websocket_connections") <= 1:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise SystemExit("the server still holds the first wave's sockets after 60 s")
+        await asyncio.sleep(1.0)  # and its presence round has counted them out
         resume = f"{path}?last_seq={max(0, seq - 1)}&epoch={epoch}"
         await wave("reconnect storm", port, pid, resume, viewers, transports, places)
     finally:

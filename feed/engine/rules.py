@@ -35,7 +35,6 @@ JITTER = 0.5
 
 # The page's mix: personalized, trending, discovery.
 MIX = (("personalized", 0.6), ("trending", 0.2), ("discovery", 0.2))
-_MIX_ORDER = {name: i for i, (name, _) in enumerate(MIX)}  # ties go to the earlier bucket
 
 
 @dataclass(frozen=True)
@@ -192,7 +191,8 @@ def mix(lists: dict[str, list[Candidate]], size: int) -> list[tuple[Candidate, s
 
     while len(out) < size:
         slot = len(out) + 1
-        order = sorted(MIX, key=lambda ns: (-(ns[1] * slot - counts[ns[0]]), _MIX_ORDER[ns[0]]))
+        # The buckets furthest below their share first; ties to the earlier bucket (sorted is stable).
+        order = sorted(MIX, key=lambda ns: counts[ns[0]] - ns[1] * slot)
         for name, _ in order:
             candidate = next_of(name)
             if candidate is not None:

@@ -169,7 +169,7 @@ class Engine:
                     newer_than=newest)
             if newest is None:  # the session's first read: later uploads come in as "new"
                 newest = max((c.created_at for c in read["recent"]), default=datetime(1970, 1, 1, tzinfo=UTC))
-            shown = await self.session.shown_among(user_id, [c.id for group in read.values() for c in group])
+            unshown = await self.session.unshown(user_id, [c.id for group in read.values() for c in group])
             for name, group in read.items():
                 if name == "new":
                     newest = max([newest, *(c.created_at for c in group)])
@@ -178,7 +178,7 @@ class Engine:
                 else:
                     last = group[-1] if len(group) == self.config.candidates_per_source else None
                     after[name] = (getattr(last, store.ORDER[name]), last.id) if last else None
-                found[name] += [c for c in group if c.id not in shown]
+                found[name] += [c for c in group if c.id in unshown]
             fresh = len({c.id for group in found.values() for c in group})
             if fresh >= want or all(after[name] is None for name in store.SOURCES):
                 break

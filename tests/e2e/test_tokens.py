@@ -70,6 +70,21 @@ def test_expired_access_token_is_refused_with_its_own_code() -> None:
     assert info.value.code == "token_expired"
 
 
+def test_a_checked_access_token_is_kept_only_until_it_expires() -> None:
+    tokens = codec()
+    token = tokens.issue_access(7, "buyer", now=datetime.now(UTC) - timedelta(seconds=899))  # a second left
+    assert tokens.read_access(token) is tokens.read_access(token)  # checked once, then kept
+    deadline = time.monotonic() + 5
+    while True:  # refused once its time is up, kept or not (bounded: the token's own second, and some)
+        try:
+            tokens.read_access(token)
+        except NotAuthenticated as exc:
+            assert exc.code == "token_expired"
+            break
+        assert time.monotonic() < deadline, "a kept token outlived its expiry"
+        time.sleep(0.05)
+
+
 def test_access_and_refresh_tokens_are_not_interchangeable() -> None:
     tokens = codec()
     with pytest.raises(NotAuthenticated):

@@ -12,29 +12,28 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-# KEYS: queue, shown, categories, state. ARGV: how many to take, now, ttl, and the new queue ("" for none: "id:source"
-# items, best first, space-separated: one argument packs faster than a hundred), which replaces the old one.
-# Takes from the head of the queue, marks what it took as shown now (scores rising within the call, so a page
-# keeps its order when it comes round again), keeps the session alive, and answers [taken..., number shown].
+# KEYS: queue, shown, categories, state. ARGV: how many to take, now, ttl, and more of the queue ("" for none:
+# "id:source" items, best first, space-separated: one argument packs faster than a hundred), appended to it.
+# Takes from the head of the queue what the session has not shown (two refills of one user at the same moment
+# may queue a video twice), marks it shown now (scores rising within the call, so a page keeps its order when
+# it comes round again), keeps the session alive, and answers [taken..., number shown].
 _TAKE = """
 local want, now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('DEL', KEYS[1])
-  local items = {}
-  for item in string.gmatch(ARGV[4], '%S+') do
-    items[#items + 1] = item
-    if #items == 500 then redis.call('RPUSH', KEYS[1], unpack(items)); items = {} end
-  end
-  if #items > 0 then redis.call('RPUSH', KEYS[1], unpack(items)) end
+local items = {}
+for item in string.gmatch(ARGV[4], '%S+') do
+  items[#items + 1] = item
+  if #items == 500 then redis.call('RPUSH', KEYS[1], unpack(items)); items = {} end
 end
+if #items > 0 then redis.call('RPUSH', KEYS[1], unpack(items)) end
 local taken = {}
-if want > 0 then
-  taken = redis.call('LRANGE', KEYS[1], 0, want - 1)
-  redis.call('LTRIM', KEYS[1], #taken, -1)
-end
-for i, item in ipairs(taken) do
+while #taken < want do
+  local item = redis.call('LPOP', KEYS[1])
+  if not item then break end
   local id = string.match(item, '^[^:]+')
-  redis.call('ZADD', KEYS[2], now + i * 0.000001, id)
+  if not redis.call('ZSCORE', KEYS[2], id) then
+    taken[#taken + 1] = item
+    redis.call('ZADD', KEYS[2], now + #taken * 0.000001, id)
+  end
 end
 for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
 taken[#taken + 1] = redis.call('ZCARD', KEYS[2])
@@ -73,7 +72,7 @@ class Session:
     def take_in(self, pipe: Any, user_id: int, category: int | None, count: int,
                 refill: list[tuple[int, str]] | None = None) -> None:
         """Queue on a pipeline: up to `count` (video, source) from the head of the session's queue for this
-        category filter, marked shown; with `refill`, the queue is replaced by it first. The reply: `taken`."""
+        category filter, marked shown; `refill` is appended to the queue first. The reply: `taken`."""
         shown, categories, state = self._keys(user_id)
         items = " ".join(f"{video_id}:{source}" for video_id, source in refill or ())
         pipe.evalsha(self._take.sha, 4, self._queue(user_id, category), shown, categories, state,

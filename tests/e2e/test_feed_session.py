@@ -3,6 +3,7 @@ during a session, engagement that re-ranks the next page, the per-process items 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -108,3 +109,14 @@ async def test_the_feed_goes_on_when_redis_forgets_the_script(
     await api.client.app[REDIS].script_flush()  # as after a Redis restart without persistence of scripts
     second = await scroll(api, viewer, 1)
     assert len(first) == len(second) == 5 and not {i for i, _ in first} & {i for i, _ in second}
+
+
+async def test_pages_asked_at_the_same_moment_by_one_user_never_repeat_a_reel(
+        api: Api, db: asyncpg.Connection, video_categories: dict[str, int]) -> None:
+    creator, viewer = await api.register("ritu"), await api.register("viewer")
+    made = await reels(db, creator, 30, video_categories["food"])
+    together = await asyncio.gather(*(scroll(api, viewer, 1) for _ in range(4)))  # four refills at once
+    after = await scroll(api, viewer, 3)
+    ids = [i for page in together for i, _ in page] + [i for i, _ in after]
+    fresh = [i for i in ids if i in made][:30]
+    assert len(set(fresh)) == len(fresh) == 30 and ids[:30] == fresh  # each reel once before any repeat

@@ -27,6 +27,7 @@ RUNS: list[tuple[str, list[str]]] = [
     ("bench_fanout.py", ["--viewers", "1000", "--rate", "200", "--seconds", "10"]),
     ("bench_fanout.py", ["--viewers", "5000", "--rate", "40", "--seconds", "10"]),
     ("bench_memory.py", ["--viewers", "5000"]),
+    ("bench_churn.py", ["--viewers", "3000", "--rounds", "8"]),
     ("bench_bids.py", ["--viewers", "1000", "--rate", "200", "--seconds", "10"]),
     ("bench_claims.py", ["--viewers", "2000", "--units", "100"]),
     ("bench_rest.py", ["--connections", "32", "--seconds", "8"]),
@@ -38,6 +39,7 @@ RUNS: list[tuple[str, list[str]]] = [
 QUICK: list[tuple[str, list[str]]] = [
     ("bench_fanout.py", ["--viewers", "200", "--rate", "50", "--seconds", "2"]),
     ("bench_memory.py", ["--viewers", "500"]),
+    ("bench_churn.py", ["--viewers", "200", "--rounds", "2"]),
     ("bench_bids.py", ["--viewers", "100", "--rate", "50", "--seconds", "2"]),
     ("bench_claims.py", ["--viewers", "200", "--units", "20"]),
     ("bench_rest.py", ["--connections", "8", "--seconds", "1"]),
@@ -78,6 +80,10 @@ def table(results: list[dict[str, Any]]) -> str:
         elif kind == "memory":
             rows.append(f"| server memory per idle viewer ({r['viewers']:,} sockets); the process at start | "
                         f"{r['kib_per_viewer']} KiB; {r.get('start_mib', '—')} MiB | ≤ 10 KiB; ≤ 60 MiB |")
+        elif kind == "churn":
+            rows.append(f"| server memory after rounds of {r['viewers']:,} viewers joining a room and leaving it "
+                        f"({r['rounds']} rounds) | {r['first_mib']} MiB after the first, {r['last_mib']} after the "
+                        f"last (peak {r['peak_mib']}) | flat |")
         elif kind == "bids":
             rows.append(f"| bids, {r['rate']}/s with {r['viewers']:,} viewers | bid→ack p50 {r['ack_p50_ms']} ms, "
                         f"p99 {r['ack_p99_ms']} ms; bid→viewers p50 {r['event_p50_ms']} ms, p99 {r['event_p99_ms']} ms"

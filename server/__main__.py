@@ -95,10 +95,9 @@ def _run(config: Config, args: argparse.Namespace) -> None:
         log.info("serving on http://%s:%s (process %s)", host, port, os.getpid())
         app = create_app(config)
         # What imports and the app's routes made lives as long as the process: out of the collector's walks
-        # (a full collection during a burst of connections walked all of it each time); and a young collection
-        # per 10,000 new objects, not 700 (a connection makes about a hundred). docs/decisions.md has figures.
+        # (a full collection during a burst of connections walked all of it each time). The thresholds stay
+        # Python's: rarer collections left closed connections' garbage to pile up (docs/decisions.md).
         gc.freeze()
-        gc.set_threshold(10_000, 10, 10)
         web.run_app(
             app,
             host=host,

@@ -14,9 +14,17 @@ import argparse
 import asyncio
 
 from bench_fanout import Stats, Viewer
-from bench_hello import metric
 from bench_memory import rss_kib
-from common import connect_viewers, fresh_database, result, run_benchmark, seed_live_stream, start_server, stop
+from common import (
+    connect_viewers,
+    fresh_database,
+    result,
+    run_benchmark,
+    seed_live_stream,
+    sockets_down_to,
+    start_server,
+    stop,
+)
 
 
 async def run(database_url: str, redis_url: str, viewers: int, rounds: int) -> None:
@@ -38,12 +46,7 @@ async def run(database_url: str, redis_url: str, viewers: int, rounds: int) -> N
             await asyncio.sleep(0.5)
             for transport in round_:
                 transport.close()
-            for _ in range(600):  # until the server has let them all go: 60 s at most
-                if await metric(port, "lsc_websocket_connections") <= 1:
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                raise SystemExit("the server still holds a round's sockets after 60 s")
+            await sockets_down_to(port, 1)  # the server has let them all go
             after.append(round(rss_kib(server.pid) / 1024, 1))
         print(f"server RSS after each of {rounds} rounds of {viewers} viewers joining and leaving: {after} MiB")
         result("churn", viewers=viewers, rounds=rounds, first_mib=after[0], last_mib=after[-1],

@@ -22,10 +22,12 @@ from common import (
     connect_viewers,
     cpu_s,
     fresh_database,
+    metric,
     percentile,
     result,
     run_benchmark,
     seed_live_stream,
+    sockets_down_to,
     start_server,
     stop,
 )
@@ -51,18 +53,6 @@ class TimedViewer(Viewer):
         self.ready.set_result(None)
 
 
-
-
-async def metric(port: int, name: str) -> float:
-    """A figure of the server's /metrics."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-    body = (await reader.read()).decode()
-    writer.close()
-    for line in body.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            return float(line.split()[-1])
-    raise RuntimeError(f"no {name} in /metrics")
 
 
 async def queries(port: int) -> float:
@@ -112,13 +102,7 @@ async def run(database_url: str, redis_url: str, viewers: int) -> None:
         for transport in transports[1:]:
             transport.close()
         del transports[1:]
-        # The server has let them all go (their leaving is not the storm's work): bounded, 60 s at most.
-        for _ in range(600):
-            if await metric(port, "lsc_websocket_connections") <= 1:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise SystemExit("the server still holds the first wave's sockets after 60 s")
+        await sockets_down_to(port, 1)  # the server has let them all go: their leaving is not the storm's work
         await asyncio.sleep(1.0)  # and its presence round has counted them out
         resume = f"{path}?last_seq={max(0, seq - 1)}&epoch={epoch}"
         await wave("reconnect storm", port, pid, resume, viewers, transports, places)

@@ -133,6 +133,27 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
+async def metric(port: int, name: str) -> float:
+    """A figure of the server's /metrics."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    body = (await reader.read()).decode()
+    writer.close()
+    for line in body.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.split()[-1])
+    raise RuntimeError(f"no {name} in /metrics")
+
+
+async def sockets_down_to(port: int, count: int, within_s: float = 60) -> None:
+    """Wait until the server holds at most `count` room sockets (lsc_websocket_connections); bounded."""
+    deadline = time.monotonic() + within_s
+    while await metric(port, "lsc_websocket_connections") > count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the server still holds more than {count} sockets after {within_s:.0f} s")
+        await asyncio.sleep(0.1)
+
+
 def result(bench: str, **figures: object) -> None:
     """One machine-readable line of a benchmark's figures, which `bench_all.py` collects into its table."""
     print("RESULT " + json.dumps({"bench": bench, **figures}), flush=True)

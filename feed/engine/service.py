@@ -38,7 +38,7 @@ class FeedPage:
     sources: dict[int, str]
     count: int
     more: bool
-    version: int | None  # the reels' version the page was made under (None: Redis could not say)
+    version: int  # the reels' version the page was made under
 
 
 @dataclass
@@ -111,18 +111,17 @@ class Engine:
             await self.session.load()
             return await run()
 
-    async def _signed_out_pool(self, only_category: int | None, version: int | None) -> list[tuple[int, str]]:
+    async def _signed_out_pool(self, only_category: int | None, version: int) -> list[tuple[int, str]]:
         """Every candidate of the trending and recent sources, ranked with a fixed seed and mixed in order."""
         key = (version, only_category)
-        pool: list[tuple[int, str]] | None = self._public.get(key) if version is not None else None
+        pool: list[tuple[int, str]] | None = self._public.get(key)
         if pool is None:
             async with self.pool.acquire() as conn:
                 found = await store.candidates(conn, categories=[], tags=[], follows=[], only_category=only_category,
                                                after={}, per_source=self.config.candidates_per_source,
                                                newer_than=None)
             pool = self._ranked(found, rules.Profile(), random.Random(0))
-            if version is not None:
-                self._public.put(key, pool)
+            self._public.put(key, pool)
         return pool
 
     @staticmethod

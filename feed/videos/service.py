@@ -128,18 +128,16 @@ class Videos:
         reels' version); the flags of kept items are read per page in one query."""
         chosen = await self.engine.page(me, category, size, page)
         items = {}
-        if chosen.version is not None:
-            for video_id in chosen.ids:
-                if (item := self._items.get((chosen.version, video_id))) is not None:
-                    items[video_id] = item
+        for video_id in chosen.ids:
+            if (item := self._items.get((chosen.version, video_id))) is not None:
+                items[video_id] = item
         kept = list(items)
         liked: set[int] = set()
         saved: set[int] = set()
         for out in await self.outs([i for i in chosen.ids if i not in items], me, active_only=True):
             # The item's JSON without its closing brace: the viewer's flags and the source are appended.
             items[out.id] = item = out.model_dump_json(exclude=VIEWER_FLAGS)[:-1].encode()
-            if chosen.version is not None:
-                self._items.put((chosen.version, out.id), item)
+            self._items.put((chosen.version, out.id), item)
             liked.update([out.id] if out.is_liked else [])
             saved.update([out.id] if out.is_saved else [])
         if me is not None and kept:  # the items read just now came with the viewer's flags; kept ones did not

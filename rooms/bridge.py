@@ -84,6 +84,12 @@ def channel(room: RoomName) -> str:
     return f"room:{room}"
 
 
+def log_key(room: RoomName, part: str) -> str:
+    """A key of the room's log (epoch, seq, log, pos). The room's name is the key's hash tag: every key of a room
+    is in one Redis Cluster slot, so the scripts that touch them all can run on a cluster."""
+    return f"room:{{{room}}}:{part}"
+
+
 def new_epoch() -> str:
     return secrets.token_hex(4)
 
@@ -117,7 +123,7 @@ class Bridge:
         self._position = client.register_script(_POSITION)
 
     def _keys(self, room: RoomName) -> list[str]:
-        return [f"room:{room}:epoch", f"room:{room}:seq", f"room:{room}:log", f"room:{room}:pos"]
+        return [log_key(room, part) for part in ("epoch", "seq", "log", "pos")]
 
     async def _run(self, room: RoomName, first_pos: int | None, payloads: list[bytes],
                    restart: bool = False) -> Published:
@@ -148,7 +154,7 @@ class Bridge:
 
     async def history(self, room: RoomName) -> list[Event]:
         """The events the room still holds, oldest first."""
-        messages = await self.redis.lrange(f"room:{room}:log", 0, -1)
+        messages = await self.redis.lrange(log_key(room, "log"), 0, -1)
         return [Event.from_wire(m if isinstance(m, bytes) else m.encode()) for m in messages]
 
 

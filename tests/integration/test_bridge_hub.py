@@ -12,8 +12,9 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from redis.crc import key_slot
 
-from rooms.bridge import Bridge, Subscriber
+from rooms.bridge import Bridge, Subscriber, log_key
 from rooms.events import Event
 from rooms.hub import Hub, Member
 from rooms.names import RoomName
@@ -40,7 +41,9 @@ async def test_publish_numbers_events_and_keeps_a_capped_history(redis_client: a
     history = await bridge.history(room)
     assert [(e.seq, e.type, e.data["n"]) for e in history] == [(3, "chat", 2), (4, "chat", 3), (5, "chat", 4)]
     assert (await bridge.position(RoomName.stream(BASE + 2))).seq == 0  # rooms are numbered apart
-    assert 0 < await redis_client.ttl(f"room:{room}:log") <= 60
+    assert 0 < await redis_client.ttl(log_key(room, "log")) <= 60
+    # A room's keys share one Redis Cluster slot (its name is their hash tag): its scripts can run on a cluster.
+    assert len({key_slot(key.encode()) for key in bridge._keys(room)}) == 1
 
 
 async def test_the_subscriber_confirms_before_returning_and_delivers_in_order(redis_client: aioredis.Redis) -> None:

@@ -13,7 +13,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, cast
+from typing import Any
 
 import redis.asyncio as aioredis
 import redis.exceptions
@@ -27,14 +27,6 @@ async def bump_version(client: aioredis.Redis, scope: str = "catalog") -> None:
         await client.incr(f"{scope}:version")
     except redis.exceptions.RedisError as exc:  # the totals expire by themselves within their TTL
         log.warning("could not invalidate cached %s counts: %r", scope, exc)
-
-
-async def scope_version(client: aioredis.Redis, scope: str = "catalog") -> int | None:
-    """The scope's version now (None when Redis cannot say: nothing cached may be used then)."""
-    try:
-        return int(await client.get(f"{scope}:version") or 0)
-    except redis.exceptions.RedisError:
-        return None
 
 
 def count_key(scope: str, filters: object) -> str:
@@ -58,22 +50,28 @@ def counted(version_reply: bytes | None, count_reply: bytes | None) -> tuple[int
     return version, None
 
 
+async def read_counted(client: aioredis.Redis, filters: object, scope: str) -> tuple[int, int | None] | None:
+    """The scope's version and the total kept for these filters under it (None if none is), in one round trip;
+    None when Redis cannot say (nothing kept may be used then)."""
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            read_count(pipe, filters, scope)
+            return counted(*await pipe.execute())
+    except redis.exceptions.RedisError:
+        return None
+
+
 async def cached_count(client: aioredis.Redis, filters: object, compute: Callable[[], Awaitable[int]],
-                       ttl_s: int, scope: str = "catalog", version: int | None = None,
-                       kept: int | None = None) -> int:
-    """The total for these filters from Redis, or computed and kept for ttl_s (0: never kept). `version`: the
-    scope's version if the caller has read it already (with `kept`, what read_count found)."""
+                       ttl_s: int, scope: str = "catalog", known: tuple[int, int | None] | None = None) -> int:
+    """The total for these filters from Redis, or computed and kept for ttl_s (0: never kept). `known`: what
+    the caller read already (read_counted, or read_count and counted in a pipeline of its own)."""
     if ttl_s <= 0:
         return await compute()
-    try:
-        if version is None:
-            async with client.pipeline(transaction=False) as pipe:
-                read_count(pipe, filters, scope)
-                version, kept = counted(*await pipe.execute())
-        elif kept is None:
-            _, kept = counted(str(version).encode(), cast(bytes | None, await client.get(count_key(scope, filters))))
-    except redis.exceptions.RedisError:
-        return await compute()
+    if known is None:
+        known = await read_counted(client, filters, scope)
+        if known is None:
+            return await compute()
+    version, kept = known
     if kept is not None:
         return kept
     count = await compute()

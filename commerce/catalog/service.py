@@ -26,7 +26,7 @@ from commerce.catalog.schemas import (
 from commerce.catalog.store import Category, Product
 from server.accounts import store as accounts_store
 from server.config import CommerceConfig
-from server.counts import PageCache, bump_version, cached_count, scope_version
+from server.counts import PageCache, bump_version, cached_count, read_counted
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import MEDIA_URL
 from server.tokens import Principal
@@ -149,20 +149,21 @@ class Catalog:
             raise PermissionDenied("include_inactive is only for your own products (seller=<your id>).")
         filters = store.ProductFilter(search=q.search, category=q.category, seller=q.seller, min_price=q.min_price,
                                       max_price=q.max_price, include_inactive=q.include_inactive)
-        version = await scope_version(self.redis)
-        key = (version, filters, q.ordering, q.page_size, q.offset)
-        page: tuple[int, list[ProductOut]] | None = self._pages.get(key) if version is not None else None
+        # The catalog's version and the total kept for these filters, in one round trip.
+        known = await read_counted(self.redis, filters, "catalog")
+        key = (known[0] if known else None, filters, q.ordering, q.page_size, q.offset)
+        page: tuple[int, list[ProductOut]] | None = self._pages.get(key) if known is not None else None
         if page is None:
             def count_all() -> Awaitable[int]:
                 return store.count_products(self.pool, filters)
 
             # Redis could not say the version: nothing kept is used, and it is not asked twice.
             ttl = self.config.list_count_cache_s
-            count = await (count_all() if version is None else
-                           cached_count(self.redis, filters, count_all, ttl, version=version))
+            count = await (count_all() if known is None else
+                           cached_count(self.redis, filters, count_all, ttl, known=known))
             rows = await store.page_products(self.pool, filters, q.ordering, q.page_size, q.offset)
             page = count, [product_out(r) for r in rows]
-            if version is not None:
+            if known is not None:
                 self._pages.put(key, page)
         return page
 

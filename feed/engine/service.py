@@ -58,9 +58,10 @@ class Engine:
         does not matter; each call continues). Signed out: one fixed pool of trending and recent videos
         in a fixed order (a seeded ranking), paged by number."""
         replies = await self._open(me, only_category, size)
-        version, kept = counted(replies[0], replies[1])
+        known = counted(replies[0], replies[1])
+        version = known[0]
         total = await cached_count(self.redis, only_category, lambda: store.active_count(self.pool, only_category),
-                                   self.config.count_cache_s, scope=COUNT_SCOPE, version=version, kept=kept)
+                                   self.config.count_cache_s, scope=COUNT_SCOPE, known=known)
         if me is None:
             pool = await self._signed_out_pool(only_category, version)
             chosen = pool[size * (page - 1):size * page]

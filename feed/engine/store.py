@@ -75,8 +75,9 @@ async def candidates(conn: Conn, *, categories: list[int], tags: list[str], foll
     (uploads since the session began reading the recent stream), newest first."""
     args: list[object] = [categories, tags, follows, only_category]
     for name in SOURCES:
-        cursor = after.get(name, (START[ORDER[name]], START_ID))
-        args += [*(cursor or (START[ORDER[name]], START_ID)), per_source if cursor is not None else 0]
+        top = (START[ORDER[name]], START_ID)
+        cursor = after.get(name, top)  # a source not read yet starts from its top
+        args += [*(cursor or top), per_source if cursor is not None else 0]  # a done one reads nothing
     args += [newer_than or START["created_at"], per_source if newer_than is not None else 0]
     rows = await conn.fetch(_CANDIDATES, *args)
     found: dict[str, list[Candidate]] = {name: [] for name in (*SOURCES, "new")}

@@ -5,11 +5,12 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: run test install dev lint clean help loadtest bench fuzz
+.PHONY: run test test-cluster install dev lint clean help loadtest bench fuzz
 
 help:
 	@echo "make run     serve on http://127.0.0.1:8080 with demo data (embedded PostgreSQL and Valkey)"
 	@echo "make test    run the whole test suite"
+	@echo "make test-cluster  the suites that touch Redis, against a local Valkey cluster of three masters"
 	@echo "make lint    ruff, mypy and the import layers (import-linter)"
 	@echo "make loadtest  Locust against a fresh server on 127.0.0.1 (LOAD_ARGS=\"--users 100 --time 120 --workers 2\")"
 	@echo "make bench   the benchmark scripts, one table"
@@ -39,6 +40,15 @@ run: install
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Every test that touches Redis (rooms, auctions, chat, presence, rate limits, sessions, the feed...) against a
+# local Valkey cluster of three masters that the session starts, with a live room's slot moved between masters
+# (tests/e2e/test_cluster.py). Left out: the unit tests and the browser tests (no Redis of their own), and the
+# fault scripts that start a single Valkey or PostgreSQL of their own.
+CLUSTER_SKIP := --ignore=tests/unit --ignore=tests/e2e/test_console_browser.py --ignore=tests/e2e/test_redis_faults.py \
+	--ignore=tests/e2e/test_database_faults.py --ignore=tests/e2e/test_loadtest.py --ignore=tests/integration/test_embedded.py
+test-cluster: dev
+	LSC_TEST_REDIS_CLUSTER=1 $(PY) -m pytest $(CLUSTER_SKIP) $(PYTEST_ARGS)
 
 # ruff, mypy, and import-linter's contracts in pyproject.toml (layers, no cycles, pure services, stores).
 lint: dev

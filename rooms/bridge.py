@@ -1,5 +1,8 @@
 """Redis as the rooms' shared log: one script publishes (epoch, seq, capped history, PUBLISH), in outbox order
-when the events come from PostgreSQL; one subscriber connection per process receives every room with local members."""
+when the events come from PostgreSQL; one subscriber connection per process receives every room with local members.
+On a Redis Cluster a room's keys and channel share one slot, the script publishes with SPUBLISH (sent only to that
+slot's node and its replicas, where PUBLISH is copied to every node), and the subscriber holds one connection
+per node that owns a subscribed room's slot."""
 
 from __future__ import annotations
 
@@ -9,24 +12,27 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 import redis.exceptions
+from redis.asyncio.cluster import ClusterPubSub, RedisCluster
 
 from rooms.events import Event, RoomEvent, pack_payload
 from rooms.metrics import PUBLISH_SECONDS, SUBSCRIBER_LOST
 from rooms.names import RoomName
+from server.redis import REDIS_DOWN, is_cluster, ready
 
 log = logging.getLogger(__name__)
-# What a call to Redis raises while it is down or unreachable.
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError, TimeoutError)
 
 # A room's log in Redis: its epoch (made with the log), its seq counter, its capped history, and the last
 # outbox position published into it. KEYS: epoch, seq, log, pos. ARGV: channel, history size, ttl seconds,
 # a new epoch in case the log is gone, the first outbox position ('' for events that have none), '1' to take
 # that position whatever the log holds (else '0'), payloads.
-# One script, so the seq order, the history order and the publish order are the same everywhere. With
+# One script, so the seq order, the history order and the publish order are the same everywhere. A new log
+# makes its seq and pos keys at once (pos empty: nothing published from the outbox yet), and its history exists
+# from its first event on: while a Redis Cluster migrates the room's slot, the script then finds all its keys
+# at the source or all at the target, where some at each are refused (TRYAGAIN) until the move ends. With
 # positions, each is published once and only right after the one before it: a position already in the log
 # is skipped, and one past a missing position stops the script (the caller publishes the missing ones first).
 _PUBLISH = """
@@ -34,7 +40,9 @@ local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[4]
   redis.call('SET', KEYS[1], epoch)
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('SET', KEYS[2], '0')
+  redis.call('DEL', KEYS[3])
+  redis.call('SET', KEYS[4], '')
 end
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
 local gap = false
@@ -74,14 +82,18 @@ local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[4]
   redis.call('SET', KEYS[1], epoch, 'EX', tonumber(ARGV[3]))
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('SET', KEYS[2], '0', 'EX', tonumber(ARGV[3]))
+  redis.call('DEL', KEYS[3])
+  redis.call('SET', KEYS[4], '', 'EX', tonumber(ARGV[3]))
 end
 return {epoch, tonumber(redis.call('GET', KEYS[2]) or '0')}
 """
 
 
 def channel(room: RoomName) -> str:
-    return f"room:{room}"
+    """The room's pub/sub channel, tagged like its keys: on a cluster, SPUBLISH from the script must name a
+    channel of the script's own slot."""
+    return f"room:{{{room}}}"
 
 
 def log_key(room: RoomName, part: str) -> str:
@@ -119,7 +131,9 @@ class Bridge:
         self.redis = client
         self._size = history_size
         self._ttl = history_ttl_s
-        self._publish = client.register_script(_PUBLISH)
+        # SPUBLISH goes to the slot's node (and its replicas) only; PUBLISH on a cluster is copied to every node.
+        self._publish = client.register_script(_PUBLISH.replace("'PUBLISH'", "'SPUBLISH'") if is_cluster(client)
+                                               else _PUBLISH)
         self._position = client.register_script(_POSITION)
 
     def _keys(self, room: RoomName) -> list[str]:
@@ -163,38 +177,48 @@ def _text(value: bytes | str) -> str:
 
 
 class Subscriber:
-    """The process's one pub/sub connection. subscribe() returns once Redis confirmed the channel, so
-    that an event published afterwards cannot be missed. When the connection is lost it reconnects with
-    exponential backoff and jitter, subscribes every channel again, and once Redis confirms a channel again
-    calls `on_resubscribed(room)`: what was published meanwhile never reached this process, so the room
-    compares itself with its log."""
+    """The process's pub/sub connection (one per node that owns a subscribed room's slot, on a cluster).
+    subscribe() returns once Redis confirmed the channel, so that an event published afterwards cannot be missed.
+    When a connection is lost it reconnects with exponential backoff and jitter, subscribes its channels again,
+    and once Redis confirms a channel again calls `on_resubscribed(room)`: what was published meanwhile never
+    reached this process, so the room compares itself with its log. On a cluster, a node that gives a room's slot
+    away drops its subscribers (SUNSUBSCRIBE); the slot map is read again until the slot's new owner confirms the
+    channel, and the room then compares itself with its log the same way."""
 
     def __init__(self, client: aioredis.Redis, on_event: Callable[[RoomName, Event], None],
                  on_resubscribed: Callable[[RoomName], None] | None = None, *, max_backoff_s: float = 1.0) -> None:
+        self._sharded = is_cluster(client)
         self._pubsub = client.pubsub()
+        self._redis = client
+        self._shards = cast(ClusterPubSub, self._pubsub)  # the same object, as a cluster's (used when sharded)
         self._on_event = on_event
         self._on_resubscribed = on_resubscribed
-        self._stale: set[str] = set()  # channels subscribed before the connection was lost, not yet again
+        self._stale: set[str] = set()  # channels subscribed before their connection was lost, not yet again
         self._max_backoff_s = max_backoff_s
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._channels: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Sharded: a reader per node connection, the node that last confirmed each channel, the channels a node
+        # dropped that no node has confirmed since, and the task reading the slot map until one does.
+        self._readers: dict[str, asyncio.Task[None]] = {}
+        self._home: dict[str, str] = {}
+        self._moved: set[str] = set()
+        self._rehoming: asyncio.Task[None] | None = None
         # One command at a time on the one connection: redis-py's PubSub connects lazily, and two first
         # subscribes at once (two rooms opening together) each took a connection; the first was orphaned,
         # with its channel's messages going to a socket nobody reads.
         self._commands = asyncio.Lock()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._read(), name="room-subscriber")
+        self._task = asyncio.create_task(self._supervise() if self._sharded else self._read(None),
+                                         name="room-subscriber")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        tasks = [t for t in (self._task, self._rehoming, *self._readers.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def subscribe(self, name: RoomName, timeout_s: float = 5.0) -> None:
@@ -208,7 +232,11 @@ class Subscriber:
             future = self._confirm[ch] = asyncio.get_running_loop().create_future()
             try:
                 async with self._commands:
-                    await asyncio.wait_for(self._pubsub.subscribe(ch), timeout_s)
+                    if self._sharded:
+                        await asyncio.wait_for(ready(self._redis), timeout_s)
+                        await asyncio.wait_for(self._shards.ssubscribe(ch), timeout_s)
+                    else:
+                        await asyncio.wait_for(self._pubsub.subscribe(ch), timeout_s)
             except BaseException as exc:
                 self._confirm.pop(ch, None)
                 if not future.done():
@@ -227,53 +255,120 @@ class Subscriber:
         ch = channel(name)
         self._channels.discard(ch)
         self._confirm.pop(ch, None)
+        self._moved.discard(ch)
         async with self._commands:
-            await self._pubsub.unsubscribe(ch)
+            await (self._shards.sunsubscribe(ch) if self._sharded else self._pubsub.unsubscribe(ch))
 
-    async def _read(self) -> None:
+    async def _supervise(self) -> None:
+        """Sharded: keep one reader per node connection the cluster pub/sub holds (they come with new slots'
+        owners and go when a node holds no subscription any more)."""
+        while True:
+            for name in list(self._shards.node_pubsub_mapping):
+                task = self._readers.get(name)
+                if task is None or task.done():
+                    node = cast(RedisCluster, self._redis).get_node(node_name=name)
+                    if node is not None:
+                        self._readers[name] = asyncio.create_task(self._read(node), name=f"room-subscriber {name}")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), 0.5)
+            except TimeoutError:
+                pass
+
+    async def _read(self, node: Any) -> None:
+        """Read one connection's messages (node: the cluster node whose connection, else the one connection)."""
         me = asyncio.current_task()
         failures = 0
         while True:
             if me is not None and me.cancelling():
                 return  # a cancel swallowed by a timeout helper below us still ends the reader
-            if not self._pubsub.subscribed:
-                self._wake.clear()
-                await self._wake.wait()
             try:
-                message = await self._pubsub.get_message(timeout=1.0)
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+                if node is None:
+                    if not self._pubsub.subscribed:
+                        self._wake.clear()
+                        await self._wake.wait()
+                    message = await self._pubsub.get_message(timeout=1.0)
+                else:
+                    if node.name not in self._shards.node_pubsub_mapping:
+                        return  # the node holds none of our channels now; its connection is closed
+                    message = await self._shards.get_sharded_message(target_node=node, timeout=1.0)
+            except REDIS_DOWN as exc:
                 # redis-py connects again and subscribes every channel on the next read.
                 failures += 1
                 if failures == 1:
                     log.warning("room subscriber lost Redis, reconnecting: %r", exc)
                     SUBSCRIBER_LOST.inc()
-                    self._stale |= self._channels
+                    self._stale |= self._channels if node is None else self._homed_at(node.name)
                 delay = min(self._max_backoff_s, 0.05 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
                 await asyncio.sleep(delay)
                 continue
+            except redis.exceptions.ResponseError as exc:
+                # A node that gave a slot away answers the SUNSUBSCRIBE redis-py sends it when moving the slot's
+                # channels with MOVED, in this stream: nothing to do, the channel is subscribed at its new owner.
+                log.info("room subscriber: %r", exc)
+                continue
+            except RuntimeError:
+                return  # the cluster pub/sub closed this node's connection (its channels moved away)
             if failures:
                 failures = 0
                 log.warning("room subscriber reconnected to Redis")
-            if message is None:
-                continue
-            ch = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-            if message["type"] == "subscribe":
-                self._channels.add(ch)
-                future = self._confirm.pop(ch, None)
-                if future is not None and not future.done():
-                    future.set_result(None)
-                if ch in self._stale:
-                    self._stale.discard(ch)
-                    self._resubscribed(ch)
-            elif message["type"] == "message":
-                try:
-                    event = Event.from_wire(message["data"])
-                except (ValueError, TypeError) as exc:
-                    log.error("unreadable room message on %s: %r", ch, exc)
-                    continue
-                room = _room_of(ch)
-                if room is not None:
-                    self._on_event(room, event)
+            if message is not None:
+                self._handle(message, None if node is None else node.name)
+
+    def _handle(self, message: dict[str, Any], node: str | None) -> None:
+        ch = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+        kind = message["type"]
+        if kind in ("subscribe", "ssubscribe"):
+            self._channels.add(ch)
+            if node is not None:
+                self._home[ch] = node
+                self._moved.discard(ch)
+            future = self._confirm.pop(ch, None)
+            if future is not None and not future.done():
+                future.set_result(None)
+            if ch in self._stale:
+                self._stale.discard(ch)
+                self._resubscribed(ch)
+        elif kind in ("message", "smessage"):
+            try:
+                event = Event.from_wire(message["data"])
+            except (ValueError, TypeError) as exc:
+                log.error("unreadable room message on %s: %r", ch, exc)
+                return
+            room = _room_of(ch)
+            if room is not None:
+                self._on_event(room, event)
+        elif kind == "sunsubscribe" and ch in self._channels and node is not None:
+            self._dropped(ch, node)
+
+    def _dropped(self, ch: str, node: str) -> None:
+        """A node dropped a channel we did not leave: its slot moved. If its new owner already confirmed it (that
+        connection was read first), only the room's check is due; else read the slot map until one does."""
+        if self._home.get(ch) != node:
+            self._resubscribed(ch)
+            return
+        log.warning("room channel %s dropped by %s (its slot moved); subscribing at its new owner", ch, node)
+        self._stale.add(ch)
+        self._moved.add(ch)
+        if self._rehoming is None or self._rehoming.done():
+            self._rehoming = asyncio.create_task(self._rehome(), name="room-subscriber rehome")
+
+    async def _rehome(self) -> None:
+        # Reading the slot map again makes redis-py's cluster pub/sub move every channel whose slot changed owner
+        # (SSUBSCRIBE at the new one); the new owner's confirmation clears the channel from _moved.
+        failures = 0
+        while self._moved & self._channels:
+            try:
+                await cast(RedisCluster, self._redis).nodes_manager.initialize()
+            except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException, OSError) as exc:
+                log.warning("reading the cluster's slot map failed: %r", exc)
+            self._wake.set()  # a reader for a node new to us
+            failures += 1
+            await asyncio.sleep(min(self._max_backoff_s, 0.02 * 2 ** min(failures, 10)))
+        self._moved.clear()
+
+    def _homed_at(self, node: str) -> set[str]:
+        return {ch for ch in self._channels if self._home.get(ch) == node}
 
     def _resubscribed(self, ch: str) -> None:
         room = _room_of(ch)
@@ -283,7 +378,7 @@ class Subscriber:
 
 def _room_of(ch: str) -> RoomName | None:
     try:
-        return RoomName.parse(ch.removeprefix("room:"))
+        return RoomName.parse(ch.removeprefix("room:{").removesuffix("}"))
     except ValueError:
         log.error("message on a channel that names no room: %s", ch)
         return None

@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 
 from aiohttp import WSCloseCode, web
 
-from rooms.bridge import REDIS_DOWN, Bridge, Position, Subscriber
+from rooms.bridge import Bridge, Position, Subscriber
 from rooms.events import Broadcast, Event, now_ms
 from rooms.metrics import DELIVERIES, DROPS, EVENT_DELAY, RESYNCS
 from rooms.names import RoomName
 from server.background import report_failure
+from server.redis import REDIS_DOWN
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)

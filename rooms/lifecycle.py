@@ -21,6 +21,7 @@ from rooms.outbox import Relay
 from rooms.presence import Presence
 from server.background import periodic
 from server.keys import CONFIG, DB, METRICS, REDIS
+from server.redis import ready
 from server.revocation import CHANNEL as REVOKED_CHANNEL
 from server.revocation import CLOSE_CODE, parse_revoked
 
@@ -55,6 +56,7 @@ async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
 
         while not stopping():
             try:
+                await ready(app[REDIS])
                 async with app[REDIS].pubsub() as pubsub:
                     await pubsub.subscribe(REVOKED_CHANNEL)
                     while not stopping():

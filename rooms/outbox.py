@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from rooms.bridge import REDIS_DOWN, Bridge
+from rooms.bridge import Bridge
 from rooms.events import RoomEvent, pack_payload
 from rooms.names import RoomName
+from server.redis import REDIS_DOWN
 from server.sql import Conn
 
 log = logging.getLogger(__name__)

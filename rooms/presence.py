@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from rooms.bridge import Bridge
 from rooms.events import Viewers
 from rooms.names import RoomName
+from server.redis import mget
 
 FRESH_S = 5  # a report older than this comes from a process that died
 ONLINE_TTL_S = 10  # a user is online while some process refreshed this within the last seconds
@@ -68,7 +69,7 @@ class Presence:
         """Which of these users have a socket open on any process."""
         if not user_ids:
             return set()
-        flags = await self.redis.mget([f"online:{u}" for u in user_ids])
+        flags = await mget(self.redis, [f"online:{u}" for u in user_ids])
         return {u for u, flag in zip(user_ids, flags, strict=True) if flag is not None}
 
     async def total(self, room: RoomName) -> int:

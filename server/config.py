@@ -82,6 +82,8 @@ class RedisConfig:
     url: str = ""
     max_connections: int = 100
     pool_timeout_s: float = 5.0
+    # The URL names one node of a Redis Cluster: sharded pub/sub for rooms, every key routed by its slot.
+    cluster: bool = False
 
     def __post_init__(self) -> None:
         _check(self.max_connections >= 4, "redis.max_connections must be at least 4")

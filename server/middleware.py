@@ -13,13 +13,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-import redis.exceptions
 from aiohttp import web
 
 from server.errors import DomainError, InternalError, ServiceUnavailable
 from server.keys import CONFIG, PUBLIC_BASE
 from server.logs import ACCESS
 from server.metrics import observe_request
+from server.redis import REDIS_DOWN
 from server.urls import current_base, reset_base, use_base
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,7 @@ UNAVAILABLE = (
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
+    *REDIS_DOWN,
 )
 
 

@@ -71,11 +71,15 @@ class Sessions:
     async def create(self, user_id: int, role: str) -> tuple[str, Session]:
         """A new session for a signed-in user: (the cookie value, the session)."""
         session = Session(secrets.token_urlsafe(24), user_id, role, secrets.token_urlsafe(24))
+        # The user's index first: a failure between the two leaves an id that names nothing, never a session
+        # that end_all cannot find. Two transactions, each within one Redis Cluster slot.
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(f"session:{session.id}", mapping={"user_id": user_id, "role": role, "csrf": session.csrf})
-            pipe.expire(f"session:{session.id}", self.ttl)
-            pipe.sadd(f"sessions:{user_id}", session.id)
-            pipe.expire(f"sessions:{user_id}", self.ttl)
+            pipe.sadd(_index_key(user_id), session.id)
+            pipe.expire(_index_key(user_id), self.ttl)
+            await pipe.execute()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(_session_key(session.id), mapping={"user_id": user_id, "role": role, "csrf": session.csrf})
+            pipe.expire(_session_key(session.id), self.ttl)
             await pipe.execute()
         return self.cookie_value(session.id), session
 
@@ -84,7 +88,7 @@ class Sessions:
         session_id = self.session_id(request.cookies.get(COOKIE))
         if session_id is None:
             return None
-        key = f"session:{session_id}"
+        key = _session_key(session_id)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(key)
             pipe.expire(key, self.ttl, xx=True)
@@ -97,16 +101,14 @@ class Sessions:
 
     async def end(self, session: Session) -> None:
         """Sign this browser out."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(f"session:{session.id}", f"flash:{session.id}")
-            pipe.srem(f"sessions:{session.user_id}", session.id)
-            await pipe.execute()
+        await self.redis.delete(_session_key(session.id), _flash_key(session.id))
+        await self.redis.srem(_index_key(session.user_id), session.id)
 
     async def end_all(self, user_id: int) -> None:
         """Sign a user out of every browser (a deactivated account)."""
-        ids = [i.decode() if isinstance(i, bytes) else i for i in await self.redis.smembers(f"sessions:{user_id}")]
-        keys = [f"session:{i}" for i in ids] + [f"flash:{i}" for i in ids] + [f"sessions:{user_id}"]
-        await self.redis.delete(*keys)
+        ids = [i.decode() if isinstance(i, bytes) else i for i in await self.redis.smembers(_index_key(user_id))]
+        # On a cluster, redis-py deletes keys of several slots slot by slot.
+        await self.redis.delete(*[_session_key(i) for i in ids], *[_flash_key(i) for i in ids], _index_key(user_id))
 
     def set_cookie(self, response: web.StreamResponse, value: str) -> None:
         # Path=/ so that the console's scripts reach /api/ and /ws/ with it; HttpOnly keeps it from scripts.
@@ -119,18 +121,31 @@ class Sessions:
     async def flash(self, session: Session, kind: str, text: str) -> None:
         """A message for the next page this browser sees (after a redirect)."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.rpush(f"flash:{session.id}", f"{kind}\x00{text}")
-            pipe.expire(f"flash:{session.id}", _FLASH_TTL_S)
+            pipe.rpush(_flash_key(session.id), f"{kind}\x00{text}")
+            pipe.expire(_flash_key(session.id), _FLASH_TTL_S)
             await pipe.execute()
 
     async def take_flash(self, session: Session) -> list[tuple[str, str]]:
         """The messages waiting for this browser, once."""
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.lrange(f"flash:{session.id}", 0, -1)
-            pipe.delete(f"flash:{session.id}")
+            pipe.lrange(_flash_key(session.id), 0, -1)
+            pipe.delete(_flash_key(session.id))
             raw, _ = await pipe.execute()
         out = []
         for item in raw:
             kind, _, text = (item.decode() if isinstance(item, bytes) else item).partition("\x00")
             out.append((kind, text))
         return out
+
+
+# A session's keys share its id as their hash tag; the user's index of sessions is keyed by the user.
+def _session_key(session_id: str) -> str:
+    return f"session:{{{session_id}}}"
+
+
+def _flash_key(session_id: str) -> str:
+    return f"session:{{{session_id}}}:flash"
+
+
+def _index_key(user_id: int) -> str:
+    return f"sessions:{{{user_id}}}"

@@ -19,9 +19,10 @@ from feed.videos.categories import load_defaults
 from server.app import create_app
 from server.config import ROOT, Config, load_config
 from server.demo import create_admin
-from server.embedded import EmbeddedServices
+from server.embedded import EmbeddedServices, LocalCluster
 from server.keys import DB
 from server.migrate import migrate
+from server.redis import create_redis
 from tests.helpers import Account, Api
 
 if TYPE_CHECKING:
@@ -35,6 +36,17 @@ TEST_SCRYPT_N = 1024
 class Services:
     database_url: str
     redis_url: str
+    redis_cluster: bool = False  # redis_url names a node of a Redis Cluster
+
+    def redis(self) -> aioredis.Redis:
+        """A client of the tests' Redis, a cluster client when it is one (the app's own factory)."""
+        return create_redis(self.redis_url, cluster=self.redis_cluster)
+
+
+# `make test-cluster` sets it: Redis is a local Valkey cluster of three masters (or LSC_TEST_REDIS_URL names a
+# node of one).
+REDIS_CLUSTER = os.environ.get("LSC_TEST_REDIS_CLUSTER", "") == "1"
+_started_cluster: list[LocalCluster] = []  # the one the session started, for the tests that move slots
 
 
 @pytest.fixture(scope="session")
@@ -42,20 +54,36 @@ def services() -> Iterator[Services]:
     """The servers for the whole session, with a freshly migrated schema."""
     db_url = os.environ.get("LSC_TEST_DATABASE_URL", "")
     redis_url = os.environ.get("LSC_TEST_REDIS_URL", "")
-    embedded = None
-    if not (db_url and redis_url):
-        embedded = EmbeddedServices(
-            ROOT / "var" / "test", postgres=not db_url, redis=not redis_url, database="lsc_test"
-        )
-        embedded.start()
-        db_url = db_url or embedded.database_url
-        redis_url = redis_url or embedded.redis_url
+    embedded = cluster = None
     try:
+        if REDIS_CLUSTER and not redis_url:
+            cluster = LocalCluster(ROOT / "var" / "test" / "cluster")
+            cluster.start()
+            _started_cluster.append(cluster)
+            redis_url = cluster.url
+        if not (db_url and redis_url):
+            embedded = EmbeddedServices(
+                ROOT / "var" / "test", postgres=not db_url, redis=not redis_url, database="lsc_test"
+            )
+            embedded.start()
+            db_url = db_url or embedded.database_url
+            redis_url = redis_url or embedded.redis_url
         asyncio.run(_fresh_schema(db_url))
-        yield Services(db_url, redis_url)
+        yield Services(db_url, redis_url, REDIS_CLUSTER)
     finally:
         if embedded is not None:
             embedded.stop()
+        if cluster is not None:
+            _started_cluster.clear()
+            cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def local_cluster(services: Services) -> LocalCluster:
+    """The local cluster the session started (tests that move slots need its nodes); skipped without one."""
+    if not _started_cluster:
+        pytest.skip("needs the local Valkey cluster: make test-cluster")
+    return _started_cluster[0]
 
 
 async def _fresh_schema(db_url: str) -> None:
@@ -90,9 +118,9 @@ async def reset_state(services: Services) -> None:
             await conn.execute(f"TRUNCATE {', '.join(sorted(used))} RESTART IDENTITY CASCADE")
     finally:
         await conn.close()
-    client = aioredis.from_url(services.redis_url)
+    client = services.redis()
     try:
-        await client.flushdb()
+        await client.flushdb()  # on a cluster: every master's
     finally:
         await client.aclose()
 
@@ -101,7 +129,7 @@ def make_config(services: Services, **sections: Any) -> Config:
     """The test config: real servers, fast hashing, no environment leaking in; sections override."""
     overrides: dict[str, Any] = {
         "database": {"url": services.database_url, "pool_min": 1, "pool_max": 5},
-        "redis": {"url": services.redis_url},
+        "redis": {"url": services.redis_url, "cluster": services.redis_cluster},
         "auth": {"scrypt_n": TEST_SCRYPT_N},
         "server": {"var_dir": str(ROOT / "var" / "test")},
         # Background sweeps run once at start-up; tests call the sweep functions when they need one.
@@ -146,6 +174,13 @@ async def client(aiohttp_client: Any, app: web.Application) -> TestClient[Any, A
 @pytest.fixture
 def api(client: TestClient[Any, Any]) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+async def two(aiohttp_client: Any, clean: Services, api: Api) -> tuple[TestClient[Any, Any], TestClient[Any, Any]]:
+    """Two server processes (separate apps and ports) on the same PostgreSQL and Redis."""
+    second = await aiohttp_client(create_app(make_config(clean)))
+    return api.client, second
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ async def start_server(services: Services, redis_url: str | None = None, databas
     environ.update({
         "LSC_SERVER_PORT": str(port), "LSC_SERVER_VAR_DIR": str(ROOT / "var" / "test"),
         "LSC_DATABASE_URL": database_url or services.database_url, "LSC_REDIS_URL": redis_url or services.redis_url,
+        "LSC_REDIS_CLUSTER": "true" if services.redis_cluster and redis_url is None else "false",
         "LSC_AUTH_SCRYPT_N": "1024", "LSC_LOG_ACCESS_LOG": "false", "LSC_BIDDING_BID_RATE": "1000", **env,
     })
     log = ROOT / "var" / "test" / f"server-{port}.log"  # what the process said, for a failing test's reader

@@ -75,8 +75,10 @@ class Session:
         category filter, marked shown; `refill` is appended to the queue first. The reply: `taken`."""
         shown, categories, state = self._keys(user_id)
         items = " ".join(f"{video_id}:{source}" for video_id, source in refill or ())
-        pipe.evalsha(self._take.sha, 4, self._queue(user_id, category), shown, categories, state,
-                     count, time.time(), self.ttl_s, items)
+        # As a raw command: redis-py's cluster pipeline refuses its evalsha() method, though it routes EVALSHA by
+        # its keys like any other command (here all of one user's slot).
+        pipe.execute_command("EVALSHA", self._take.sha, 4, self._queue(user_id, category), shown, categories, state,
+                             count, time.time(), self.ttl_s, items)
 
     async def load(self) -> None:
         """Load the script into Redis (after a NoScriptError: the server restarted or was flushed)."""

@@ -20,8 +20,10 @@ from rooms.names import RoomName
 from server.errors import InvalidInput
 
 BROADCAST_ROOM = RoomName.of("leaderboard", "reels")
-DIRTY_KEY = "lb:reels:dirty"
-PUSH_LOCK_KEY = "lb:reels:push-lock"
+# Every key of the reels' leaderboard shares one hash tag: the like script touches a week's set and the dirty flag
+# together, which a Redis Cluster allows only within one slot.
+DIRTY_KEY = "lb:{reels}:dirty"
+PUSH_LOCK_KEY = "lb:{reels}:push-lock"
 KEEP_S = 40 * 86400  # a week's set outlives the week by a month; older weeks are rebuilt on demand
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -66,7 +68,7 @@ def parse_week(text: str | None, now: datetime) -> str:
 
 
 def _keys(week: str) -> list[str]:
-    return [f"lb:reels:{week}", f"lb:reels:{week}:built"]
+    return [f"lb:{{reels}}:{week}", f"lb:{{reels}}:{week}:built"]
 
 
 class Leaderboard:

@@ -132,6 +132,8 @@ async def test_forty_bidders_on_two_processes_are_seen_in_commit_order(api: Api,
 
 async def test_a_bid_whose_process_dies_before_publishing_is_published_once_by_another(
         api: Api, admin: Account, clean: Services, servers: list[ServerProcess], db: asyncpg.Connection) -> None:
+    if clean.redis_cluster:
+        pytest.skip("one proxied node cannot carry a cluster's traffic: the client learns each node's own address")
     show = await live_show(api, admin)
     auction = await open_auction(api, show)
     asha, ravi = await api.register("asha"), await api.register("ravi")

@@ -273,13 +273,6 @@ async def test_chat_settings_slow_mode_blocked_words_and_pinned_message(api: Api
     assert (await late.next("hello"))["data"]["pinned_message"] == "Free shipping today!"
 
 
-@pytest.fixture
-async def two(aiohttp_client: Any, clean: Any, api: Api) -> tuple[TestClient, TestClient]:
-    """Two server processes (separate apps and ports) on the same PostgreSQL and Redis."""
-    second = await aiohttp_client(create_app(make_config(clean)))
-    return api.client, second
-
-
 async def test_chat_reaches_both_processes_in_one_seq_order(api: Api, admin: Account, two: Any) -> None:
     a, b = two
     show = await live_show(api, admin)

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from feed.keys import LEADERBOARD
-from feed.leaderboard.service import iso_week
+from feed.leaderboard.service import DIRTY_KEY, PUSH_LOCK_KEY, iso_week
 from feed.lifecycle import leaderboard_step
 from rooms.keys import BRIDGE
 from rooms.notifications.service import push_stored
@@ -341,11 +341,11 @@ async def test_concurrent_likes_agree_in_counters_leaderboard_and_pushes(api: Ap
     assert pushed["data"]["week"] == iso_week(datetime.now(UTC))
     await like(fans[20], reels[2])
     await leaderboard_step(app)  # within the interval: held back
-    await app[REDIS].delete("lb:reels:push-lock")  # the interval passes
+    await app[REDIS].delete(PUSH_LOCK_KEY)  # the interval passes
     await leaderboard_step(app)
     pushed = await watcher.next("leaderboard")
     assert {r["video"]["id"]: r["likes"] for r in pushed["data"]["results"]}[reels[2]["id"]] == 9
-    assert not await app[LEADERBOARD].redis.exists("lb:reels:dirty")
+    assert not await app[LEADERBOARD].redis.exists(DIRTY_KEY)
     await watcher.ws.close()
 
 

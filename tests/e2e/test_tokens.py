@@ -255,7 +255,7 @@ async def test_a_frame_of_an_ended_sign_in_is_refused_even_if_the_close_message_
     socket = await connect(api.client, show.stream_id, user.access)
     await socket.next("hello")
     # The mark is set as a revocation sets it, but no process is told (as if Redis dropped the message).
-    await app[REDIS].set(f"revoked:user:{user.id}", str(int(time.time()) + 1), ex=60)
+    await app[REDIS].set(f"revoked:{{{user.id}}}:user", str(int(time.time()) + 1), ex=60)
     app[REVOCATIONS].forget(user.id)  # as when this process's answer, cached for at most a second, runs out
     await socket.send("chat", {"text": "hello?", "client_id": "late"})
     refused = (await socket.next("error"))["data"]

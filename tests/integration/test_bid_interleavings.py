@@ -10,7 +10,6 @@ from decimal import Decimal
 from itertools import count
 
 import asyncpg
-import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,7 +56,7 @@ async def seed(conn: asyncpg.Connection, bidders: int) -> tuple[int, int, list[i
 
 async def race(services: Services, attempts: list[tuple[int, Decimal | None, Decimal | None]]) -> None:
     pool = await create_pool(DatabaseConfig(url=services.database_url, pool_min=6, pool_max=6))
-    client = aioredis.from_url(services.redis_url)
+    client = services.redis()
     try:
         bridge = Bridge(client, history_size=1000, history_ttl_s=600)
         auctions = Auctions(pool, client, bridge, Relay(pool, bridge), BiddingConfig(bid_rate=10_000))

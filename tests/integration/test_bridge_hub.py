@@ -14,10 +14,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from redis.crc import key_slot
 
-from rooms.bridge import Bridge, Subscriber, log_key
+from rooms.bridge import Bridge, Subscriber, channel, log_key
 from rooms.events import Event
 from rooms.hub import Hub, Member
 from rooms.names import RoomName
+from server.redis import is_cluster
 from tests.conftest import Services
 
 # Room numbers far from the ids the other tests' shows get: a server process another test left running on the
@@ -27,7 +28,7 @@ BASE = 900_000_000
 
 @pytest.fixture
 async def redis_client(clean: Services) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(clean.redis_url)
+    client = clean.redis()
     yield client
     await client.aclose()
 
@@ -131,6 +132,16 @@ async def frames(ws: aiohttp.ClientWebSocketResponse, n: int) -> list[dict[str, 
     return [json.loads((await ws.receive(timeout=5)).data) for _ in range(n)]
 
 
+async def room_channels(client: aioredis.Redis) -> set[str]:
+    """The channels some connection subscribes to (shard channels, on a cluster: of every master)."""
+    if is_cluster(client):
+        names = await client.execute_command("PUBSUB SHARDCHANNELS", target_nodes="primaries")
+        names = [n for per_node in names.values() for n in per_node] if isinstance(names, dict) else names
+    else:
+        names = await client.pubsub_channels()
+    return {n.decode() for n in names}
+
+
 async def test_the_hub_fans_out_once_per_room_and_unsubscribes_when_the_room_empties(
         redis_client: aioredis.Redis) -> None:
     async with HubRig(redis_client, history_size=100) as rig:
@@ -140,9 +151,8 @@ async def test_the_hub_fans_out_once_per_room_and_unsubscribes_when_the_room_emp
         for _ in range(3):
             await rig.joined.get()
         assert hub.local_count(room) == 2 and set(hub.rooms) == {room, other}
-        channels = await redis_client.pubsub_channels()
         # One subscription per room, not per socket.
-        assert {f"room:stream:{BASE + 5}".encode(), f"room:stream:{BASE + 6}".encode()} <= set(channels)
+        assert {channel(room), channel(other)} <= await room_channels(redis_client)
         for n in range(3):
             await bridge.publish(room, "bid", {"n": n})
         for ws in (a, b):
@@ -156,7 +166,7 @@ async def test_the_hub_fans_out_once_per_room_and_unsubscribes_when_the_room_emp
             await rig.left.get()
         await asyncio.gather(*list(hub._tasks))  # the last member out ended the process's subscription
         assert room not in hub.rooms and other in hub.rooms
-        assert f"room:stream:{BASE + 5}".encode() not in set(await redis_client.pubsub_channels())
+        assert channel(room) not in await room_channels(redis_client)
         await elsewhere.close()
 
 

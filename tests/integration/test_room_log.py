@@ -12,17 +12,18 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
-from rooms.bridge import Bridge
+from rooms.bridge import Bridge, channel
 from rooms.events import pack_payload
 from rooms.hub import Member
 from rooms.names import RoomName
+from server.redis import is_cluster
 from tests.conftest import Services
 from tests.integration.test_bridge_hub import BASE, HubRig
 
 
 @pytest.fixture
 async def redis_client(clean: Services) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(clean.redis_url)
+    client = clean.redis()
     yield client
     await client.aclose()
 
@@ -33,8 +34,10 @@ def payload(n: int) -> bytes:
 
 async def lost_in_transit(bridge: Bridge, room: RoomName, n: int) -> None:
     """An event that enters the room's log but whose pub/sub message never arrives (as when the subscriber's
-    connection drops): the publish script run with a channel nobody listens to."""
-    await bridge._publish(keys=bridge._keys(room), args=["room:nowhere", 1000, 60, "unused", "", "0", payload(n)])
+    connection drops): the publish script run with a channel nobody listens to (in the room's slot, as a cluster
+    wants)."""
+    nowhere = f"{channel(room)}:nowhere"
+    await bridge._publish(keys=bridge._keys(room), args=[nowhere, 1000, 60, "unused", "", "0", payload(n)])
 
 
 async def frames_until(ws: aiohttp.ClientWebSocketResponse, kind: str) -> list[dict[str, Any]]:
@@ -135,6 +138,14 @@ async def test_a_gap_the_history_cannot_fill_and_a_new_epoch_resync_the_members(
         await ws.close()
 
 
+async def cut_subscribers(client: aioredis.Redis) -> int:
+    """Close every pub/sub connection (on a cluster, at every master); returns how many there were."""
+    if not is_cluster(client):
+        return int(await client.client_kill_filter(_type="pubsub"))
+    killed = await client.client_kill_filter(_type="pubsub", target_nodes="primaries")  # type: ignore[call-arg]
+    return sum(int(n) for n in killed.values())
+
+
 async def test_after_the_subscription_is_cut_a_room_gets_what_was_published_meanwhile(
         redis_client: aioredis.Redis) -> None:
     async with HubRig(redis_client, history_size=100) as rig:
@@ -146,7 +157,7 @@ async def test_after_the_subscription_is_cut_a_room_gets_what_was_published_mean
         for round_ in range(3):
             # Cut while nothing is in flight; what is published before the subscriber is back never reaches
             # it by pub/sub: the room reads it from the log once Redis confirms the channel again.
-            assert await redis_client.client_kill_filter(_type="pubsub") == 1
+            assert await cut_subscribers(redis_client) == 1
             for n in range(3):
                 await rig.bridge.publish(room, "bid", {"n": 2 + 3 * round_ + n})
             got += [json.loads((await ws.receive(timeout=5)).data) for _ in range(3)]

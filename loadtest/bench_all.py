@@ -25,6 +25,7 @@ ROOT = HERE.parent
 
 RUNS: list[tuple[str, list[str]]] = [
     ("bench_fanout.py", ["--viewers", "1000", "--rate", "200", "--seconds", "10"]),
+    ("bench_fanout.py", ["--viewers", "1000", "--rate", "200", "--seconds", "10", "--cluster"]),
     ("bench_fanout.py", ["--viewers", "5000", "--rate", "40", "--seconds", "10"]),
     ("bench_memory.py", ["--viewers", "5000"]),
     ("bench_churn.py", ["--viewers", "3000", "--rounds", "8"]),
@@ -38,6 +39,7 @@ RUNS: list[tuple[str, list[str]]] = [
 # --quick: the same scripts on small numbers, to check the machinery (the figures mean little).
 QUICK: list[tuple[str, list[str]]] = [
     ("bench_fanout.py", ["--viewers", "200", "--rate", "50", "--seconds", "2"]),
+    ("bench_fanout.py", ["--viewers", "200", "--rate", "50", "--seconds", "2", "--cluster"]),
     ("bench_memory.py", ["--viewers", "500"]),
     ("bench_churn.py", ["--viewers", "200", "--rounds", "2"]),
     ("bench_bids.py", ["--viewers", "100", "--rate", "50", "--seconds", "2"]),
@@ -72,10 +74,12 @@ def table(results: list[dict[str, Any]]) -> str:
     for r in results:
         kind = r["bench"]
         if kind == "fanout":
-            rows.append(f"| fan-out, {r['viewers']:,} viewers of one room, {r['rate']} events/s | "
+            through = "a cluster of 3 Valkey masters" if r.get("redis") == "cluster" else "one Valkey"
+            rows.append(f"| fan-out, {r['viewers']:,} viewers of one room, {r['rate']} events/s, through {through} | "
                         f"{r['deliveries_per_s']:,} deliveries/s, publish-to-receipt p50 {r['p50_ms']} ms, "
                         f"p99 {r['p99_ms']} ms, {r['missing']} lost; {r.get('cpu_us', '—')} µs of server CPU per "
-                        "delivery | "
+                        f"delivery; publish round trip p50 {r.get('publish_p50_ms', '—')} ms, "
+                        f"{r.get('valkey_us', '—')} µs of Valkey CPU per event | "
                         + ("≥ 200,000/s, p99 < 50 ms, none lost; ≤ 5 µs |" if r["viewers"] >= 5000 else "none lost |"))
         elif kind == "memory":
             rows.append(f"| server memory per idle viewer ({r['viewers']:,} sockets); the process at start | "

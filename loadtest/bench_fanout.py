@@ -7,6 +7,10 @@ measures deliveries per second and publish-to-receipt latency (p50, p99) on the 
 client's cost stays well below the server's. Everything binds and targets 127.0.0.1.
 
     .venv/bin/python loadtest/bench_fanout.py --viewers 1000 --rate 200 --seconds 10
+
+With --cluster the server and the publisher use a local Valkey cluster of three masters (started for the run
+under var/bench/cluster) instead of one Valkey: the room's events go by SPUBLISH to the master of its slot. The
+row also reports the Valkey CPU per published event (every node's, from INFO) and the publish round trip.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from common import (
 )
 
 from rooms.bridge import Bridge
+from server.config import ROOT
+from server.embedded import LocalCluster
 from server.redis import create_redis
 
 BENCH_TYPE = msgpack.packb("bench")  # how the event type appears near the start of the envelope
@@ -146,12 +152,33 @@ def pct(values: array, q: float) -> float:
     return percentile(values, q) / 1000
 
 
-async def run(database_url: str, redis_url: str, viewers: int, rate: int, seconds: float) -> None:
+async def valkey_cpu_s(urls: list[str]) -> float:
+    """CPU seconds the Valkey servers at these URLs have used (INFO cpu, user and system, summed)."""
+    total = 0.0
+    for url in urls:
+        node = create_redis(url)
+        try:
+            info = await node.info("cpu")
+            total += float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+        finally:
+            await node.aclose()
+    return total
+
+
+async def run(database_url: str, redis_url: str, viewers: int, rate: int, seconds: float, cluster: bool) -> None:
     url = await fresh_database(database_url, "lsc_bench_rooms")
     stream_id = await seed_live_stream(url)
-    server, port = await start_server(url, redis_url, cpu=0)
-    redis = create_redis(redis_url)
+    nodes = [redis_url]
+    local: LocalCluster | None = None
+    if cluster:
+        local = LocalCluster(ROOT / "var" / "bench" / "cluster")
+        await asyncio.to_thread(local.start)
+        redis_url = local.url
+        nodes = [f"redis://127.0.0.1:{port}/0" for port in local.ports]
+    server, port = await start_server(url, redis_url, cpu=0, env={"LSC_REDIS_CLUSTER": str(cluster).lower()})
+    redis = create_redis(redis_url, cluster=cluster)
     bridge = Bridge(redis, 1000, 3600)
+    publish_us = array("q")
     stats = Stats()
     transports: list[asyncio.BaseTransport] = []
     try:
@@ -164,9 +191,11 @@ async def run(database_url: str, redis_url: str, viewers: int, rate: int, second
         total = int(rate * seconds)
         stats.expected = total * viewers
         interval = 1.0 / rate
-        t0, cpu0 = time.perf_counter(), cpu_s(server.pid)
+        t0, cpu0, valkey0 = time.perf_counter(), cpu_s(server.pid), await valkey_cpu_s(nodes)
         for i in range(total):
-            await bridge.publish(room, "bench", {"t": time.time_ns(), "i": i})
+            sent_ns = time.time_ns()
+            await bridge.publish(room, "bench", {"t": sent_ns, "i": i})
+            publish_us.append((time.time_ns() - sent_ns) // 1000)
             delay = t0 + (i + 1) * interval - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -178,18 +207,25 @@ async def run(database_url: str, redis_url: str, viewers: int, rate: int, second
             pass
         elapsed, cpu = time.perf_counter() - t0, cpu_s(server.pid) - cpu0
         per_delivery_us = cpu / max(stats.received, 1) * 1e6
+        valkey_us = (await valkey_cpu_s(nodes) - valkey0) / total * 1e6
         print(f"published {total} events at {total / publish_s:.0f}/s for {publish_s:.1f} s")
         print(f"delivered {stats.received} of {expected} ({expected - stats.received} missing), "
               f"{stats.received / elapsed:,.0f} deliveries/s over {elapsed:.1f} s, {stats.closed} disconnected; "
               f"{per_delivery_us:.1f} µs of server CPU per delivery")
         print(f"publish-to-receipt latency: p50 {pct(stats.latency_us, 0.5):.1f} ms, "
               f"p99 {pct(stats.latency_us, 0.99):.1f} ms, max {pct(stats.latency_us, 1.0):.1f} ms")
+        print(f"{'cluster of 3 masters' if cluster else 'one Valkey'}: publish round trip p50 "
+              f"{pct(publish_us, 0.5):.2f} ms, Valkey CPU {valkey_us:.1f} µs per event (all nodes)")
         result("fanout", viewers=viewers, rate=rate, deliveries_per_s=round(stats.received / elapsed),
                missing=expected - stats.received, p50_ms=round(pct(stats.latency_us, 0.5), 1),
-               p99_ms=round(pct(stats.latency_us, 0.99), 1), cpu_us=round(per_delivery_us, 2))
+               p99_ms=round(pct(stats.latency_us, 0.99), 1), cpu_us=round(per_delivery_us, 2),
+               redis="cluster" if cluster else "one", publish_p50_ms=round(pct(publish_us, 0.5), 2),
+               valkey_us=round(valkey_us, 1))
     finally:
         await redis.aclose()
         await stop(server, transports)
+        if local is not None:
+            local.stop()
 
 
 def main() -> None:
@@ -197,8 +233,9 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=200, help="events per second into the room")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--cluster", action="store_true", help="through a local Valkey cluster of three masters")
     args = parser.parse_args()
-    run_benchmark(lambda db, rd: run(db, rd, args.viewers, args.rate, args.seconds))
+    run_benchmark(lambda db, rd: run(db, rd, args.viewers, args.rate, args.seconds, args.cluster))
 
 
 if __name__ == "__main__":

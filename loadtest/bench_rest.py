@@ -6,7 +6,11 @@ The server, PostgreSQL and Valkey run pinned to core 0; a lean HTTP/1.1 client o
 after a warm-up. Prints requests per second and the p50 and p99 latency. Data: 100,000 products, 20,000 reels
 with 200,000 interactions; the feed is asked for by signed-in users, one per connection.
 
-    .venv/bin/python -u loadtest/bench_rest.py [--connections 32] [--seconds 5]
+    .venv/bin/python -u loadtest/bench_rest.py [--connections 32] [--seconds 5] [--replica]
+
+--replica: a streaming replica of the PostgreSQL (pg_basebackup, started for the run under var/bench/replica, on
+core 1 beside the client) serves the reads that database.read_url takes: does moving them off the primary's core
+pay on this machine?
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import asyncpg
 from bench_catalog import SEED as CATALOG
 from bench_feed import SEED as FEED
 from common import fresh_database, percentile, result, run_benchmark, start_server, stop
+from yarl import URL
 
-from server.config import load_config
+from server.config import ROOT, load_config
+from server.embedded import LocalReplica
 from server.tokens import TokenCodec
 
 SEARCH_WORDS = ("silk", "cotton", "kurta", "saree", "varanasi", "jaipur")
@@ -104,7 +110,8 @@ def get(path: str, token: str | None = None) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n".encode()
 
 
-async def run(database_url: str, redis_url: str, connections: int, seconds: float, only: list[str]) -> None:
+async def run(database_url: str, redis_url: str, connections: int, seconds: float, only: list[str],
+              with_replica: bool) -> None:
     url = await fresh_database(database_url, "lsc_bench_rest")
     conn = await asyncpg.connect(url)
     try:
@@ -116,7 +123,13 @@ async def run(database_url: str, redis_url: str, connections: int, seconds: floa
     finally:
         await conn.close()
     codec = TokenCodec(load_config(env={}).auth.jwt_secret, 3600, 3600)
-    server, port = await start_server(url, redis_url, cpu=0)
+    replica = None
+    env = {}
+    if with_replica:
+        replica = LocalReplica(database_url, ROOT / "var" / "bench" / "replica")
+        await asyncio.to_thread(replica.start)  # a copy taken after the seeding and CHECKPOINT: nothing to replay
+        env["LSC_DATABASE_READ_URL"] = replica.url(URL(url).path.lstrip("/"))
+    server, port = await start_server(url, redis_url, cpu=0, env=env)
     counter = iter(range(10**9))
 
     pages = random.Random(19)
@@ -150,9 +163,11 @@ async def run(database_url: str, redis_url: str, connections: int, seconds: floa
             print(f"{name:<15} {rps:8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   {errors} errors   "
                   f"(target {TARGETS[name]})")
             result("rest", endpoint=name, connections=connections, rps=round(rps), p50_ms=round(p50, 2),
-                   p99_ms=round(p99, 2), errors=errors, target=TARGETS[name].replace(">=", "≥"))
+                   p99_ms=round(p99, 2), errors=errors, target=TARGETS[name].replace(">=", "≥"), replica=with_replica)
     finally:
         await stop(server, [])
+        if replica is not None:
+            replica.stop()
 
 
 def main() -> None:
@@ -161,8 +176,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--only", action="append", default=[], choices=("list", "search", "detail", "feed"),
                         help="measure only this endpoint (repeatable)")
+    parser.add_argument("--replica", action="store_true", help="reads from a streaming replica on the other core")
     args = parser.parse_args()
-    run_benchmark(lambda db, rd: run(db, rd, args.connections, args.seconds, args.only), core=1, services_core=0)
+    run_benchmark(lambda db, rd: run(db, rd, args.connections, args.seconds, args.only, args.replica), core=1,
+                  services_core=0)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -14,10 +15,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_json
 
+from server.db import from_replica
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, UnsupportedMediaType
-from server.keys import REVOCATIONS, SESSIONS, TOKENS
+from server.keys import CONFIG, READ_DB, REDIS, REVOCATIONS, SESSIONS, TOKENS
+from server.redis import REDIS_DOWN
 from server.sessions import COOKIE, CSRF_HEADER
 from server.tokens import Principal
+
+log = logging.getLogger(__name__)
 
 Access = Literal["public", "optional", "user"]
 Handler = Callable[..., Awaitable[Any]]
@@ -46,6 +51,7 @@ class Endpoint:
     conflicts: tuple[str, ...] = ()
     limited: bool = False
     also: tuple[int, ...] = ()  # statuses the general rules of the spec do not infer (a public sign-in's 401)
+    replica: bool = False  # a read that may come from database.read_url (see server.db.reading)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -76,11 +82,13 @@ class ApiRouter:
         conflicts: Iterable[str] = (),
         limited: bool = False,
         also: Iterable[int] = (),
+        replica: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare an endpoint; the handler gets `request` and, as declared, `body`, `query`, `me`.
 
         `upload` names a multipart file field that the handler reads itself; `conflicts` the codes of its 409s
-        and `limited` a rate limit (429): these are for the spec only.
+        and `limited` a rate limit (429): these are for the spec only. `replica`: its service's reads that ask
+        `server.db.reading` may go to the read replica, unless the caller wrote something moments ago.
         """
 
         def decorate(handler: Handler) -> Handler:
@@ -101,6 +109,7 @@ class ApiRouter:
                 conflicts=tuple(conflicts),
                 limited=limited,
                 also=tuple(also),
+                replica=replica,
             )
             self.endpoints.append(endpoint)
             return handler
@@ -136,6 +145,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
     @functools.wraps(endpoint.handler)
     async def handle(request: web.Request) -> web.StreamResponse:
         kwargs: dict[str, Any] = {}
+        me: Principal | None = None
         if endpoint.auth != "public":
             me = await authenticate(request)
             if me is None and endpoint.auth == "user":
@@ -147,10 +157,36 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
             kwargs["query"] = parse_query(request, endpoint.query)
         if endpoint.body is not None:
             kwargs["body"] = await parse_body(request, endpoint.body)
-        result = await endpoint.handler(request, **kwargs)
+        replica = request.app.get(READ_DB) if endpoint.replica else None
+        if replica is not None and me is not None and await wrote_lately(request.app, me.user_id):
+            replica = None  # read your own writes: the replica may not have them yet
+        with from_replica(replica):
+            result = await endpoint.handler(request, **kwargs)
+        if me is not None and endpoint.method != "GET" and READ_DB in request.app:
+            await note_write(request.app, me.user_id)
         return to_response(result, endpoint.status)
 
     return handle
+
+
+def _wrote_key(user_id: int) -> str:
+    return f"wrote:{{{user_id}}}"
+
+
+async def note_write(app: web.Application, user_id: int) -> None:
+    """Remember for database.read_after_write_s that the user changed something: their reads go to the primary."""
+    try:
+        await app[REDIS].set(_wrote_key(user_id), "1", ex=max(1, round(app[CONFIG].database.read_after_write_s)))
+    except REDIS_DOWN as exc:  # the write itself is done; its reader may see the replica's lag (milliseconds)
+        log.warning("could not note a write for read-your-writes: %r", exc)
+
+
+async def wrote_lately(app: web.Application, user_id: int) -> bool:
+    """The user changed something within database.read_after_write_s (True when Redis cannot say)."""
+    try:
+        return bool(await app[REDIS].exists(_wrote_key(user_id)))
+    except REDIS_DOWN:
+        return True
 
 
 async def authenticate(request: web.Request) -> Principal | None:

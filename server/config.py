@@ -65,9 +65,16 @@ class DatabaseConfig:
     pool_max: int = 10
     pool_timeout_s: float = 5.0
     command_timeout_s: float = 30.0
+    # A streaming replica: catalog lists, a product, the feed and show lists read from it (empty: the primary).
+    read_url: str = ""
+    # A user who changed something reads from the primary for this long (longer than the replica ever lags).
+    read_after_write_s: float = 5.0
 
     def __post_init__(self) -> None:
         _check(1 <= self.pool_min <= self.pool_max, "database.pool_min must be >= 1 and <= database.pool_max")
+        _check(self.read_after_write_s >= 1, "database.read_after_write_s must be at least 1")
+        _check(not self.read_url or self.read_url.startswith(("postgres://", "postgresql://")),
+               "database.read_url must start with postgresql://")
         _check(self.command_timeout_s > 0, "database.command_timeout_s must be positive")
         _check(self.pool_timeout_s > 0, "database.pool_timeout_s must be positive")
         if self.url:

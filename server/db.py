@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
 from aiohttp import web
 
 from server.config import DatabaseConfig
-from server.keys import CONFIG, DB, METRICS
+from server.keys import CONFIG, DB, METRICS, READ_DB
 from server.metrics import DB_POOL_IDLE, DB_POOL_SIZE, DB_POOL_WAIT
 
 
@@ -70,10 +72,11 @@ class MeasuredPool(asyncpg.Pool):  # type: ignore[misc]
                 self._turns.release()
 
 
-async def create_pool(config: DatabaseConfig) -> asyncpg.Pool:
-    """A pool sized and timed by config; every connection decodes jsonb."""
+async def create_pool(config: DatabaseConfig, url: str | None = None) -> asyncpg.Pool:
+    """A pool of config.url (or `url`: the read replica's) sized and timed by config; every connection decodes
+    jsonb."""
     pool = MeasuredPool(
-        config.url,
+        url or config.url,
         min_size=config.pool_min,
         max_size=config.pool_max,
         max_queries=50_000,  # asyncpg's defaults, which its create_pool would pass
@@ -99,5 +102,30 @@ async def postgres_ctx(app: web.Application) -> AsyncIterator[None]:
     app[DB] = pool
     app[METRICS].sample(DB_POOL_SIZE, pool.get_size)
     app[METRICS].sample(DB_POOL_IDLE, pool.get_idle_size)
+    if config.read_url:
+        app[READ_DB] = await create_pool(config, config.read_url)
     yield
+    if READ_DB in app:
+        await app[READ_DB].close()
     await pool.close()
+
+
+# The replica's pool for the length of a request the API layer lets read from it (server.api, `replica=True`).
+_REPLICA: ContextVar[asyncpg.Pool | None] = ContextVar("replica", default=None)
+
+
+def reading(pool: asyncpg.Pool) -> asyncpg.Pool:
+    """The pool for a read that may trail the primary by the replica's lag (lists, a product, the feed): the
+    replica when the current request may read from one, else `pool`. Nothing that decides (stock, bids, claims)
+    asks for it."""
+    return _REPLICA.get() or pool
+
+
+@contextlib.contextmanager
+def from_replica(replica: asyncpg.Pool | None) -> Iterator[None]:
+    """Within: reading() answers `replica` (None: the primary, as outside)."""
+    token = _REPLICA.set(replica)
+    try:
+        yield
+    finally:
+        _REPLICA.reset(token)

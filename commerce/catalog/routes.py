@@ -29,7 +29,7 @@ SEED_PRODUCTS, SEED_PRODUCT = "/api/products/", r"/api/products/{id:\d+}/"
 
 
 @api.get("/api/products/categories/", aliases=[SEED_CATEGORIES],
-         auth="public", query=PageQuery, response=Page[CategoryOut],
+         auth="public", query=PageQuery, response=Page[CategoryOut], replica=True,
          summary="Categories by name")
 async def list_categories(request: web.Request, query: PageQuery) -> web.Response:
     count, items = await request.app[CATALOG].categories(query.page_size, query.offset)
@@ -67,7 +67,7 @@ async def delete_category(request: web.Request, me: Principal) -> None:
 
 
 @api.get("/api/products/products/", aliases=[SEED_PRODUCTS],
-         auth="optional", query=ProductQuery, response=Page[ProductOut],
+         auth="optional", query=ProductQuery, response=Page[ProductOut], replica=True,
          summary="Search and filter active products")
 async def list_products(request: web.Request, me: Principal | None, query: ProductQuery) -> web.Response:
     count, items = await request.app[CATALOG].products(me, query)
@@ -81,7 +81,7 @@ async def create_product(request: web.Request, me: Principal, body: ProductIn) -
     return await request.app[CATALOG].create_product(me, body)
 
 
-@api.get(PRODUCT, aliases=[SEED_PRODUCT], auth="optional", response=ProductOut, summary="A product")
+@api.get(PRODUCT, aliases=[SEED_PRODUCT], auth="optional", response=ProductOut, replica=True, summary="A product")
 async def get_product(request: web.Request, me: Principal | None) -> ProductOut:
     return await request.app[CATALOG].product(path_id(request), me)
 

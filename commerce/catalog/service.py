@@ -27,6 +27,7 @@ from commerce.catalog.store import Category, Product
 from server.accounts import store as accounts_store
 from server.config import CommerceConfig
 from server.counts import PageCache, bump_version, cached_count, read_counted
+from server.db import reading
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import MEDIA_URL
 from server.tokens import Principal
@@ -93,7 +94,7 @@ class Catalog:
         await store.delete_category(self.pool, category_id)
 
     async def categories(self, limit: int, offset: int) -> tuple[int, list[CategoryOut]]:
-        count, rows = await store.list_categories(self.pool, limit, offset)
+        count, rows = await store.list_categories(reading(self.pool), limit, offset)
         return count, [category_out(r) for r in rows]
 
     async def create_product(self, me: Principal, data: ProductIn) -> ProductOut:
@@ -107,7 +108,7 @@ class Catalog:
 
     async def product(self, product_id: int, me: Principal | None) -> ProductOut:
         """A product; an inactive one only for its seller and admins."""
-        row = await store.fetch_product(self.pool, product_id)
+        row = await store.fetch_product(reading(self.pool), product_id)
         if row is None or not (row.is_active or _may_edit(me, row)):
             raise NotFound(f"No product with id {product_id}.", code="product_not_found")
         return product_out(row)
@@ -155,13 +156,13 @@ class Catalog:
         page: tuple[int, list[ProductOut]] | None = self._pages.get(key) if known is not None else None
         if page is None:
             def count_all() -> Awaitable[int]:
-                return store.count_products(self.pool, filters)
+                return store.count_products(reading(self.pool), filters)
 
             # Redis could not say the version: nothing kept is used, and it is not asked twice.
             ttl = self.config.list_count_cache_s
             count = await (count_all() if known is None else
                            cached_count(self.redis, filters, count_all, ttl, known=known))
-            rows = await store.page_products(self.pool, filters, q.ordering, q.page_size, q.offset)
+            rows = await store.page_products(reading(self.pool), filters, q.ordering, q.page_size, q.offset)
             page = count, [product_out(r) for r in rows]
             if known is not None:
                 self._pages.put(key, page)

@@ -24,6 +24,7 @@ from feed.engine.session import Session
 from feed.social import store as social_store
 from server.config import FeedConfig
 from server.counts import PageCache, cached_count, counted, read_count
+from server.db import reading
 from server.tokens import Principal
 
 TOP_CATEGORIES = 5
@@ -60,7 +61,8 @@ class Engine:
         replies = await self._open(me, only_category, size)
         known = counted(replies[0], replies[1])
         version = known[0]
-        total = await cached_count(self.redis, only_category, lambda: store.active_count(self.pool, only_category),
+        db = reading(self.pool)
+        total = await cached_count(self.redis, only_category, lambda: store.active_count(db, only_category),
                                    self.config.count_cache_s, scope=COUNT_SCOPE, known=known)
         if me is None:
             pool = await self._signed_out_pool(only_category, version)
@@ -82,7 +84,7 @@ class Engine:
             # Every reel was shown in this session: start over with those shown longest ago, so the feed
             # never runs dry while there is anything to show.
             oldest = await self.session.longest_ago(me.user_id, (size - len(ids)) * 4)
-            async with self.pool.acquire() as conn:
+            async with reading(self.pool).acquire() as conn:
                 again = await store.active_among(conn, [i for i in oldest if i not in sources], only_category)
             again = again[:size - len(ids)]
             await self.session.seen(me.user_id, again)
@@ -117,7 +119,7 @@ class Engine:
         key = (version, only_category)
         pool: list[tuple[int, str]] | None = self._public.get(key)
         if pool is None:
-            async with self.pool.acquire() as conn:
+            async with reading(self.pool).acquire() as conn:
                 found = await store.candidates(conn, categories=[], tags=[], follows=[], only_category=only_category,
                                                after={}, per_source=self.config.candidates_per_source,
                                                newer_than=None)
@@ -135,7 +137,7 @@ class Engine:
     async def profile(self, user_id: int, now: datetime) -> rules.Profile:
         """Stage 1 for a user from PostgreSQL (without the session's categories)."""
         since = now - timedelta(days=self.config.profile_days)
-        async with self.pool.acquire() as conn:
+        async with reading(self.pool).acquire() as conn:
             signals = await store.signals(conn, user_id, since)
             follows = await social_store.following_ids(conn, user_id)
         return rules.build_profile(signals, follows, (), now)
@@ -162,7 +164,7 @@ class Engine:
         found: dict[str, list[rules.Candidate]] = {name: [] for name in (*store.SOURCES, "new")}
         fresh = 0
         for _ in range(REFILL_ROUNDS):
-            async with self.pool.acquire() as conn:
+            async with reading(self.pool).acquire() as conn:
                 read = await store.candidates(
                     conn, categories=queries["interest"], tags=queries["tag"], follows=queries["follow"],
                     only_category=only_category, after=after, per_source=self.config.candidates_per_source,

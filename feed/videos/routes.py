@@ -55,7 +55,7 @@ def _action(name: str) -> str:
     return VIDEO + name + "/"
 
 
-@api.get(V1, auth="optional", query=FeedQuery, response=Page[FeedItemOut], aliases=["/api/videos/"],
+@api.get(V1, auth="optional", query=FeedQuery, response=Page[FeedItemOut], aliases=["/api/videos/"], replica=True,
          summary="The personalized feed (signed in: each call continues the session without repeats)")
 async def feed(request: web.Request, me: Principal | None, query: FeedQuery) -> web.Response:
     page, items = await request.app[VIDEOS].feed(me, query.category, query.page_size, query.page)
@@ -71,7 +71,7 @@ async def upload(request: web.Request, me: Principal) -> VideoOut:
     return await service.upload(me, form)
 
 
-@api.get(VIDEO, auth="optional", response=VideoOut, aliases=[ALIAS], summary="A reel")
+@api.get(VIDEO, auth="optional", response=VideoOut, aliases=[ALIAS], replica=True, summary="A reel")
 async def get_video(request: web.Request, me: Principal | None) -> VideoOut:
     return await request.app[VIDEOS].get(path_id(request), me)
 
@@ -184,7 +184,7 @@ async def upload_category_icon(request: web.Request, me: Principal) -> VideoCate
 
 
 @api.get(r"/api/v1/shoppable-video-categories/{id:\d+}/videos/", auth="optional", query=PageQuery,
-         response=Page[VideoOut], summary="A category's reels, newest first")
+         response=Page[VideoOut], replica=True, summary="A category's reels, newest first")
 async def category_videos(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
     await request.app[CATEGORIES].get(path_id(request))
     total, items = await request.app[VIDEOS].in_category(me, path_id(request), query.page_size, query.offset)
@@ -204,7 +204,7 @@ async def leaderboard(request: web.Request, me: Principal | None, query: Leaderb
 # ---- a creator's reels ----
 
 @api.get(r"/api/v1/creators/{id:\d+}/videos/", auth="optional", query=PageQuery, response=Page[VideoOut],
-         summary="The creator's reels, newest first")
+         replica=True, summary="The creator's reels, newest first")
 async def creator_videos(request: web.Request, me: Principal | None, query: PageQuery) -> web.Response:
     await request.app[SOCIAL].creator(me, path_id(request))
     total, items = await request.app[VIDEOS].by_creator(me, path_id(request), query.page_size, query.offset)

@@ -41,6 +41,7 @@ from server.accounts import store as accounts
 from server.api import validate
 from server.config import FeedConfig
 from server.counts import PageCache, bump_version
+from server.db import reading
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import media_url
 from server.tokens import Principal
@@ -86,7 +87,7 @@ class Videos:
         if not ids:
             return []
         viewer = me.user_id if me else 0
-        async with self.pool.acquire() as conn:
+        async with reading(self.pool).acquire() as conn:
             rows = await store.rows_by_id(conn, ids, viewer)
             if active_only:
                 rows = {i: row for i, row in rows.items() if row.video.status == "active"}
@@ -112,7 +113,7 @@ class Videos:
 
     async def visible(self, video_id: int, me: Principal | None) -> Video:
         """The video's row if the caller may see it: active ones for everyone, others for their creator and admins."""
-        row = await store.fetch(self.pool, video_id)
+        row = await store.fetch(reading(self.pool), video_id)
         if row is None or not (row.status == "active" or _may_edit(me, row)):
             raise NotFound(f"No video with id {video_id}.", code="video_not_found")
         return row
@@ -141,7 +142,7 @@ class Videos:
             liked.update([out.id] if out.is_liked else [])
             saved.update([out.id] if out.is_saved else [])
         if me is not None and kept:  # the items read just now came with the viewer's flags; kept ones did not
-            async with self.pool.acquire() as conn:
+            async with reading(self.pool).acquire() as conn:
                 kept_liked, kept_saved = await store.flags(conn, kept, me.user_id)
             liked |= kept_liked
             saved |= kept_saved
@@ -152,14 +153,14 @@ class Videos:
 
     async def in_category(self, me: Principal | None, category_id: int, limit: int,
                           offset: int) -> tuple[int, list[VideoOut]]:
-        total, ids = await store.by_category(self.pool, category_id, limit, offset)
+        total, ids = await store.by_category(reading(self.pool), category_id, limit, offset)
         return total, await self.outs(ids, me)
 
     async def by_creator(self, me: Principal | None, creator_id: int, limit: int,
                          offset: int) -> tuple[int, list[VideoOut]]:
         """A creator's reels, newest first (their hidden ones too, for the creator and admins)."""
         mine = me is not None and (me.user_id == creator_id or me.role == "admin")
-        total, ids = await store.by_creator(self.pool, creator_id, limit, offset, all_statuses=mine)
+        total, ids = await store.by_creator(reading(self.pool), creator_id, limit, offset, all_statuses=mine)
         return total, await self.outs(ids, me)
 
     async def _owned(self, me: Principal, video_id: int) -> Video:

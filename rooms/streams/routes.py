@@ -25,7 +25,7 @@ api = ApiRouter("livestreams")
 ONE = r"/api/livestreams/livestreams/{id:\d+}/"
 
 
-@api.get("/api/livestreams/livestreams/", auth="optional", query=StreamQuery, response=Page[StreamOut],
+@api.get("/api/livestreams/livestreams/", auth="optional", query=StreamQuery, response=Page[StreamOut], replica=True,
          summary="Shows, searched and filtered: live first, then scheduled soonest first, then ended (or as ordered)")
 async def list_streams(request: web.Request, query: StreamQuery, me: Principal | None) -> web.Response:
     filters = ShowFilter(search=query.search or None, seller=query.seller, category=query.category,
@@ -36,14 +36,14 @@ async def list_streams(request: web.Request, query: StreamQuery, me: Principal |
 
 
 @api.get("/api/livestreams/livestreams/live_now/", auth="optional", query=PageQuery, response=Page[StreamOut],
-         summary="Shows that are live now")
+         replica=True, summary="Shows that are live now")
 async def live_now(request: web.Request, query: PageQuery, me: Principal | None) -> web.Response:
     count, items = await request.app[STREAMS].page(ShowFilter(status="live"), query.page_size, query.offset, me=me)
     return page_of(request, query, count, items)
 
 
 @api.get("/api/livestreams/livestreams/upcoming/", auth="optional", query=PageQuery, response=Page[StreamOut],
-         summary="Scheduled shows, soonest first, with `reminded` for the caller")
+         replica=True, summary="Scheduled shows, soonest first, with `reminded` for the caller")
 async def upcoming(request: web.Request, query: PageQuery, me: Principal | None) -> web.Response:
     count, items = await request.app[STREAMS].page(ShowFilter(status="scheduled"), query.page_size, query.offset,
                                                    "scheduled_at", me)

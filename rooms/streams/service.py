@@ -21,6 +21,7 @@ from server.accounts import store as accounts_store
 from server.config import AgoraConfig, CreditsConfig
 from server.credits.rules import paid_until
 from server.credits.store import apply_credits
+from server.db import reading
 from server.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.media import media_url
 from server.sql import Conn
@@ -111,12 +112,12 @@ class Streams:
     async def page(self, filters: ShowFilter, limit: int, offset: int, ordering: str = "default",
                    me: Principal | None = None) -> tuple[int, list[StreamOut]]:
         """A page of the shows that match, in `ordering` (default: live, then scheduled soonest, then ended)."""
-        count, rows = await store.list_streams(self.pool, filters, ordering, limit, offset)
+        count, rows = await store.list_streams(reading(self.pool), filters, ordering, limit, offset)
         return count, await self.views(rows, me)
 
     async def views(self, rows: list[Stream], me: Principal | None = None) -> list[StreamOut]:
         """Shows as the API gives them (with `reminded` for a signed-in caller), in a fixed number of queries."""
-        reminded = await store.reminded(self.pool, me.user_id, [r.id for r in rows]) if me else set()
+        reminded = await store.reminded(reading(self.pool), me.user_id, [r.id for r in rows]) if me else set()
         products: dict[int, list[StreamProduct]] = defaultdict(list)
         for p in await store.fetch_products(self.pool, [r.id for r in rows]):
             products[p.livestream_id].append(product_out(p))

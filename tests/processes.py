@@ -49,14 +49,20 @@ async def start_server(services: Services, redis_url: str | None = None, databas
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "server", "run", cwd=ROOT, env=environ,
                                                     stdout=out, stderr=asyncio.subprocess.STDOUT)
     server = ServerProcess(proc, port, log)
-    deadline = time.monotonic() + 60
+    await wait_ready(server.base, proc, 60, f"the server did not come up; see {log}")
+    return server
+
+
+async def wait_ready(base: str, proc: asyncio.subprocess.Process, within_s: float, failure: str) -> None:
+    """Wait until GET <base>/readyz answers 200; fails with `failure` if the process exits or time runs out."""
+    deadline = time.monotonic() + within_s
     async with aiohttp.ClientSession() as session:
         while True:
-            assert proc.returncode is None and time.monotonic() < deadline, "the server did not come up"
+            assert proc.returncode is None and time.monotonic() < deadline, failure
             try:
-                async with session.get(server.base + "/readyz") as resp:
+                async with session.get(base + "/readyz") as resp:
                     if resp.status == 200:
-                        return server
+                        return
             except aiohttp.ClientError:
                 pass
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)

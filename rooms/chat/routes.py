@@ -57,7 +57,7 @@ async def history(request: web.Request, query: HistoryQuery) -> dict[str, Any]:
     return {"results": results, "next": next_url}
 
 
-@api.post(f"/api/chat/messages/{STREAM}/send/", body=SendIn, status=201,
+@api.post(f"/api/chat/messages/{STREAM}/send/", body=SendIn, status=201, limited=True,
           summary="Send a chat message (1 to 500 characters; the same path as the WebSocket)")
 async def send(request: web.Request, me: Principal, body: SendIn) -> dict[str, Any]:
     return await request.app[CHAT].send(me, path_id(request, "livestream_id"), body.text)

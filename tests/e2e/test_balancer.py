@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 from typing import Any
 
@@ -28,6 +29,7 @@ class Viewer:
         self.url = url
         self.frames: list[dict[str, Any]] = []
         self.served_by: list[str] = []  # the process behind each of its connections
+        self.away_s: list[float] = []  # from a socket's close to the first frame on the next one
         self.connected = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -35,6 +37,7 @@ class Viewer:
         self.task = asyncio.create_task(self._watch())
 
     async def _watch(self) -> None:
+        closed_at: float | None = None
         for _ in range(20):  # bounded: a reconnect that keeps failing fails the test
             params = {}
             if self.frames:
@@ -51,9 +54,13 @@ class Viewer:
                     break
                 frame = json.loads(message.data)
                 self.frames.append(frame)
+                if closed_at is not None:
+                    self.away_s.append(time.monotonic() - closed_at)
+                    closed_at = None
                 if frame["type"] == "bidding_closed":
                     await ws.close()
                     return
+            closed_at = closed_at or time.monotonic()
             await asyncio.sleep(0.05)  # the process is gone: come back through the balancer
         raise AssertionError(f"gave up reconnecting; connections: {self.served_by}")
 
@@ -101,6 +108,8 @@ async def test_a_process_killed_mid_show_its_viewers_resume_through_haproxy_losi
         await asyncio.wait_for(asyncio.gather(*(v.task for v in viewers if v.task)), 30)
     moved = [v for v in viewers if v.served_by[0] == victim]
     assert len(moved) == 3
+    # What a moved viewer saw (printed with -s; a figure for the docs, not a timed assertion).
+    print(f"moved viewers away for {', '.join(f'{v.away_s[0] * 1000:.0f} ms' for v in moved)}")
     for viewer in viewers:
         bids = [f for f in viewer.frames if f["type"] == "bid"]
         assert [float(f["data"]["amount"]) for f in bids] == amounts  # every bid, once, in commit order

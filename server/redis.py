@@ -70,7 +70,10 @@ class BoundedCluster(RedisCluster):
         """Hold one of the in-flight turns (a ConnectionError after `wait_s`, as the single-node pool raises)."""
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(self._turns.acquire(), self._wait_s)
+            if self._turns.locked():  # only then wait, under a timer (wait_for makes a task: not for every command)
+                await asyncio.wait_for(self._turns.acquire(), self._wait_s)
+            else:
+                await self._turns.acquire()  # returns at once
         except TimeoutError:
             raise redis.exceptions.ConnectionError("No connection available.") from None
         finally:

@@ -21,7 +21,8 @@ from redis.asyncio.cluster import ClusterPubSub, RedisCluster
 from rooms.events import Event, RoomEvent, pack_payload
 from rooms.metrics import PUBLISH_SECONDS, SUBSCRIBER_LOST
 from rooms.names import RoomName
-from server.redis import REDIS_DOWN, is_cluster, ready
+from server.redis import is_cluster, ready
+from server.redis_errors import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from rooms.events import Broadcast, Event, now_ms
 from rooms.metrics import DELIVERIES, DROPS, EVENT_DELAY, RESYNCS
 from rooms.names import RoomName
 from server.background import report_failure
-from server.redis import REDIS_DOWN
+from server.redis_errors import REDIS_DOWN
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import asyncpg
 from rooms.bridge import Bridge
 from rooms.events import RoomEvent, pack_payload
 from rooms.names import RoomName
-from server.redis import REDIS_DOWN
+from server.redis_errors import REDIS_DOWN
 from server.sql import Conn
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from pydantic_core import to_json
 from server.db import from_replica
 from server.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, UnsupportedMediaType
 from server.keys import CONFIG, READ_DB, REDIS, REVOCATIONS, SESSIONS, TOKENS
-from server.redis import REDIS_DOWN
+from server.redis_errors import REDIS_DOWN
 from server.sessions import COOKIE, CSRF_HEADER
 from server.tokens import Principal
 

@@ -19,7 +19,7 @@ from server.errors import DomainError, InternalError, ServiceUnavailable
 from server.keys import CONFIG, PUBLIC_BASE
 from server.logs import ACCESS
 from server.metrics import observe_request
-from server.redis import REDIS_DOWN
+from server.redis_errors import REDIS_DOWN
 from server.urls import current_base, reset_base, use_base
 
 log = logging.getLogger(__name__)

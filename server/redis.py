@@ -18,12 +18,6 @@ from server.metrics import REDIS_POOL_WAIT
 from server.revocation import Revocations
 from server.sessions import Sessions
 
-# What a call to Redis raises while it (or, on a cluster, the node of a key's slot) is down or unreachable, or while
-# a slot is between owners longer than redis-py's redirects and retries wait (it says ClusterError "TTL exhausted").
-REDIS_DOWN: tuple[type[BaseException], ...] = (
-    redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ClusterError,
-    redis.exceptions.TryAgainError, redis.exceptions.SlotNotCoveredError, OSError, TimeoutError)
-
 
 class MeasuredPool(aioredis.BlockingConnectionPool):
     """redis-py's blocking pool, timing how long each command waits for a connection."""

@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
-import redis.exceptions
 
 from server.errors import NotAuthenticated
+from server.redis_errors import REDIS_DOWN
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class Revocations:
             try:
                 mark, family = await self.redis.mget(
                     [_user_key(who.user_id), _family_key(who.user_id, who.family or "-")])
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            except REDIS_DOWN as exc:
                 # Fail open while Redis is away: what PostgreSQL serves stays up, and the marks (in Redis) apply
                 # again when it returns; refresh tokens are revoked in PostgreSQL regardless.
                 log.warning("revocation check skipped, Redis unavailable: %r", exc)

